@@ -1,0 +1,13 @@
+"""Housekeeping: the scheduled clean-up job."""
+
+from typing import Any
+
+from common import housekeeping
+from common.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    counts = housekeeping.run()
+    logger.info("housekeeping done", extra=counts)
+    return counts

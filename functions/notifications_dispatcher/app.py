@@ -1,0 +1,26 @@
+"""Notifications dispatcher: domain events (EventBridge) and queued messages (SQS) -> inbox."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from common import inbox
+from common.observability import logger, tracer
+
+_processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def _queued(record: SQSRecord) -> None:
+    inbox.deliver(inbox.InboxMessage.model_validate_json(record.body), record.message_id)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if "Records" in event:
+        return process_partial_response(event=event, record_handler=_queued,
+                                        processor=_processor, context=context)
+    message = inbox.from_domain_event(event)
+    delivered = bool(message) and inbox.deliver(message, f"event:{event.get('id')}")
+    return {"delivered": delivered}

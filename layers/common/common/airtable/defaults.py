@@ -1,0 +1,26 @@
+"""The deployment-wide default Airtable connection, taken from configuration."""
+
+from common.settings import get_settings
+
+
+def default_token() -> str | None:
+    """The token in AIRTABLE_TOKEN_SECRET_ARN's secret (`{"token": ...}`), if one is configured."""
+    arn = get_settings().airtable_token_secret_arn
+    if not arn:
+        return None
+    from common.secrets import secret_json
+
+    return str(secret_json(arn)["token"])
+
+
+def reachable() -> None:
+    """Airtable answers `whoami` for the default token (or at all, when there is none)."""
+    from pyairtable import Api
+
+    token = default_token()
+    if token is None:
+        import requests
+
+        requests.get(f"{get_settings().airtable_endpoint_url}/v0/meta/whoami", timeout=5)
+        return
+    Api(token, endpoint_url=get_settings().airtable_endpoint_url, timeout=(3, 10)).whoami()

@@ -1,0 +1,31 @@
+"""Scheduled clean-up: expired sessions and refresh tokens, stale login throttles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete
+
+from common.db import UnitOfWork
+from common.models import AuthSession, JobRun, LoginThrottle, RefreshToken, utcnow
+
+
+def run() -> dict[str, Any]:
+    """Delete what has expired and record the run; returns the counts."""
+    now = utcnow()
+    with UnitOfWork() as uow:
+        run = JobRun(job="housekeeping", started_at=now)
+        s = uow.session
+        counts = {
+            "refresh_tokens": s.execute(delete(RefreshToken).where(
+                RefreshToken.expires_at < now)).rowcount,
+            "sessions": s.execute(delete(AuthSession).where(
+                AuthSession.expires_at < now - timedelta(days=7))).rowcount,
+            "login_throttle": s.execute(delete(LoginThrottle).where(
+                LoginThrottle.window_started_at < now - timedelta(days=1))).rowcount,
+        }
+        run.result, run.finished_at = counts, utcnow()
+        s.add(run)
+        uow.commit()
+    return counts

@@ -1,0 +1,101 @@
+"""The resolver factory and the one error map that turns every failure into API.md's envelope."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
+from common.errors import AppError
+from common.observability import logger
+
+JSON = "application/json"
+
+
+def create_app(service: str) -> APIGatewayHttpResolver:
+    """An HTTP API resolver with validation, OpenAPI, request ids and the error map installed."""
+    app = APIGatewayHttpResolver(enable_validation=True)
+    app.use([_request_id_header])
+    _install_error_map(app, service)
+    return app
+
+
+def request_id(app: APIGatewayHttpResolver) -> str:
+    """API Gateway's request id of the request being handled."""
+    try:
+        return app.current_event.request_context.request_id or ""
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+def error_response(app: APIGatewayHttpResolver, status: int, code: str, message: str,
+                   details: list[dict[str, Any]] | None = None,
+                   headers: dict[str, str] | None = None) -> Response:
+    """A response carrying the error envelope."""
+    error: dict[str, Any] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    error["request_id"] = request_id(app)
+    return Response(status_code=status, content_type=JSON, body=json.dumps({"error": error}),
+                    headers=headers or {})
+
+
+def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """Pydantic/Powertools error dicts reshaped as `{field, problem}` (location prefix dropped)."""
+    details = []
+    for err in errors:
+        loc = [str(part) for part in err.get("loc", ())]
+        if loc and loc[0] in {"body", "query", "path", "header", "cookie"}:
+            loc = loc[1:]
+        details.append({"field": ".".join(loc) or "body", "problem": str(err.get("msg", "invalid"))})
+    return details
+
+
+def _install_error_map(app: APIGatewayHttpResolver, service: str) -> None:
+    @app.exception_handler(AppError)
+    def _app_error(exc: AppError) -> Response:
+        return error_response(app, exc.status, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(exc: RequestValidationError) -> Response:
+        details = validation_details(list(exc.errors()))
+        return error_response(app, 422, "validation_error", "The request is not valid.", details)
+
+    @app.not_found
+    def _no_route(_exc: NotFoundError) -> Response:
+        return error_response(app, 404, "not_found", f"No {service} route matches this request.")
+
+    @app.exception_handler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        status = HTTPStatus(exc.status_code)
+        code = "_".join(status.phrase.lower().split())
+        return error_response(app, exc.status_code, code, exc.msg)
+
+    @app.exception_handler(Exception)
+    def _unexpected(exc: Exception) -> Response:
+        # The stack trace goes to the log, never to the caller.
+        logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return error_response(app, 500, "internal_error", "An unexpected error occurred.")
+
+
+def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    response = next_middleware(app)
+    response.headers["X-Request-Id"] = request_id(app)
+    return response
+
+
+def json_body(app: APIGatewayHttpResolver) -> Any:
+    """The request's JSON body, or a 422 when it is not JSON."""
+    from common.errors import ValidationFailed
+
+    try:
+        return app.current_event.json_body
+    except (ValueError, TypeError) as e:
+        raise ValidationFailed("The body is not valid JSON.",
+                               details=[{"field": "body", "problem": "invalid JSON"}]) from e
+

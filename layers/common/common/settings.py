@@ -1,0 +1,62 @@
+"""One settings object per execution environment, read from the environment and validated once."""
+
+from functools import lru_cache
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration every function reads; names match the template's environment variables."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    stage: str = "dev"
+    service_name: str = Field("pyairtable", validation_alias="POWERTOOLS_SERVICE_NAME")
+    version: str = "0.1.0"
+
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+
+    event_bus_name: str
+    jwt_secret_arn: str
+    cache_table_name: str
+    uploads_bucket_name: str
+    notifications_queue_url: str
+    diagnostics_state_machine_arn: str
+    token_key_id: str
+
+    admin_emails: str = ""
+    airtable_endpoint_url: str = "https://api.airtable.com"
+    airtable_token_secret_arn: str | None = None
+    airtable_rate_limit: float = 5.0
+    allow_private_webhooks: bool = False
+    service_functions: str = ""
+
+    jwt_issuer: str = "pyairtable"
+    jwt_audience: str = "pyairtable-api"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+
+    @model_validator(mode="after")
+    def _database_configured(self) -> "Settings":
+        if not (self.database_url or self.database_secret_arn):
+            raise ValueError("set DATABASE_URL or DATABASE_SECRET_ARN")
+        return self
+
+    @property
+    def admin_email_set(self) -> frozenset[str]:
+        """Admin emails, normalised to lower case."""
+        return frozenset(e.strip().lower() for e in self.admin_emails.split(",") if e.strip())
+
+    @property
+    def service_function_map(self) -> dict[str, str]:
+        """`auth=fn-name,users=...` parsed into a dict (platform's aggregate health)."""
+        pairs = (item.split("=", 1) for item in self.service_functions.split(",") if "=" in item)
+        return {name.strip(): fn.strip() for name, fn in pairs}
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Settings built once; a missing required variable fails the cold start, not a request."""
+    return Settings()  # type: ignore[call-arg]

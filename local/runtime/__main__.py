@@ -1,0 +1,69 @@
+"""`python -m local.runtime dev` (the whole stack) and `... invoke` (Docker-free sam local invoke)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from local.runtime.stack import ROOT, LocalStack, Options
+
+
+def _dev(args: argparse.Namespace) -> int:
+    options = Options(port=int(os.environ.get("PORT", args.port)),
+                      database_url=os.environ.get("DATABASE_URL"),
+                      admin_emails=os.environ.get("ADMIN_EMAILS", ""),
+                      airtable_persist=ROOT / ".local" / "airtable.json")
+    (ROOT / ".local").mkdir(exist_ok=True)
+    stack = LocalStack(options)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stack.start()
+        print(stack.banner(), flush=True)
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping...", flush=True)
+        stack.stop()
+    return 0
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    event = json.loads(Path(args.event).read_text()) if args.event else {}
+    overrides = json.loads(Path(args.env_vars).read_text()) if args.env_vars else {}
+    function_env = {k: v for k, v in overrides.items() if k != "Parameters"}
+    stack = LocalStack(Options(port=None, database_url=os.environ.get("DATABASE_URL"),
+                               prewarm=False, quiet=True, function_env=function_env))
+    try:
+        stack.start()
+        result = stack.invoke(args.function, event)
+    finally:
+        stack.stop()
+    body = result.error if result.error is not None else result.payload
+    print(json.dumps(body, indent=2), flush=True)
+    print(f"REPORT Duration: {result.duration_ms:.1f} ms{' (cold start)' if result.cold else ''}",
+          file=sys.stderr)
+    return 1 if result.error is not None else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.runtime")
+    sub = parser.add_subparsers(dest="command", required=True)
+    dev = sub.add_parser("dev", help="run the whole stack on http://127.0.0.1:3000")
+    dev.add_argument("--port", default=3000, type=int)
+    invoke = sub.add_parser("invoke", help="run one function once (like `sam local invoke`)")
+    invoke.add_argument("function", help="logical id in template.yaml, e.g. AuthFunction")
+    invoke.add_argument("-e", "--event", help="event file, e.g. events/auth/login.json")
+    invoke.add_argument("-n", "--env-vars", help="JSON file of per-function variable overrides")
+    args = parser.parse_args(argv)
+    return _dev(args) if args.command == "dev" else _invoke(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

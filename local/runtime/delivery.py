@@ -1,0 +1,190 @@
+"""Every way a Lambda gets invoked locally: moto's own calls, plus what moto does not deliver."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from local.runtime.provision import Provisioned
+from local.runtime.schedule import Schedule
+from local.runtime.workers import FunctionPool, Invocation
+
+Log = Callable[[str], None]
+
+
+class Dispatcher:
+    """Routes invocations to function pools; asynchronous sources go through a thread pool."""
+
+    def __init__(self, provisioned: Provisioned, pools: dict[str, FunctionPool], log: Log) -> None:
+        self.provisioned = provisioned
+        self.pools = pools
+        self.log = log
+        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        self.async_results: list[Future[Invocation]] = []
+
+    def invoke(self, function: str, event: Any, *, source: str = "direct") -> Invocation:
+        """Invoke synchronously (RequestResponse)."""
+        spec = self.provisioned.function_by_arn(function)
+        result = self.pools[spec.name].invoke(event)
+        state = "error " + str(result.error.get("errorType")) if result.error else "ok"
+        self.log(f"{source:>12} -> {spec.logical_id} {state} "
+                 f"{result.duration_ms:.0f}ms{' (cold)' if result.cold else ''}")
+        return result
+
+    def invoke_async(self, function: str, event: Any, *, source: str) -> Future[Invocation]:
+        """Invoke without waiting (Event invocation type, S3, EventBridge, schedules)."""
+        future = self._async.submit(self.invoke, function, event, source=source)
+        self.async_results.append(future)
+        return future
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait for the asynchronous invocations started so far (tests use this)."""
+        deadline = time.monotonic() + timeout
+        for future in list(self.async_results):
+            future.result(timeout=max(0.0, deadline - time.monotonic()))
+
+    def close(self) -> None:
+        self._async.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ moto hooks
+    def install_moto_hooks(self) -> Callable[[], None]:
+        """Patch moto's three delivery points; returns a function that undoes the patches."""
+        from moto.awslambda.models import LambdaFunction
+        from moto.events.models import Rule
+        from moto.s3 import notifications
+
+        dispatcher = self
+        originals = (LambdaFunction._invoke_lambda, Rule.send_to_targets,
+                     notifications._invoke_awslambda)
+
+        def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+            return dispatcher.invoke(fn.function_arn, event or {}, source="lambda").moto_result()
+
+        def _s3_notification(account_id: str, event_body: Any, fn_arn: str,
+                             region_name: str) -> None:
+            # S3 invokes its targets asynchronously; moto would run them inside PutObject.
+            dispatcher.invoke_async(fn_arn, event_body, source="s3")
+
+        def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
+            lambdas = [t for t in rule.targets if ":lambda:" in t["Arn"]]
+            if lambdas and rule.event_pattern.matches_event(event):
+                for target in lambdas:
+                    payload = json.loads(target["Input"]) if target.get("Input") else event
+                    dispatcher.invoke_async(target["Arn"], payload, source="eventbridge")
+            others = [t for t in rule.targets if ":lambda:" not in t["Arn"]]
+            if others:
+                clone = copy.copy(rule)
+                clone.targets = others
+                originals[1](clone, event, transform_input)
+
+        LambdaFunction._invoke_lambda = _invoke_lambda
+        Rule.send_to_targets = send_to_targets
+        notifications._invoke_awslambda = _s3_notification
+
+        def undo() -> None:
+            (LambdaFunction._invoke_lambda, Rule.send_to_targets,
+             notifications._invoke_awslambda) = originals
+
+        return undo
+
+
+class Scheduler(threading.Thread):
+    """Fires the template's Schedule events (moto stores schedules but never fires them)."""
+
+    def __init__(self, provisioned: Provisioned, dispatcher: Dispatcher) -> None:
+        super().__init__(name="scheduler", daemon=True)
+        self.dispatcher = dispatcher
+        self.rules = {r["name"]: (Schedule.parse(r["expression"]), r["targets"])
+                      for r in provisioned.schedules}
+        self._next = {name: sched.next_after(datetime.now(UTC))
+                      for name, (sched, _) in self.rules.items()}
+        self._stop = threading.Event()
+
+    def fire(self, name: str, when: datetime | None = None) -> list[Future[Invocation]]:
+        """Deliver rule `name`'s scheduled event now, as EventBridge would at its time."""
+        _, targets = self.rules[name]
+        when = when or datetime.now(UTC)
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event",
+                 "source": "aws.events", "account": "123456789012",
+                 "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
+                 "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
+                 "detail": {}}
+        return [self.dispatcher.invoke_async(
+            t["Arn"], json.loads(t["Input"]) if t.get("Input") else event, source="schedule")
+            for t in targets]
+
+    def run(self) -> None:
+        while not self._stop.wait(1.0):
+            now = datetime.now(UTC)
+            for name, due in list(self._next.items()):
+                if due <= now:
+                    self.fire(name, due)
+                    self._next[name] = self.rules[name][0].next_after(now)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+class QueuePoller(threading.Thread):
+    """Lambda's SQS event source mapping: batches, partial failures, retries and redrive."""
+
+    def __init__(self, mapping: dict[str, Any], sqs: Any, dispatcher: Dispatcher,
+                 retry_delay: int) -> None:
+        super().__init__(name=f"sqs:{mapping['function']}", daemon=True)
+        self.mapping = mapping
+        self.sqs = sqs
+        self.dispatcher = dispatcher
+        self.retry_delay = retry_delay
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception as e:  # the poller must survive a moto hiccup, as Lambda's does
+                self.dispatcher.log(f"sqs poller error: {type(e).__name__}: {e}")
+                self._stop.wait(1.0)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch and deliver it; returns how many messages were received."""
+        url = self.mapping["queue_url"]
+        received = self.sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=self.mapping["batch_size"],
+            WaitTimeSeconds=wait_seconds, AttributeNames=["All"],
+            MessageAttributeNames=["All"]).get("Messages", [])
+        if not received:
+            return 0
+        event = {"Records": [self._record(m) for m in received]}
+        result = self.dispatcher.invoke(self.mapping["function"], event, source="sqs")
+        failed: set[str] = {m["MessageId"] for m in received}
+        if result.error is None:
+            reported = (result.payload or {}).get("batchItemFailures", []) \
+                if self.mapping["report_failures"] and isinstance(result.payload, dict) else []
+            failed = {f["itemIdentifier"] for f in reported}
+        for message in received:
+            if message["MessageId"] in failed:
+                # Local shortcut: retry after `retry_delay` instead of the queue's full
+                # visibility timeout; the receive count (and so the redrive) is moto's.
+                self.sqs.change_message_visibility(QueueUrl=url,
+                                                   ReceiptHandle=message["ReceiptHandle"],
+                                                   VisibilityTimeout=self.retry_delay)
+            else:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        return len(received)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+                "body": message["Body"], "attributes": message.get("Attributes", {}),
+                "messageAttributes": message.get("MessageAttributes", {}),
+                "md5OfBody": message.get("MD5OfBody", ""), "eventSource": "aws:sqs",
+                "eventSourceARN": self.mapping["queue_arn"], "awsRegion": "us-east-1"}
+
+    def stop(self) -> None:
+        self._stop.set()

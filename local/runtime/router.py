@@ -1,0 +1,281 @@
+"""The HTTP API: routes and Lambda authorizer from the translated template, payload format 2.0."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.runtime.delivery import Dispatcher, Log
+
+_FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
+_TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded",
+               "application/xml", "application/javascript")
+# Credentials API.md names; a request with none of them is refused with 401 before the
+# authorizer runs (API Gateway does this for missing identity sources).
+CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One route of the HTTP API."""
+
+    method: str
+    path: str
+    function_arn: str
+    authorizer: str | None
+
+    @property
+    def key(self) -> str:
+        return "$default" if self.path == "$default" else f"{self.method} {self.path}"
+
+    def match(self, method: str, path: str) -> dict[str, str] | None:
+        """Path parameters when this route serves `method path`, else None."""
+        if self.path == "$default" or self.method not in {"ANY", method}:
+            return None
+        wanted, got = self.path.strip("/").split("/"), path.strip("/").split("/")
+        params: dict[str, str] = {}
+        for i, segment in enumerate(wanted):
+            if segment.startswith("{") and segment.endswith("+}"):
+                rest = got[i:]
+                if not rest or rest == [""]:
+                    return None
+                params[segment[1:-2]] = "/".join(rest)
+                return params
+            if i >= len(got):
+                return None
+            if segment.startswith("{") and segment.endswith("}"):
+                if not got[i]:
+                    return None
+                params[segment[1:-1]] = got[i]
+            elif segment != got[i]:
+                return None
+        return params if len(got) == len(wanted) else None
+
+    def priority(self) -> tuple[int, int, int]:
+        """API Gateway prefers exact paths, then fewer/later variables, then a named method."""
+        segments = self.path.strip("/").split("/")
+        literals = sum(not s.startswith("{") for s in segments)
+        greedy = any(s.endswith("+}") for s in segments)
+        return (0 if greedy else 1, literals, 1 if self.method != "ANY" else 0)
+
+
+@dataclass(frozen=True)
+class Authorizer:
+    """A Lambda REQUEST authorizer with payload 2.0 simple responses."""
+
+    name: str
+    function_arn: str
+    simple_responses: bool
+
+
+class HttpApi:
+    """Routes, authorizers and CORS read from the translated `AWS::ApiGatewayV2::Api` body."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        schemes = body.get("components", {}).get("securitySchemes", {})
+        self.authorizers = {
+            name: Authorizer(name, _function_arn(s["x-amazon-apigateway-authorizer"]
+                                                 ["authorizerUri"]),
+                             bool(s["x-amazon-apigateway-authorizer"].get("enableSimpleResponses")))
+            for name, s in schemes.items() if "x-amazon-apigateway-authorizer" in s}
+        self.routes: list[Route] = []
+        for path, operations in body.get("paths", {}).items():
+            for method, operation in operations.items():
+                integration = operation.get("x-amazon-apigateway-integration")
+                if not integration:
+                    continue
+                security = [name for req in operation.get("security", []) for name in req]
+                authorizer = next((s for s in security if s in self.authorizers), None)
+                verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
+                self.routes.append(Route(verb, path, _function_arn(integration["uri"]),
+                                         authorizer))
+        self.cors = body.get("x-amazon-apigateway-cors")
+
+    def find(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+        """The route API Gateway would select, with its path parameters."""
+        found = [(r, p) for r in self.routes if (p := r.match(method, path)) is not None]
+        if found:
+            return max(found, key=lambda rp: rp[0].priority())
+        default = next((r for r in self.routes if r.path == "$default"), None)
+        return (default, {}) if default else None
+
+
+def _function_arn(uri: str) -> str:
+    match = _FUNCTION_IN_URI.search(uri)
+    if not match:
+        raise ValueError(f"not a Lambda integration: {uri}")
+    return match.group(1)
+
+
+class Gateway:
+    """Serves an `HttpApi` over HTTP, invoking functions through the dispatcher."""
+
+    def __init__(self, api: HttpApi, dispatcher: Dispatcher, log: Log) -> None:
+        self.api = api
+        self.dispatcher = dispatcher
+        self.log = log
+
+    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
+        """A started-on-demand HTTP server bound to host:port."""
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _handle(self) -> None:
+                started = time.perf_counter()
+                length = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = gateway.handle(
+                    self.command, self.path, self.headers.items(), body,
+                    self.client_address[0])
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+                gateway.log(f"{self.command} {self.path} {status} "
+                            f"{(time.perf_counter() - started) * 1000:.0f}ms")
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # one line per request is logged by _handle
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server
+
+    def handle(self, method: str, raw_path: str, header_items: Any, body: bytes,
+               source_ip: str) -> tuple[int, dict[str, str], bytes]:
+        """Answer one request as API Gateway would: status, headers, body bytes."""
+        headers: dict[str, str] = {}
+        cookies: list[str] = []
+        for name, value in header_items:
+            name = name.lower()
+            if name == "cookie":
+                cookies.extend(c.strip() for c in value.split(";") if c.strip())
+            else:
+                headers[name] = f"{headers[name]},{value}" if name in headers else value
+        request_id = uuid.uuid4().hex[:20]
+        cors = self._cors_headers(headers)
+        if method == "OPTIONS" and self.api.cors and "access-control-request-method" in headers:
+            return 204, {**cors, "Apigw-Requestid": request_id}, b""
+        split = urlsplit(raw_path)
+        found = self.api.find(method, split.path)
+        if found is None:
+            return _gateway_error(404, "Not Found", request_id, cors)
+        route, path_params = found
+        event = _event(route, method, split.path, split.query, headers, cookies, body,
+                       path_params, source_ip, request_id)
+        if route.authorizer:
+            refusal = self._authorize(self.api.authorizers[route.authorizer], event, headers)
+            if isinstance(refusal, int):
+                message = "Unauthorized" if refusal == 401 else "Forbidden"
+                return _gateway_error(refusal, message, request_id, cors)
+            event["requestContext"]["authorizer"] = {"lambda": refusal}
+        result = self.dispatcher.invoke(route.function_arn, event, source="http")
+        if result.error is not None:
+            return _gateway_error(500, "Internal Server Error", request_id, cors)
+        return _http_response(result.payload, request_id, cors)
+
+    def _authorize(self, authorizer: Authorizer, event: dict[str, Any],
+                   headers: dict[str, str]) -> dict[str, Any] | int:
+        if not any(headers.get(h) for h in CREDENTIAL_HEADERS):
+            return 401
+        auth_event = {**{k: v for k, v in event.items() if k not in {"body", "isBase64Encoded"}},
+                      "type": "REQUEST", "identitySource": [],
+                      "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:localapi/$default/"
+                                  f"{event['requestContext']['http']['method']}{event['rawPath']}"}
+        result = self.dispatcher.invoke(authorizer.function_arn, auth_event, source="authorizer")
+        if result.error is not None:
+            return 500
+        payload = result.payload or {}
+        if authorizer.simple_responses:
+            return payload.get("context") or {} if payload.get("isAuthorized") is True else 403
+        statement = (payload.get("policyDocument") or {}).get("Statement") or [{}]
+        return payload.get("context") or {} if statement[0].get("Effect") == "Allow" else 403
+
+    def _cors_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        cors = self.api.cors
+        origin = headers.get("origin")
+        if not cors or not origin:
+            return {}
+        allowed = cors.get("allowOrigins", [])
+        if "*" not in allowed and origin not in allowed:
+            return {}
+        out = {"Access-Control-Allow-Origin": "*" if "*" in allowed else origin}
+        if cors.get("allowMethods"):
+            out["Access-Control-Allow-Methods"] = ",".join(cors["allowMethods"])
+        if cors.get("allowHeaders"):
+            out["Access-Control-Allow-Headers"] = ",".join(cors["allowHeaders"])
+        if cors.get("exposeHeaders"):
+            out["Access-Control-Expose-Headers"] = ",".join(cors["exposeHeaders"])
+        if cors.get("maxAge") is not None:
+            out["Access-Control-Max-Age"] = str(cors["maxAge"])
+        return out
+
+
+def _event(route: Route, method: str, path: str, query: str, headers: dict[str, str],
+           cookies: list[str], body: bytes, path_params: dict[str, str], source_ip: str,
+           request_id: str) -> dict[str, Any]:
+    params: dict[str, str] = {}
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        params[key] = f"{params[key]},{value}" if key in params else value
+    content_type = headers.get("content-type", "")
+    is_text = not body or content_type.startswith(_TEXT_TYPES)
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0", "routeKey": route.key, "rawPath": path, "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "localapi", "domainName": headers.get("host", ""),
+            "domainPrefix": "localapi", "requestId": request_id, "routeKey": route.key,
+            "stage": "$default", "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000",
+                                                       time.gmtime(now)),
+            "timeEpoch": int(now * 1000),
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": source_ip, "userAgent": headers.get("user-agent", "")}},
+        "isBase64Encoded": not is_text,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if params:
+        event["queryStringParameters"] = params
+    if path_params:
+        event["pathParameters"] = path_params
+    if body:
+        event["body"] = body.decode("utf-8", "replace") if is_text else \
+            base64.b64encode(body).decode()
+    return event
+
+
+def _http_response(payload: Any, request_id: str,
+                   cors: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    if not (isinstance(payload, dict) and "statusCode" in payload):
+        # Payload 2.0: a result without statusCode is a 200 JSON body.
+        return 200, {"Content-Type": "application/json", "Apigw-Requestid": request_id, **cors}, \
+            json.dumps(payload).encode()
+    headers = {k: str(v) for k, v in (payload.get("headers") or {}).items()}
+    for name, values in (payload.get("multiValueHeaders") or {}).items():
+        headers[name] = ",".join(str(v) for v in values)
+    headers.setdefault("Content-Type", "application/json")
+    headers.update({"Apigw-Requestid": request_id, **cors})
+    body = payload.get("body") or ""
+    raw = base64.b64decode(body) if payload.get("isBase64Encoded") else str(body).encode()
+    return int(payload["statusCode"]), headers, raw
+
+
+def _gateway_error(status: int, message: str, request_id: str,
+                   cors: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    headers = {"Content-Type": "application/json", "Apigw-Requestid": request_id, **cors}
+    return status, headers, json.dumps({"message": message}).encode()

@@ -1,0 +1,229 @@
+"""The whole stack on one machine: moto, the template's resources, workers, router, emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+EMULATOR_TOKEN = "patLOCALDEV00000000.local"
+
+# Variables a worker keeps from the runtime's own environment; everything else is Lambda's.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "VIRTUAL_ENV", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass
+class Options:
+    """How to start the stack."""
+
+    port: int | None = 3000
+    host: str = "127.0.0.1"
+    database_url: str | None = None
+    admin_emails: str = ""
+    airtable_rate_limit: int | None = 5
+    airtable_persist: Path | None = None
+    worker_log: Path | None = None
+    prewarm: bool = True
+    sqs_retry_seconds: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+    function_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    quiet: bool = False
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LocalStack:
+    """Start with `start()`, stop with `stop()`; attributes expose every part to tests."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = options or Options()
+        self._stoppers: list[Any] = []
+        self.url = ""
+        self.started_in = 0.0
+
+    def log(self, line: str) -> None:
+        """One line on stdout, timestamped."""
+        if not self.options.quiet:
+            print(f"{datetime.now().strftime('%H:%M:%S')} {line}", flush=True)
+
+    # ------------------------------------------------------------------ start
+    def start(self) -> LocalStack:
+        started = time.perf_counter()
+        try:
+            self._start_moto()
+            self._start_airtable()
+            self._prepare_database()
+            self._provision()
+            self._start_workers()
+            self._start_deliveries()
+            if self.options.port is not None:
+                self._start_gateway()
+        except BaseException:
+            self.stop()
+            raise
+        self.started_in = time.perf_counter() - started
+        return self
+
+    def _start_moto(self) -> None:
+        import logging
+
+        from moto.server import ThreadedMotoServer
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        port = _free_port()
+        self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.moto.start()
+        self._stoppers.append(self.moto.stop)
+        self.moto_url = f"http://127.0.0.1:{port}"
+        self.aws_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                        "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
+                        "AWS_REGION": REGION, "AWS_ENDPOINT_URL": self.moto_url,
+                        "MOTO_PORT": str(port)}
+        # moto's Step Functions interpreter calls Lambda through MOTO_PORT, in this process.
+        os.environ.update(self.aws_env)
+        import requests
+
+        requests.post(f"{self.moto_url}/moto-api/config", timeout=10,
+                      json={"stepfunctions": {"execute_state_machine": True}}).raise_for_status()
+        import boto3
+
+        session = boto3.session.Session(region_name=REGION)
+        self.client = lambda service: session.client(service, endpoint_url=self.moto_url)
+
+    def _start_airtable(self) -> None:
+        from local.airtable_emulator import AirtableEmulator
+
+        self.airtable = AirtableEmulator(
+            tokens={EMULATOR_TOKEN: "usrLOCALDEV000001"}, rate_limit=self.options.airtable_rate_limit,
+            persist_path=self.options.airtable_persist).start()
+        self._stoppers.append(self.airtable.stop)
+        self.demo_base_id = self.airtable.seed_demo()
+
+    def _prepare_database(self) -> None:
+        from common.migrate import upgrade
+
+        url = self.options.database_url
+        if not url:
+            (ROOT / ".local").mkdir(exist_ok=True)
+            url = f"sqlite:///{ROOT / '.local' / 'dev.db'}"
+        self.database_url = url
+        upgrade(url)
+
+    def _provision(self) -> None:
+        from local.runtime.provision import Provisioner
+        from local.runtime.template import load_stack
+
+        secrets = self.client("secretsmanager")
+        db_arn = secrets.create_secret(Name="pyairtable/local/database",
+                                       SecretString=json.dumps({"url": self.database_url}))["ARN"]
+        token_arn = secrets.create_secret(Name="pyairtable/local/airtable",
+                                          SecretString=json.dumps({"token": EMULATOR_TOKEN}))["ARN"]
+        parameters = {"DatabaseSecretArn": db_arn, "AirtableTokenSecretArn": token_arn,
+                      "AdminEmails": self.options.admin_emails}
+        stack = load_stack(ROOT / "template.yaml", "pyairtable", parameters, REGION,
+                           "123456789012")
+        self.stack = stack
+        self.provisioned = Provisioner(stack, self.client).run()
+
+    def _worker_env(self, spec: Any) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k in _INHERITED}
+        env.update(self.aws_env)
+        env.update(spec.environment)
+        env.update({
+            "AWS_LAMBDA_FUNCTION_NAME": spec.name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+            "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            "AIRTABLE_ENDPOINT_URL": self.airtable.url, "ALLOW_PRIVATE_WEBHOOKS": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1",
+            "PYTHONWARNINGS": "ignore:No application metrics to publish"})
+        env.update(self.options.extra_env)
+        env.update(self.options.function_env.get(spec.logical_id, {}))
+        return env
+
+    def _start_workers(self) -> None:
+        from local.runtime.workers import FunctionPool
+
+        log = str(self.options.worker_log) if self.options.worker_log else None
+        self.pools = {name: FunctionPool(spec, self._worker_env(spec), log_path=log)
+                      for name, spec in self.provisioned.functions.items()}
+        self._stoppers.append(lambda: [pool.close() for pool in self.pools.values()])
+        if self.options.prewarm:
+            for pool in self.pools.values():
+                threading.Thread(target=pool.prewarm, daemon=True).start()
+
+    def _start_deliveries(self) -> None:
+        from local.runtime.delivery import Dispatcher, QueuePoller, Scheduler
+
+        self.dispatcher = Dispatcher(self.provisioned, self.pools, self.log)
+        self._stoppers.append(self.dispatcher.close)
+        self._stoppers.append(self.dispatcher.install_moto_hooks())
+        self.scheduler = Scheduler(self.provisioned, self.dispatcher)
+        self.scheduler.start()
+        self._stoppers.append(self.scheduler.stop)
+        self.pollers = [QueuePoller(m, self.client("sqs"), self.dispatcher,
+                                    self.options.sqs_retry_seconds)
+                        for m in self.provisioned.queue_mappings]
+        for poller in self.pollers:
+            poller.start()
+            self._stoppers.append(poller.stop)
+
+    def _start_gateway(self) -> None:
+        from local.runtime.router import Gateway, HttpApi
+
+        self.gateway = Gateway(HttpApi(self.provisioned.http_api), self.dispatcher, self.log)
+        self.server = self.gateway.serve(self.options.host, self.options.port or 0)
+        port = self.server.server_address[1]
+        self.url = f"http://{self.options.host}:{port}"
+        thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
+        thread.start()
+        self._stoppers.append(self.server.server_close)
+        self._stoppers.append(self.server.shutdown)
+
+    # ------------------------------------------------------------------ use
+    def function(self, logical_id: str) -> Any:
+        """The provisioned function spec with this logical id."""
+        return next(s for s in self.provisioned.functions.values() if s.logical_id == logical_id)
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Invoke a function by logical id, synchronously."""
+        return self.dispatcher.invoke(self.function(logical_id).name, event, source="invoke")
+
+    def resource(self, logical_id: str) -> Any:
+        """The physical id (Ref) of a resource."""
+        return self.provisioned.refs[logical_id]
+
+    def banner(self) -> str:
+        """What `make dev` prints once ready."""
+        return "\n".join([
+            f"PyAirtable local stack ready in {self.started_in:.1f}s",
+            f"  API        {self.url}/api/health",
+            f"  Docs       {self.url}/api/docs",
+            f"  OpenAPI    {self.url}/api/openapi.json",
+            f"  Airtable   {self.airtable.url} (emulator, demo base {self.demo_base_id})",
+            f"  AWS        {self.moto_url} (moto)",
+            f"  Database   {self.database_url.split('@')[-1]}",
+            f"  Functions  {len(self.pools)} in their own worker processes",
+            "Press Ctrl-C to stop."])
+
+    def stop(self) -> None:
+        """Stop everything started, newest first; safe to call twice."""
+        while self._stoppers:
+            stopper = self._stoppers.pop()
+            try:
+                stopper()
+            except Exception as e:  # keep stopping the rest
+                print(f"stop: {type(e).__name__}: {e}", file=sys.stderr)

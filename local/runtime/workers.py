@@ -1,0 +1,188 @@
+"""Each function runs in worker processes of its own, like a Lambda execution environment."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from local.runtime.provision import FunctionSpec
+
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+@dataclass
+class Invocation:
+    """What one invocation returned."""
+
+    payload: Any
+    error: dict[str, Any] | None
+    duration_ms: float
+    cold: bool
+
+    def moto_result(self) -> tuple[str, bool, str]:
+        """The triple moto's `LambdaFunction._invoke_lambda` returns."""
+        body = self.error if self.error is not None else self.payload
+        return json.dumps(body, default=str), self.error is not None, ""
+
+
+class LambdaContext:
+    """The fields of Lambda's context object that handlers and Powertools read."""
+
+    def __init__(self, spec: dict[str, Any], request_id: str, deadline: float) -> None:
+        self.function_name = spec["name"]
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = spec["arn"]
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = request_id
+        self.log_group_name = f"/aws/lambda/{spec['name']}"
+        self.log_stream_name = "local"
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.time()) * 1000))
+
+
+def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
+                 log_path: str | None) -> None:
+    """Entry point of a worker process: import the handler once, then serve invocations."""
+    if log_path:
+        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
+    module_name, handler_name = spec["handler"].rsplit(".", 1)
+    try:
+        handler = getattr(importlib.import_module(module_name), handler_name)
+    except Exception as e:  # an init error is reported on every invocation, as Lambda does
+        init_error = _error_body(e)
+        handler = None
+    while True:
+        try:
+            request_id, event, deadline = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if handler is None:
+            conn.send((None, init_error))
+            continue
+        try:
+            result = handler(event, LambdaContext(spec, request_id, deadline))
+            conn.send((json.loads(json.dumps(result, default=str)), None))
+        except Exception as e:  # the function's error goes back to the caller, as Lambda does
+            conn.send((None, _error_body(e)))
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+
+
+def _error_body(e: BaseException) -> dict[str, Any]:
+    return {"errorType": type(e).__name__, "errorMessage": str(e),
+            "stackTrace": traceback.format_exception(e)[-5:]}
+
+
+class _Worker:
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_path: str | None) -> None:
+        self.conn, child = _CONTEXT.Pipe()
+        payload = {"name": spec.name, "arn": spec.arn, "handler": spec.handler,
+                   "code_dir": str(spec.code_dir), "layer_dirs": [str(p) for p in spec.layer_dirs]}
+        self.process = _CONTEXT.Process(target=_worker_main, args=(payload, env, child, log_path),
+                                        name=f"lambda:{spec.name}", daemon=True)
+        self.process.start()
+        child.close()
+        self.used = False
+
+    def call(self, event: Any, timeout: float) -> tuple[Any, dict[str, Any] | None]:
+        request_id = str(uuid.uuid4())
+        self.conn.send((request_id, event, time.time() + timeout))
+        if not self.conn.poll(timeout):
+            self.stop()
+            return None, {"errorType": "Sandbox.Timedout",
+                          "errorMessage": f"Task timed out after {timeout:.2f} seconds"}
+        return self.conn.recv()
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(timeout=5)
+
+
+class FunctionPool:
+    """Warm workers of one function; a busy pool starts another worker, as Lambda scales out."""
+
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], *, max_workers: int = 4,
+                 log_path: str | None = None) -> None:
+        self.spec = spec
+        self.env = env
+        self.max_workers = max_workers
+        self.log_path = log_path
+        self._idle: list[_Worker] = []
+        self._all: list[_Worker] = []
+        self._cond = threading.Condition()
+        self._closed = False
+
+    def prewarm(self) -> None:
+        """Start one worker ahead of the first request."""
+        worker = self._acquire()
+        self._release(worker)
+
+    def invoke(self, event: Any) -> Invocation:
+        """Run the handler once with `event` in an idle worker."""
+        worker = self._acquire()
+        cold = not worker.used
+        started = time.perf_counter()
+        try:
+            payload, error = worker.call(event, float(self.spec.timeout))
+        except (EOFError, OSError, BrokenPipeError) as e:
+            payload, error = None, {"errorType": "Runtime.ExitError", "errorMessage": str(e)}
+            worker.stop()
+        worker.used = True
+        self._release(worker)
+        return Invocation(payload, error, (time.perf_counter() - started) * 1000, cold)
+
+    def _acquire(self) -> _Worker:
+        with self._cond:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the runtime is stopping")
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive():
+                        return worker
+                    self._all.remove(worker)
+                if len(self._all) < self.max_workers:
+                    worker = _Worker(self.spec, self.env, self.log_path)
+                    self._all.append(worker)
+                    return worker
+                self._cond.wait(timeout=1)
+
+    def _release(self, worker: _Worker) -> None:
+        with self._cond:
+            if worker.alive():
+                self._idle.append(worker)
+            elif worker in self._all:
+                self._all.remove(worker)
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Stop every worker."""
+        with self._cond:
+            self._closed = True
+            workers, self._all, self._idle = list(self._all), [], []
+            self._cond.notify_all()
+        for worker in workers:
+            worker.conn.close()
+            worker.stop()
