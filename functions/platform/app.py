@@ -1,7 +1,6 @@
 """Platform service: aggregate health, info, OpenAPI and docs."""
 
 from aws_lambda_powertools.event_handler import Response
-
 from common import health, openapi, platform
 from common.http import JSON, create_app
 from common.lambda_handlers import http_handler

@@ -148,8 +148,7 @@ class LocalStack:
             "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "AIRTABLE_ENDPOINT_URL": self.airtable.url, "ALLOW_PRIVATE_WEBHOOKS": "true",
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
-            "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1",
-            "PYTHONWARNINGS": "ignore:No application metrics to publish"})
+            "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})
         env.update(self.options.extra_env)
         env.update(self.options.function_env.get(spec.logical_id, {}))
         return env

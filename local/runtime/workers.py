@@ -11,6 +11,7 @@ import threading
 import time
 import traceback
 import uuid
+import warnings
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -61,6 +62,8 @@ def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
         os.dup2(log, 2)
     os.environ.clear()
     os.environ.update(env)
+    # Powertools warns on every invocation without metrics; locally that is only noise.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
     module_name, handler_name = spec["handler"].rsplit(".", 1)
     try:

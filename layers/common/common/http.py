@@ -68,7 +68,9 @@ def _install_error_map(app: APIGatewayHttpResolver, service: str) -> None:
 
     @app.not_found
     def _no_route(_exc: NotFoundError) -> Response:
-        return error_response(app, 404, "not_found", f"No {service} route matches this request.")
+        event = app.current_event
+        return error_response(app, 404, "not_found",
+                              f"No route matches {event.http_method} {event.path}.")
 
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:

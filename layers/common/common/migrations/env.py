@@ -1,9 +1,8 @@
 """Alembic environment: runs against the URL the caller put in the config."""
 
 from alembic import context
-from sqlalchemy import create_engine, pool
-
 from common.models import Base
+from sqlalchemy import create_engine, pool
 
 config = context.config
 target_metadata = Base.metadata

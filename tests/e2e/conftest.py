@@ -1,0 +1,41 @@
+"""The local stack, started once per session as `make dev` starts it, on a free port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from local.runtime.stack import LocalStack, Options
+
+ADMIN_EMAIL = "admin@example.com"
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """The whole stack; worker logs go to a file tests can read (`stack.options.worker_log`)."""
+    log = tmp_path_factory.mktemp("stack") / "workers.log"
+    local = LocalStack(Options(port=0, database_url=database_url, admin_emails=ADMIN_EMAIL,
+                               worker_log=log, quiet=True)).start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def api(stack: LocalStack) -> requests.Session:
+    """An HTTP session whose relative URLs go to the stack's router."""
+    session = _BaseUrlSession(stack.url)
+    return session
+
+
+class _BaseUrlSession(requests.Session):
+    def __init__(self, base: str) -> None:
+        super().__init__()
+        self.base = base
+
+    def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        kwargs.setdefault("timeout", 60)
+        return super().request(method, self.base + url, *args, **kwargs)

@@ -1,0 +1,34 @@
+"""Small helpers shared by tests (not fixtures)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float = 0.2) -> T:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+def load_event(relative: str) -> dict[str, Any]:
+    """A sample event from `events/`."""
+    return json.loads((ROOT / "events" / relative).read_text(encoding="utf-8"))
+
+
+def worker_log(stack: Any) -> str:
+    """Everything the stack's functions have logged so far."""
+    path = stack.options.worker_log
+    return Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
