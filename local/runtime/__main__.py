@@ -1,4 +1,4 @@
-"""`python -m local.runtime dev` (the whole stack) and `... invoke` (Docker-free sam local invoke)."""
+"""`python -m local.runtime dev` (the whole stack) and `invoke` (a Docker-free sam local invoke)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ import threading
 from pathlib import Path
 
 from local.runtime.stack import ROOT, LocalStack, Options
+
+# The runtime itself applies migrations with the layer's code, mounted as Lambda mounts /opt.
+sys.path.insert(1, str(ROOT / "layers" / "common"))
 
 
 def _dev(args: argparse.Namespace) -> int:

@@ -107,7 +107,8 @@ class LocalStack:
         from local.airtable_emulator import AirtableEmulator
 
         self.airtable = AirtableEmulator(
-            tokens={EMULATOR_TOKEN: "usrLOCALDEV000001"}, rate_limit=self.options.airtable_rate_limit,
+            tokens={EMULATOR_TOKEN: "usrLOCALDEV000001"},
+            rate_limit=self.options.airtable_rate_limit,
             persist_path=self.options.airtable_persist).start()
         self._stoppers.append(self.airtable.stop)
         self.demo_base_id = self.airtable.seed_demo()

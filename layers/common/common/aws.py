@@ -6,7 +6,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=25)
+_CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3,
+                 read_timeout=25)
 
 
 @cache

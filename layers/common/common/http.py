@@ -52,7 +52,8 @@ def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
         loc = [str(part) for part in err.get("loc", ())]
         if loc and loc[0] in {"body", "query", "path", "header", "cookie"}:
             loc = loc[1:]
-        details.append({"field": ".".join(loc) or "body", "problem": str(err.get("msg", "invalid"))})
+        problem = str(err.get("msg", "invalid"))
+        details.append({"field": ".".join(loc) or "body", "problem": problem})
     return details
 
 

@@ -1,1 +1,1 @@
-"""Everything that talks to Airtable: connections, the shared rate limiter, the client, the cache."""
+"""Everything that talks to Airtable: connections, the shared limiter, the client, the cache."""

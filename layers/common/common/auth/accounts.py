@@ -1,0 +1,59 @@
+"""Looking users up, and the rules every account change shares."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from common.auth import passwords
+from common.db import UnitOfWork
+from common.errors import Conflict, NotFound, ValidationFailed
+from common.models import User
+from common.settings import get_settings
+
+
+def by_identifier(uow: UnitOfWork, identifier: str) -> User | None:
+    """The user whose email (when it has an @) or username is `identifier`, case-insensitive."""
+    identifier = identifier.strip().lower()
+    if not identifier:
+        return None
+    column = User.email if "@" in identifier else func.lower(User.username)
+    return uow.session.scalars(select(User).where(column == identifier)).first()
+
+
+def get(uow: UnitOfWork, user_id: str) -> User:
+    """The user, or 404."""
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def ensure_unique(uow: UnitOfWork, *, email: str | None = None, username: str | None = None,
+                  exclude_id: str | None = None) -> None:
+    """409 when the email or (case-insensitively) the username belongs to another account."""
+    checks = [("email", User.email == email.lower()) if email else None,
+              ("username", func.lower(User.username) == username.lower()) if username else None]
+    for field, condition in filter(None, checks):
+        query = select(User.id).where(condition)
+        if exclude_id:
+            query = query.where(User.id != exclude_id)
+        if uow.session.scalars(query).first() is not None:
+            raise Conflict(f"An account with this {field} already exists.",
+                           details=[{"field": field, "problem": "already taken"}])
+
+
+def check_password_policy(password: str, *, email: str, username: str | None,
+                          field: str = "password") -> None:
+    """422 with the policy's problems."""
+    problems = passwords.policy_problems(password, email=email, username=username)
+    if problems:
+        raise ValidationFailed("The password does not meet the policy.",
+                               details=[{"field": field, "problem": p} for p in problems])
+
+
+def promote_if_listed(user: User) -> bool:
+    """Give the admin role to an email listed in ADMIN_EMAILS; True when the role changed."""
+    if user.role != "admin" and user.email.lower() in get_settings().admin_email_set:
+        user.role = "admin"
+        return True
+    return False

@@ -1,0 +1,53 @@
+"""API keys `pak_<prefix>_<secret>`: shown once, stored as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from common.auth import tokens
+from common.auth.clock import is_past
+from common.db import UnitOfWork
+from common.models import ApiKey
+
+_SHAPE = re.compile(r"^pak_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
+
+
+def generate() -> tuple[str, str]:
+    """A new key and its display prefix (`pak_<8 hex>`)."""
+    prefix = f"pak_{secrets.token_hex(4)}"
+    return f"{prefix}_{tokens.opaque_secret()}", prefix
+
+
+def create(uow: UnitOfWork, user_id: str, name: str, expires_in_days: int | None,
+           at: datetime) -> tuple[ApiKey, str]:
+    """Store a new key for `user_id`; the clear key is returned once and never stored."""
+    key, prefix = generate()
+    expires_at = at + timedelta(days=expires_in_days) if expires_in_days else None
+    row = ApiKey(user_id=user_id, name=name, prefix=prefix, key_hash=tokens.digest(key),
+                 created_at=at, expires_at=expires_at)
+    uow.session.add(row)
+    uow.flush()
+    return row, key
+
+
+def is_live(row: ApiKey | None, at: datetime) -> bool:
+    """Not revoked and not expired."""
+    return row is not None and row.revoked_at is None and not is_past(row.expires_at, at)
+
+
+def find(uow: UnitOfWork, key: str) -> ApiKey | None:
+    """The key's row, looked up by hash (a malformed key is not even looked up)."""
+    if not _SHAPE.match(key):
+        return None
+    return uow.session.scalars(select(ApiKey).where(ApiKey.key_hash == tokens.digest(key))).first()
+
+
+def of_user(uow: UnitOfWork, user_id: str) -> list[ApiKey]:
+    """The user's unrevoked keys, newest first."""
+    return list(uow.session.scalars(
+        select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .order_by(ApiKey.created_at.desc())))

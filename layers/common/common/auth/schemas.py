@@ -1,0 +1,188 @@
+"""Request and response models of the auth and users APIs."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
+                      ValidationError, model_validator)
+
+from common.auth.clock import aware
+from common.errors import ValidationFailed
+from common.http import validation_details
+from common.models import User
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+                    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,63}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value.lower()
+
+
+Email = Annotated[str, AfterValidator(_email)]
+Password = Annotated[str, Field(min_length=1, max_length=256)]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64,
+                                            pattern=r"^[A-Za-z0-9_.-]+$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
+Role = Literal["admin", "member"]
+Utc = Annotated[datetime, AfterValidator(aware)]
+
+
+def parse(model: type[BaseModel], data: Any) -> Any:
+    """Validate `data` outside Powertools' own body parsing; errors become a 422."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        raise ValidationFailed("The request is not valid.",
+                               details=validation_details(list(e.errors()))) from e
+
+
+class RegisterIn(BaseModel):
+    """POST /api/auth/register."""
+
+    email: Email
+    password: Password
+    username: Username | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+
+
+class LoginIn(BaseModel):
+    """POST /api/auth/login: by email or by username."""
+
+    email: Annotated[str, Field(max_length=320)] | None = None
+    username: Annotated[str, Field(max_length=320)] | None = None
+    password: Password
+
+    @model_validator(mode="after")
+    def _one_identifier(self) -> LoginIn:
+        if not (self.email or self.username):
+            raise ValueError("email or username is required")
+        return self
+
+    @property
+    def identifier(self) -> str:
+        """The account identifier, normalised."""
+        return (self.email or self.username or "").strip().lower()
+
+
+class RefreshIn(BaseModel):
+    """POST /api/auth/refresh."""
+
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class LogoutIn(BaseModel):
+    """POST /api/auth/logout (the body is optional)."""
+
+    refresh_token: Annotated[str, Field(max_length=512)] | None = None
+
+
+class PasswordChangeIn(BaseModel):
+    """POST /api/auth/password."""
+
+    current_password: Password
+    new_password: Password
+
+
+class ApiKeyIn(BaseModel):
+    """POST /api/auth/api-keys."""
+
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+
+
+class ProfilePatch(BaseModel):
+    """PATCH /api/users/me: only the fields sent change; a null preference key is removed."""
+
+    username: Username | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    preferences: dict[str, Any] | None = None
+
+
+class AdminUserPatch(BaseModel):
+    """PATCH /api/users/{id}."""
+
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+class UserOut(BaseModel):
+    """A user as the API shows it (never the password hash)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    username: str | None
+    first_name: str | None
+    last_name: str | None
+    role: str
+    is_active: bool
+    preferences: dict[str, Any]
+    created_at: Utc
+
+    @classmethod
+    def of(cls, user: User) -> dict[str, Any]:
+        """The JSON-ready body for `user`."""
+        return cls.model_validate(user).model_dump(mode="json")
+
+
+class TokensOut(BaseModel):
+    """The body of register, login and refresh."""
+
+    user: UserOut
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class ValidateOut(BaseModel):
+    """GET /api/auth/validate."""
+
+    valid: bool
+    user: UserOut
+    session_id: str | None
+    expires_at: Utc | None
+
+
+class SessionOut(BaseModel):
+    """One of the caller's sessions."""
+
+    id: str
+    created_at: Utc
+    last_used_at: Utc
+    expires_at: Utc
+    user_agent: str | None
+    ip: str | None
+    current: bool
+
+
+class ApiKeyCreated(BaseModel):
+    """The one response that shows an API key."""
+
+    id: str
+    name: str
+    key: str
+    prefix: str
+    expires_at: Utc | None
+
+
+class ApiKeyOut(BaseModel):
+    """An API key without its secret."""
+
+    id: str
+    name: str
+    prefix: str
+    created_at: Utc
+    expires_at: Utc | None
+    last_used_at: Utc | None

@@ -1,0 +1,73 @@
+"""Every sample event in events/ runs through its function's handler, in its own worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, load_event
+
+# Logical id in template.yaml for each folder of events/.
+FUNCTIONS = {"auth": "AuthFunction", "users": "UsersFunction", "airtable": "AirtableFunction",
+             "workflows": "WorkflowsFunction", "files": "FilesFunction", "sagas": "SagasFunction",
+             "notifications": "NotificationsFunction", "platform": "PlatformFunction",
+             "authorizer": "AuthorizerFunction", "files_processor": "FilesProcessorFunction",
+             "notifications_dispatcher": "NotificationsDispatcherFunction",
+             "diagnostics": "DiagnosticsFunction", "housekeeping": "HousekeepingFunction"}
+# Samples whose expected outcome is not "HTTP 2xx / no error".
+EXPECTED_STATUS = {"platform/unknown-route.json": 404}
+EXPECTED_ERROR = {"diagnostics/probe-fails.json": "ProbeFailed"}
+SAMPLES = sorted(str(p.relative_to(ROOT / "events")) for p in (ROOT / "events").rglob("*.json"))
+
+
+def test_every_function_has_sample_events():
+    assert {s.split("/")[0] for s in SAMPLES} == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("sample", SAMPLES)
+def test_sample_event_runs_through_its_handler(stack, sample):
+    if sample.startswith("files_processor/"):
+        record = load_event(sample)["Records"][0]["s3"]
+        stack.client("s3").put_object(Bucket=record["bucket"]["name"],
+                                      Key=record["object"]["key"].replace("+", " "),
+                                      Body=b"Name,Email\n")
+    result = stack.invoke(FUNCTIONS[sample.split("/")[0]], load_event(sample))
+    if sample in EXPECTED_ERROR:
+        assert result.error["errorType"] == EXPECTED_ERROR[sample]
+        return
+    assert result.error is None, result.error
+    if isinstance(result.payload, dict) and "statusCode" in result.payload:
+        expected = EXPECTED_STATUS.get(sample)
+        status = result.payload["statusCode"]
+        assert status == expected if expected else 200 <= status < 300, result.payload
+
+
+def test_docker_free_invoke_command_runs_one_function_with_a_sample_event(database_url):
+    env = {**os.environ, "DATABASE_URL": database_url}
+    completed = subprocess.run(
+        [sys.executable, "-m", "local.runtime", "invoke", "PlatformFunction",
+         "-e", "events/platform/info.json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    response = json.loads(completed.stdout[completed.stdout.index("{"):])
+    assert response["statusCode"] == 200
+    assert json.loads(response["body"])["name"] == "PyAirtable Serverless"
+    assert "REPORT Duration" in completed.stderr
+
+
+def test_invoke_command_takes_sam_style_env_vars(database_url, tmp_path: Path):
+    overrides = tmp_path / "env.json"
+    overrides.write_text(json.dumps({"PlatformFunction": {"STAGE": "staging"}}))
+    completed = subprocess.run(
+        [sys.executable, "-m", "local.runtime", "invoke", "PlatformFunction",
+         "-e", "events/platform/info.json", "--env-vars", str(overrides)],
+        cwd=ROOT, env={**os.environ, "DATABASE_URL": database_url}, capture_output=True,
+        text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    response = json.loads(completed.stdout[completed.stdout.index("{"):])
+    assert json.loads(response["body"])["stage"] == "staging"
