@@ -26,6 +26,7 @@ SECURITY_SCHEMES = {
 def generate() -> str:
     """The merged document as JSON text (stable key order)."""
     from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
+
     from common import __version__
 
     merge = OpenAPIMerge(title="PyAirtable Serverless API", version=__version__,
@@ -36,7 +37,7 @@ def generate() -> str:
         merge.add_file(ROOT / "functions" / name / "app.py", resolver_name="app")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a function that fails to load must fail generation
-        schema = merge.get_openapi_schema()
+        schema = json.loads(merge.get_openapi_json_schema())
     components = schema.setdefault("components", {})
     components["securitySchemes"] = SECURITY_SCHEMES
     _use_error_envelope(schema)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-_SQLITE_FALLBACK = f"sqlite:///{Path(tempfile.gettempdir()) / 'pyairtable-tests.db'}"
+_SQLITE_FALLBACK = f"sqlite:///{Path(tempfile.gettempdir()) / f'pyairtable-tests-{os.getpid()}.db'}"
 DATABASE_URL = os.environ.get("DATABASE_URL") or _SQLITE_FALLBACK
 
 
@@ -21,8 +21,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def reset_database(url: str) -> None:
     """Drop everything and apply the migrations from scratch."""
-    from common.migrate import upgrade
     from sqlalchemy import create_engine, text
+
+    from common.migrate import upgrade
 
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

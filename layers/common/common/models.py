@@ -159,3 +159,25 @@ class DiagnosticRun(Base):
     status: Mapped[str] = mapped_column(String(16), default="probing")
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AirtableConnection(Base):
+    """A user's Airtable personal access token, stored only as KMS ciphertext."""
+
+    __tablename__ = "airtable_connections"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_ciphertext: Mapped[str] = mapped_column(Text)
+    token_last4: Mapped[str] = mapped_column(String(4))
+    airtable_user_id: Mapped[str | None] = mapped_column(String(32))
+    default_base_id: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AirtableRateSlot(Base):
+    """The shared limiter's state per base: the next free request slot (epoch seconds)."""
+
+    __tablename__ = "airtable_rate_slots"
+    base_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[float] = mapped_column(default=0.0)

@@ -1,0 +1,72 @@
+"""Read cache in DynamoDB, shared by every Lambda instance, invalidated by base generation.
+
+Each base has a generation counter; a cached entry remembers the generation it was read at and
+counts only while the base is still at that generation. A write through this API bumps the
+counter, so one small update invalidates every page, record and schema cached for the base.
+Entry and counter are fetched in one BatchGetItem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from common.aws import client
+from common.observability import logger
+from common.settings import get_settings
+
+
+@dataclass
+class Cached:
+    """A value and whether it came from the cache."""
+
+    value: Any
+    hit: bool
+
+
+def _table() -> str:
+    return get_settings().cache_table_name
+
+
+def _gen_key(base_id: str) -> str:
+    return f"gen#{base_id}"
+
+
+def entry_key(scope: str, base_id: str, kind: str, params: Any) -> str:
+    """A cache key for a read of `kind` with `params` by `scope` (a connection) on a base."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode()).hexdigest()
+    return f"c#{scope}#{base_id}#{kind}#{digest[:32]}"
+
+
+def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Cached:
+    """The cached value for `key`, or `load()`'s result stored for `ttl` seconds."""
+    ddb = client("dynamodb")
+    table = _table()
+    keys = [{"pk": {"S": key}}, {"pk": {"S": _gen_key(base_id)}}]
+    items = ddb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    found = {i["pk"]["S"]: i for i in items.get("Responses", {}).get(table, [])}
+    generation = found.get(_gen_key(base_id), {}).get("gen", {}).get("N", "0")
+    entry = found.get(key)
+    if entry and entry["gen"]["N"] == generation and int(entry["expires_at"]["N"]) > time.time():
+        return Cached(json.loads(entry["body"]["S"]), hit=True)
+    value = load()
+    body = json.dumps(value, default=str)
+    if len(body) < 350_000:  # DynamoDB items stop at 400 KB; larger pages are simply not cached
+        ddb.put_item(TableName=table, Item={
+            "pk": {"S": key}, "gen": {"N": generation}, "body": {"S": body},
+            "expires_at": {"N": str(int(time.time()) + ttl)}})
+    return Cached(value, hit=False)
+
+
+def invalidate_base(base_id: str) -> None:
+    """Every cached read of this base is stale from now on."""
+    try:
+        client("dynamodb").update_item(
+            TableName=_table(), Key={"pk": {"S": _gen_key(base_id)}},
+            UpdateExpression="ADD gen :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    except Exception:  # the Airtable write already happened; report, don't fail the request
+        logger.exception("cache invalidation failed", extra={"base_id": base_id})

@@ -1,0 +1,61 @@
+"""The only way to get an Airtable client: pyairtable, with every request through the limiter."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+from pyairtable import Api
+
+from common.airtable.errors import translate
+from common.airtable.limiter import RateLimiter
+from common.settings import get_settings
+
+
+class LimitedApi(Api):
+    """pyairtable's Api whose every request waits for its base's slot in the shared limiter."""
+
+    def __init__(self, token: str, limiter: RateLimiter) -> None:
+        # No client-side retry on 429: the limiter keeps us under the limit, and a 429 means a
+        # 30 s lock-out that retrying within seconds would only extend.
+        super().__init__(token, endpoint_url=get_settings().airtable_endpoint_url,
+                         timeout=(5, 25), retry_strategy=False)
+        self.limiter = limiter
+        self.requests_made = 0
+
+    def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        """Reserve a slot for the URL's base, send, and translate Airtable's errors."""
+        base_id = base_of(url)
+        if base_id:
+            self.limiter.acquire(base_id)
+        self.requests_made += 1
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.RequestException as e:
+            response = getattr(e, "response", None)
+            if base_id and response is not None and response.status_code == 429:
+                self.limiter.lock_out(base_id)
+            raise translate(e) from e
+
+
+def base_of(url: str) -> str | None:
+    """The base id a request URL addresses (`/v0/{base}/...` or `/v0/meta/bases/{base}/...`)."""
+    parts = [p for p in urlsplit(url).path.split("/") if p]
+    if len(parts) >= 2 and parts[0] == "v0":
+        if parts[1] == "meta":
+            return parts[3] if len(parts) >= 4 and parts[2] == "bases" else None
+        return parts[1] if parts[1].startswith("app") else None
+    return None
+
+
+@lru_cache(maxsize=1)
+def shared_limiter() -> RateLimiter:
+    """The limiter of this execution environment (its state lives in the database)."""
+    return RateLimiter(rate=get_settings().airtable_rate_limit)
+
+
+def airtable_api(token: str) -> LimitedApi:
+    """An Airtable client for `token`."""
+    return LimitedApi(token, shared_limiter())
