@@ -3,6 +3,7 @@
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
+
 from common import events, uploads
 from common.observability import logger, tracer
 

@@ -1,8 +1,14 @@
 """Platform service: aggregate health, info, OpenAPI and docs."""
 
+from typing import Annotated
+
 from aws_lambda_powertools.event_handler import Response
-from common import health, openapi, platform
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from common import audit_log, health, openapi, platform
+from common.db import UnitOfWork
 from common.http import JSON, create_app
+from common.identity import require_admin
 from common.lambda_handlers import http_handler
 
 app = create_app("platform")
@@ -28,6 +34,16 @@ def openapi_document():
 @app.get("/api/docs", summary="Swagger UI", tags=["platform"], include_in_schema=False)
 def docs():
     return Response(status_code=200, content_type="text/html", body=openapi.docs_html())
+
+
+@app.get("/api/platform/audit", summary="Audit log (admin)", tags=["platform"])
+def audit(limit: Annotated[int, Query(ge=1, le=200)] = 50,
+          cursor: Annotated[str | None, Query(max_length=1000)] = None,
+          action: Annotated[str | None, Query(max_length=64)] = None,
+          actor_id: Annotated[str | None, Query(max_length=32)] = None) -> dict:
+    require_admin(app)
+    return audit_log.entries(UnitOfWork(), limit=limit, after=cursor, action=action,
+                             actor_id=actor_id)
 
 
 lambda_handler = http_handler(app)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import uuid
 
-from common.models import DiagnosticRun, JobRun, Notification, StoredFile
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from common.models import DiagnosticRun, JobRun, Notification, StoredFile
 from tests.helpers import wait_for
 
 

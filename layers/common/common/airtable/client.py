@@ -8,10 +8,28 @@ from urllib.parse import urlsplit
 
 import requests
 from pyairtable import Api
+from requests.adapters import HTTPAdapter
 
 from common.airtable.errors import translate
 from common.airtable.limiter import RateLimiter
 from common.settings import get_settings
+
+
+class _LimitedAdapter(HTTPAdapter):
+    """Takes the base's slot at the last moment before the request goes on the wire."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        super().__init__()
+        self.limiter = limiter
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        base_id = base_of(request.url or "")
+        if base_id:
+            self.limiter.acquire(base_id)
+        response = super().send(request, **kwargs)
+        if base_id and response.status_code == 429:
+            self.limiter.lock_out(base_id)
+        return response
 
 
 class LimitedApi(Api):
@@ -22,21 +40,15 @@ class LimitedApi(Api):
         # 30 s lock-out that retrying within seconds would only extend.
         super().__init__(token, endpoint_url=get_settings().airtable_endpoint_url,
                          timeout=(5, 25), retry_strategy=False)
-        self.limiter = limiter
-        self.requests_made = 0
+        adapter = _LimitedAdapter(limiter)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        """Reserve a slot for the URL's base, send, and translate Airtable's errors."""
-        base_id = base_of(url)
-        if base_id:
-            self.limiter.acquire(base_id)
-        self.requests_made += 1
+        """Send through pyairtable, translating Airtable's errors into domain errors."""
         try:
             return super().request(method, url, *args, **kwargs)
         except requests.RequestException as e:
-            response = getattr(e, "response", None)
-            if base_id and response is not None and response.status_code == 429:
-                self.limiter.lock_out(base_id)
             raise translate(e) from e
 
 

@@ -19,17 +19,21 @@ LOCKOUT_SECONDS = 30.0
 # Fraction of each slot kept free to absorb scheduling jitter between processes.
 MARGIN = 0.06
 
+# Parameters are cast explicitly: PostgreSQL cannot infer the type of `:now + :gap`.
 _RESERVE = text("""
-INSERT INTO airtable_rate_slots (base_id, next_at) VALUES (:base, :now + :gap)
+INSERT INTO airtable_rate_slots (base_id, next_at)
+VALUES (:base, CAST(:now AS DOUBLE PRECISION) + CAST(:gap AS DOUBLE PRECISION))
 ON CONFLICT (base_id) DO UPDATE SET next_at =
-    CASE WHEN airtable_rate_slots.next_at > :now THEN airtable_rate_slots.next_at ELSE :now END
-    + :gap
+    CASE WHEN airtable_rate_slots.next_at > CAST(:now AS DOUBLE PRECISION)
+         THEN airtable_rate_slots.next_at ELSE CAST(:now AS DOUBLE PRECISION) END
+    + CAST(:gap AS DOUBLE PRECISION)
 RETURNING next_at
 """)
 _PUSH_BACK = text("""
-INSERT INTO airtable_rate_slots (base_id, next_at) VALUES (:base, :until)
+INSERT INTO airtable_rate_slots (base_id, next_at) VALUES (:base, CAST(:until AS DOUBLE PRECISION))
 ON CONFLICT (base_id) DO UPDATE SET next_at =
-    CASE WHEN airtable_rate_slots.next_at > :until THEN airtable_rate_slots.next_at ELSE :until END
+    CASE WHEN airtable_rate_slots.next_at > CAST(:until AS DOUBLE PRECISION)
+         THEN airtable_rate_slots.next_at ELSE CAST(:until AS DOUBLE PRECISION) END
 """)
 
 
@@ -46,8 +50,9 @@ class RateLimiter:
         Raises `RateLimited` instead of waiting longer than `max_wait` (e.g. during a lock-out);
         the slot stays reserved, which only makes the limiter more conservative.
         """
-        now = time.time()
         with engine().begin() as conn:
+            # The clock is read once connected: a slow (first) connect must not date the request.
+            now = time.time()
             next_at = conn.execute(_RESERVE, {"base": base_id, "now": now,
                                               "gap": self.gap}).scalar_one()
         slot = float(next_at) - self.gap

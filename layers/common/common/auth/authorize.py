@@ -11,7 +11,7 @@ from sqlalchemy import select
 from common.auth import api_keys, sessions, tokens
 from common.auth.clock import aware, now
 from common.db import UnitOfWork
-from common.models import ApiKey, AuthSession, User
+from common.models import AuthSession, User
 
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9_.~+/=-]+)$", re.IGNORECASE)
 # Usage timestamps are for display; writing them at most once a minute keeps requests read-only.
@@ -63,9 +63,8 @@ def _by_api_key(key: str, uow: UnitOfWork) -> dict[str, Any] | None:
     at = now()
     with uow:
         row = api_keys.find(uow, key)
-        if not api_keys.is_live(row, at):
+        if row is None or not api_keys.is_live(row, at):
             return None
-        assert isinstance(row, ApiKey)
         user = uow.session.get(User, row.user_id)
         if user is None or not user.is_active:
             return None

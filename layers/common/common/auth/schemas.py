@@ -6,8 +6,15 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
-                      ValidationError, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from common.auth.clock import aware
 from common.errors import ValidationFailed
@@ -186,3 +193,18 @@ class ApiKeyOut(BaseModel):
     created_at: Utc
     expires_at: Utc | None
     last_used_at: Utc | None
+
+
+class Page(BaseModel):
+    """A page of a list endpoint."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+def documented(status: int, model: type[BaseModel] | None = None,
+               description: str = "Success") -> dict[int, Any]:
+    """The `responses=` of a route whose success status or body OpenAPI should show."""
+    if model is None:
+        return {status: {"description": description}}
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}

@@ -7,9 +7,20 @@ from typing import Any
 
 from common.auth import accounts, api_keys, audit, passwords, sessions, throttle, tokens
 from common.auth.clock import is_past, now
-from common.auth.schemas import (ApiKeyCreated, ApiKeyIn, ApiKeyOut, LoginIn, LogoutIn,
-                                 PasswordChangeIn, RefreshIn, RegisterIn, SessionOut, TokensOut,
-                                 UserOut, ValidateOut)
+from common.auth.schemas import (
+    ApiKeyCreated,
+    ApiKeyIn,
+    ApiKeyOut,
+    LoginIn,
+    LogoutIn,
+    PasswordChangeIn,
+    RefreshIn,
+    RegisterIn,
+    SessionOut,
+    TokensOut,
+    UserOut,
+    ValidateOut,
+)
 from common.auth.sessions import Client
 from common.db import UnitOfWork
 from common.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
@@ -141,8 +152,9 @@ def validate(identity: Identity, uow: UnitOfWork, token_exp: Any = None) -> dict
     with uow:
         user = accounts.get(uow, identity.user_id)
         expires_at = None
-        if isinstance(token_exp, int | float) and not isinstance(token_exp, bool):
-            expires_at = datetime.fromtimestamp(token_exp, UTC)
+        if isinstance(token_exp, int | str) and str(token_exp).isdigit():
+            # API Gateway may hand context numbers over as strings.
+            expires_at = datetime.fromtimestamp(int(token_exp), UTC)
         elif identity.api_key_id:
             key = uow.session.get(ApiKey, identity.api_key_id)
             expires_at = key.expires_at if key else None

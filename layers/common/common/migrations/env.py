@@ -1,8 +1,9 @@
 """Alembic environment: runs against the URL the caller put in the config."""
 
 from alembic import context
-from common.models import Base
 from sqlalchemy import create_engine, pool
+
+from common.models import Base
 
 config = context.config
 target_metadata = Base.metadata

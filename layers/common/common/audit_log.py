@@ -1,0 +1,49 @@
+"""The audit log as admins read it (GET /api/platform/audit), newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from common.auth import cursor
+from common.auth.clock import aware
+from common.db import UnitOfWork
+from common.errors import ValidationFailed
+from common.models import AuditEntry
+
+
+def entries(uow: UnitOfWork, *, limit: int, after: str | None, action: str | None = None,
+            actor_id: str | None = None) -> dict[str, Any]:
+    """One page of audit entries, filtered by action and/or actor."""
+    query = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if actor_id:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if after:
+        stamp, last_id = cursor.decode(after, 2)
+        at = _instant(stamp)
+        query = query.where(or_(AuditEntry.occurred_at < at,
+                                and_(AuditEntry.occurred_at == at, AuditEntry.id < last_id)))
+    with uow:
+        rows = list(uow.session.scalars(query.limit(limit + 1)))
+        page = [_out(e) for e in rows[:limit]]
+    last = page[-1] if len(rows) > limit else None
+    next_cursor = cursor.encode(last["occurred_at"], last["id"]) if last else None
+    return {"items": page, "next_cursor": next_cursor}
+
+
+def _instant(stamp: str) -> datetime:
+    try:
+        return aware(datetime.fromisoformat(stamp))  # type: ignore[return-value]
+    except ValueError as e:
+        raise ValidationFailed("The cursor is not valid.", details=[
+            {"field": "cursor", "problem": "not a cursor from this API"}]) from e
+
+
+def _out(entry: AuditEntry) -> dict[str, Any]:
+    return {"id": entry.id, "occurred_at": aware(entry.occurred_at).isoformat(),  # type: ignore[union-attr]
+            "action": entry.action, "actor_id": entry.actor_id, "target_id": entry.target_id,
+            "ip": entry.ip, "details": entry.details or {}}

@@ -1,0 +1,122 @@
+"""Users service: profiles, self-deactivation and admin user management."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from common.auth import accounts, api_keys, audit, cursor, sessions
+from common.auth.clock import now
+from common.auth.schemas import AdminUserPatch, ProfilePatch, UserOut
+from common.db import UnitOfWork
+from common.errors import Forbidden, ValidationFailed
+from common.identity import Identity
+from common.models import User
+
+MAX_PREFERENCES_BYTES = 16_384
+
+
+def profile(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
+    """The caller's profile."""
+    with uow:
+        return UserOut.of(accounts.get(uow, identity.user_id))
+
+
+def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """Change the fields sent; preferences merge key by key, a null value removes a key."""
+    changes = cmd.model_dump(exclude_unset=True)
+    with uow:
+        user = accounts.get(uow, identity.user_id)
+        if changes.get("username") and changes["username"].lower() != (user.username or "").lower():
+            accounts.ensure_unique(uow, username=changes["username"], exclude_id=user.id)
+        for field in ("username", "first_name", "last_name"):
+            if field in changes:
+                setattr(user, field, changes[field] or None)
+        if changes.get("preferences") is not None:
+            user.preferences = _merged(user.preferences or {}, changes["preferences"])
+        user.updated_at = now()
+        entry = audit.record(uow, "user.updated", actor_id=user.id, target_id=user.id,
+                             fields=sorted(changes))
+        audit.commit(uow, entry)
+        return UserOut.of(user)
+
+
+def _merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    merged = {**current, **patch}
+    merged = {k: v for k, v in merged.items() if v is not None}
+    if len(repr(merged)) > MAX_PREFERENCES_BYTES:
+        raise ValidationFailed("Preferences are too large.", details=[
+            {"field": "preferences", "problem": f"at most {MAX_PREFERENCES_BYTES} bytes"}])
+    return merged
+
+
+def deactivate_self(identity: Identity, uow: UnitOfWork) -> None:
+    """Deactivate the caller's account and revoke every session and API key."""
+    with uow:
+        user = accounts.get(uow, identity.user_id)
+        entry = _deactivate(uow, user, actor_id=user.id)
+        audit.commit(uow, entry)
+
+
+def _deactivate(uow: UnitOfWork, user: User, *, actor_id: str) -> audit.AuditEntry:
+    at = now()
+    user.is_active, user.updated_at = False, at
+    revoked = sessions.revoke_all(uow, user.id, at)
+    for key in api_keys.of_user(uow, user.id):
+        key.revoked_at = at
+    return audit.record(uow, "user.deactivated", actor_id=actor_id, target_id=user.id,
+                        sessions_revoked=revoked)
+
+
+def search(uow: UnitOfWork, *, q: str | None, role: str | None, active: bool | None,
+           limit: int, after: str | None) -> dict[str, Any]:
+    """Admin listing, ordered by email; `after` is the previous page's cursor."""
+    query = select(User).order_by(User.email).limit(limit + 1)
+    if q:
+        pattern = f"%{_escape_like(q.strip().lower())}%"
+        query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in
+                                  (User.email, User.username, User.first_name, User.last_name))))
+    if role:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    if after:
+        query = query.where(User.email > cursor.decode(after, 1)[0])
+    with uow:
+        rows = list(uow.session.scalars(query))
+        page = rows[:limit]
+        next_cursor = cursor.encode(page[-1].email) if len(rows) > limit else None
+        return {"items": [UserOut.of(u) for u in page], "next_cursor": next_cursor}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def get(user_id: str, uow: UnitOfWork) -> dict[str, Any]:
+    """One user (admin)."""
+    with uow:
+        return UserOut.of(accounts.get(uow, user_id))
+
+
+def admin_update(user_id: str, cmd: AdminUserPatch, uow: UnitOfWork,
+                 identity: Identity) -> dict[str, Any]:
+    """Change a user's role or active flag; an admin cannot demote or deactivate themselves."""
+    with uow:
+        user = accounts.get(uow, user_id)
+        if user.id == identity.user_id and (cmd.role == "member" or cmd.is_active is False):
+            raise Forbidden("Administrators cannot demote or deactivate themselves.")
+        entries = []
+        if cmd.role is not None and cmd.role != user.role:
+            entries.append(audit.record(uow, "user.role_changed", actor_id=identity.user_id,
+                                        target_id=user.id, previous=user.role, role=cmd.role))
+            user.role, user.updated_at = cmd.role, now()
+        if cmd.is_active is False and user.is_active:
+            entries.append(_deactivate(uow, user, actor_id=identity.user_id))
+        elif cmd.is_active is True and not user.is_active:
+            user.is_active, user.updated_at = True, now()
+            entries.append(audit.record(uow, "user.reactivated", actor_id=identity.user_id,
+                                        target_id=user.id))
+        audit.commit(uow, *entries)
+        return UserOut.of(user)
