@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import select
@@ -16,12 +17,17 @@ from common.errors import NotFound, ValidationFailed
 from common.models import AirtableConnection
 
 
-@dataclass(frozen=True)
 class Access:
-    """A client plus the cache scope of the connection it uses."""
+    """The cache scope of a connection, and a client built only when Airtable must be called."""
 
-    api: LimitedApi
-    scope: str
+    def __init__(self, scope: str, token: Callable[[], str]) -> None:
+        self.scope = scope
+        self._token = token
+
+    @cached_property
+    def api(self) -> LimitedApi:
+        """The client; a cache hit never decrypts the token or builds it."""
+        return airtable_api(self._token())
 
 
 def public_view(connection: AirtableConnection) -> dict[str, Any]:
@@ -71,12 +77,12 @@ def access(uow: UnitOfWork, user_id: str, connection_id: str | None) -> Access:
             AirtableConnection.user_id == user_id).order_by(
             AirtableConnection.created_at).limit(1)).first()
     if connection is not None:
-        token = decrypt_token(connection.token_ciphertext, user_id)
-        return Access(airtable_api(token), scope=connection.id)
+        ciphertext = connection.token_ciphertext
+        return Access(connection.id, lambda: decrypt_token(ciphertext, user_id))
     token = defaults.default_token()
     if token is None:
         raise NotFound("No Airtable connection: create one with POST /api/airtable/connections.")
-    return Access(airtable_api(token), scope="default")
+    return Access("default", lambda: token)
 
 
 def _owned(uow: UnitOfWork, user_id: str, connection_id: str) -> AirtableConnection:
