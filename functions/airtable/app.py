@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from common import health
+from common import health, idempotency
 from common.airtable import defaults, records, schema, service
 from common.airtable.cache import Cached
 from common.errors import ValidationFailed
@@ -209,9 +209,13 @@ def get_record(base_id: str, table: str, record_id: str, connection_id: Connecti
 def create_records(base_id: str, table: str, body: NewRecords,
                    connection_id: ConnectionId = None):
     rows = [r.model_dump() for r in body.records]
-    created = service.with_access(_user(), connection_id, lambda a: records.create(
-        a, base_id, table, rows, body.typecast))
-    return _json(201, {"records": created})
+    user = _user()
+    result = idempotency.run_once(
+        "airtable.create_records", user, app.current_event.headers.get("idempotency-key"),
+        {"base_id": base_id, "table": table, "body": body.model_dump()},
+        lambda: {"records": service.with_access(user, connection_id, lambda a: records.create(
+            a, base_id, table, rows, body.typecast))})
+    return _json(201, result)
 
 
 @app.patch(TABLE + "/records", summary="Update records by id, or upsert with merge_on",

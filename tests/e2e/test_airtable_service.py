@@ -273,3 +273,18 @@ def test_another_users_connection_is_not_found(api, stack, member):
         assert response.status_code == 404
         assert response.json()["error"]["code"] == "not_found"
     assert api.delete(f"/api/airtable/connections/{theirs}", headers=member).status_code == 204
+
+
+def test_idempotency_key_replays_the_first_create_without_writing_twice(api, stack, member,
+                                                                         base_id):
+    headers = {**member, "Idempotency-Key": f"import-{uuid.uuid4().hex}"}
+    body = {"records": [{"fields": {"Name": "Once"}}]}
+    first = api.post(_records_url(base_id), json=body, headers=headers)
+    again = api.post(_records_url(base_id), json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert len(_calls(stack, base_id, "POST")) == 1
+    other = api.post(_records_url(base_id), json={"records": [{"fields": {"Name": "Twice"}}]},
+                     headers=headers)
+    assert other.status_code == 409
+    assert other.json()["error"]["code"] == "conflict"
