@@ -231,6 +231,8 @@ class Provisioner:
         return "localapi", {"ApiEndpoint": "http://127.0.0.1"}
 
 
+# Types not listed are skipped: permissions and stages mean nothing locally, and the migrations
+# custom resource's work is done by the runtime itself before any function starts.
 _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::IAM::Role": Provisioner._create_role,
     "AWS::Lambda::LayerVersion": Provisioner._create_layer,

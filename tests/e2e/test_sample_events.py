@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,8 @@ FUNCTIONS = {"auth": "AuthFunction", "users": "UsersFunction", "airtable": "Airt
              "notifications": "NotificationsFunction", "platform": "PlatformFunction",
              "authorizer": "AuthorizerFunction", "files_processor": "FilesProcessorFunction",
              "notifications_dispatcher": "NotificationsDispatcherFunction",
-             "diagnostics": "DiagnosticsFunction", "housekeeping": "HousekeepingFunction"}
+             "diagnostics": "DiagnosticsFunction", "housekeeping": "HousekeepingFunction",
+             "migrations": "MigrationsFunction"}
 # Samples whose expected outcome is not "HTTP 2xx / no error".
 EXPECTED_STATUS = {"platform/unknown-route.json": 404}
 EXPECTED_ERROR = {"diagnostics/probe-fails.json": "ProbeFailed"}
@@ -36,7 +40,15 @@ def test_sample_event_runs_through_its_handler(stack, sample):
         stack.client("s3").put_object(Bucket=record["bucket"]["name"],
                                       Key=record["object"]["key"].replace("+", " "),
                                       Body=b"Name,Email\n")
-    result = stack.invoke(FUNCTIONS[sample.split("/")[0]], load_event(sample))
+    event = load_event(sample)
+    if sample.startswith("migrations/"):
+        with _cloudformation_endpoint() as (url, responses):
+            event["ResponseURL"] = url
+            result = stack.invoke(FUNCTIONS["migrations"], event)
+        assert [r["Status"] for r in responses] == ["SUCCESS"], responses
+        assert responses[0]["Data"]["Revision"]
+    else:
+        result = stack.invoke(FUNCTIONS[sample.split("/")[0]], event)
     if sample in EXPECTED_ERROR:
         assert result.error["errorType"] == EXPECTED_ERROR[sample]
         return
@@ -45,6 +57,30 @@ def test_sample_event_runs_through_its_handler(stack, sample):
         expected = EXPECTED_STATUS.get(sample)
         status = result.payload["statusCode"]
         assert status == expected if expected else 200 <= status < 300, result.payload
+
+
+@contextlib.contextmanager
+def _cloudformation_endpoint():
+    """A local stand-in for CloudFormation's presigned response URL, recording each PUT."""
+    responses: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_PUT(self):
+            responses.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/response", responses
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_docker_free_invoke_command_runs_one_function_with_a_sample_event(database_url):
