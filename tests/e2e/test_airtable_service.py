@@ -288,3 +288,14 @@ def test_idempotency_key_replays_the_first_create_without_writing_twice(api, sta
                      headers=headers)
     assert other.status_code == 409
     assert other.json()["error"]["code"] == "conflict"
+
+
+def test_a_create_that_fails_partway_leaves_the_table_as_it_was(api, stack, member, base_id):
+    rows = [{"fields": {"Name": f"Row {i}"}} for i in range(25)]
+    rows[22] = {"fields": {"Name": "Bad", "Age": "not a number"}}
+    response = api.post(_records_url(base_id), json={"records": rows}, headers=member)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert "20 records created before were deleted" in error["message"]
+    assert {"field": "records[20:25]"}.items() <= error["details"][-1].items()
+    assert api.get(_records_url(base_id), headers=member).json()["records"] == []

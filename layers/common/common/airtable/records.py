@@ -8,9 +8,10 @@ from pyairtable.formulas import AND, BLANK, EQ, Field
 
 from common.airtable import cache
 from common.airtable.connections import Access
-from common.errors import ValidationFailed
+from common.errors import AppError, ValidationFailed
 
 RECORD_TTL = 60
+BATCH = 10  # Airtable's maximum records per write
 
 
 def as_record(raw: dict[str, Any]) -> dict[str, Any]:
@@ -59,13 +60,37 @@ def get(access: Access, base_id: str, table: str, record_id: str) -> cache.Cache
 
 def create(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            typecast: bool) -> list[dict[str, Any]]:
-    """Create any number of records, 10 per Airtable request."""
+    """Create any number of records, 10 per request, all or nothing.
+
+    When a later chunk fails (say row 250 has a bad value), the rows already created are
+    deleted again, so a failed call leaves the table as it was.
+    """
+    target = access.api.table(base_id, table)
+    created: list[dict[str, Any]] = []
     try:
-        created = access.api.table(base_id, table).batch_create(
-            [r["fields"] for r in records], typecast=typecast)
+        for start in range(0, len(records), BATCH):
+            chunk = records[start:start + BATCH]
+            try:
+                created += target.batch_create([r["fields"] for r in chunk], typecast=typecast)
+            except AppError as e:
+                e.details = [*(e.details or []), {"field": f"records[{start}:{start + len(chunk)}]",
+                                                  "problem": e.message}]
+                _undo_create(target, created, e)
+                raise
     finally:
         cache.invalidate_base(base_id)
     return [as_record(r) for r in created]
+
+
+def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) -> None:
+    if not created:
+        return
+    ids = [r["id"] for r in created]
+    try:
+        target.batch_delete(ids)
+        error.message += f" Nothing was kept: the {len(ids)} records created before were deleted."
+    except AppError:
+        error.message += f" The {len(ids)} records created before could not be deleted: {ids}."
 
 
 def update(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
