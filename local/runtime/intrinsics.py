@@ -107,10 +107,9 @@ def dependencies(value: Any) -> set[str]:
             elif key == "Fn::GetAtt":
                 found.add(arg.split(".")[0] if isinstance(arg, str) else arg[0])
             elif key == "Fn::Sub":
-                template = arg if isinstance(arg, str) else arg[0]
-                found |= {m.split(".")[0] for m in _SUB_VAR.findall(template)}
-                if not isinstance(arg, str):
-                    found |= dependencies(arg[1])
+                template, local = (arg, {}) if isinstance(arg, str) else (arg[0], arg[1])
+                found |= {m.split(".")[0] for m in _SUB_VAR.findall(template)} - set(local)
+                found |= dependencies(local)
             else:
                 found |= dependencies(arg)
     return found
