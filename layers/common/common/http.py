@@ -10,9 +10,10 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.metrics import MetricUnit
 
 from common.errors import AppError
-from common.observability import logger
+from common.observability import logger, metrics
 
 JSON = "application/json"
 
@@ -89,6 +90,10 @@ def _install_error_map(app: APIGatewayHttpResolver, service: str) -> None:
 def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     response = next_middleware(app)
     response.headers["X-Request-Id"] = request_id(app)
+    # One count per request and per status class: the dashboards' error rate needs nothing more.
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name=f"Responses{response.status_code // 100}xx", unit=MetricUnit.Count,
+                       value=1)
     return response
 
 

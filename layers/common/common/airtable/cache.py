@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from common.aws import client
 from common.observability import logger
 from common.settings import get_settings
@@ -47,7 +49,12 @@ def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Ca
     ddb = client("dynamodb")
     table = _table()
     keys = [{"pk": {"S": key}}, {"pk": {"S": _gen_key(base_id)}}]
-    items = ddb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    try:
+        items = ddb.batch_get_item(RequestItems={table: {"Keys": keys, "ConsistentRead": True}})
+    except (ClientError, BotoCoreError):
+        # The cache only saves Airtable calls: when it is down, read through without it.
+        logger.warning("cache unavailable", exc_info=True)
+        return Cached(load(), hit=False)
     found = {i["pk"]["S"]: i for i in items.get("Responses", {}).get(table, [])}
     generation = found.get(_gen_key(base_id), {}).get("gen", {}).get("N", "0")
     entry = found.get(key)
@@ -56,9 +63,12 @@ def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Ca
     value = load()
     body = json.dumps(value, default=str)
     if len(body) < 350_000:  # DynamoDB items stop at 400 KB; larger pages are simply not cached
-        ddb.put_item(TableName=table, Item={
-            "pk": {"S": key}, "gen": {"N": generation}, "body": {"S": body},
-            "expires_at": {"N": str(int(time.time()) + ttl)}})
+        try:
+            ddb.put_item(TableName=table, Item={
+                "pk": {"S": key}, "gen": {"N": generation}, "body": {"S": body},
+                "expires_at": {"N": str(int(time.time()) + ttl)}})
+        except (ClientError, BotoCoreError):
+            logger.warning("cache write failed", exc_info=True)
     return Cached(value, hit=False)
 
 
@@ -68,5 +78,5 @@ def invalidate_base(base_id: str) -> None:
         client("dynamodb").update_item(
             TableName=_table(), Key={"pk": {"S": _gen_key(base_id)}},
             UpdateExpression="ADD gen :one", ExpressionAttributeValues={":one": {"N": "1"}})
-    except Exception:  # the Airtable write already happened; report, don't fail the request
+    except (ClientError, BotoCoreError):  # the Airtable write happened; report, don't fail
         logger.exception("cache invalidation failed", extra={"base_id": base_id})
