@@ -131,3 +131,22 @@ def test_state_machine_happy_path_succeeds_without_compensation(stack, database_
     assert json.loads(described["output"])["result"]["probe"]["status"] == "succeeded"
     (run,) = _query(database_url, select(DiagnosticRun).where(DiagnosticRun.run_id == run_id))
     assert (run.status, run.probe_attempts) == ("succeeded", 1)
+
+
+def test_security_events_reach_the_bus_and_only_noteworthy_ones_the_inbox(api, stack,
+                                                                          database_url):
+    from tests.e2e.authutil import PASSWORD, bearer, register
+
+    tokens = register(api)
+    user_id = tokens["user"]["id"]
+    changed = api.post("/api/auth/password", headers=bearer(tokens["access_token"]),
+                       json={"current_password": PASSWORD,
+                             "new_password": "Another-Long-Passphrase-42"})
+    assert changed.status_code == 204, changed.text
+    rows = wait_for(lambda: _query(database_url, select(Notification).where(
+        Notification.user_id == user_id, Notification.type == "user.password_changed")))
+    assert len(rows) == 1
+    stack.dispatcher.drain()
+    types = {n.type for n in _query(database_url, select(Notification).where(
+        Notification.user_id == user_id))}
+    assert "user.login" not in types and "user.password_changed" in types

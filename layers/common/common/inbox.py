@@ -33,11 +33,16 @@ def deliver(message: InboxMessage, source_id: str) -> bool:
     return True
 
 
+# Routine account activity stays in the audit log; the inbox is for what a user should notice.
+QUIET_TYPES = frozenset({"user.login", "user.login_failed", "user.logout", "user.updated",
+                         "user.session_revoked"})
+
+
 def from_domain_event(event: dict[str, Any]) -> InboxMessage | None:
     """The inbox message a domain event asks for, or None when it addresses nobody."""
     detail = event.get("detail") or {}
     user_id = detail.get("user_id")
-    if not user_id:
+    if not user_id or event.get("detail-type") in QUIET_TYPES:
         return None
     event_type = str(event.get("detail-type", "event"))
     title = detail.get("title") or event_type.replace(".", " ").capitalize()
