@@ -29,10 +29,13 @@ class Dispatcher:
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
         self.async_results: list[Future[Invocation]] = []
 
-    def invoke(self, function: str, event: Any, *, source: str = "direct") -> Invocation:
-        """Invoke synchronously (RequestResponse)."""
+    def invoke(self, function: str, event: Any, *, source: str = "direct",
+               quiet: bool = False) -> Invocation:
+        """Invoke synchronously (RequestResponse); `quiet` when the caller logs the outcome."""
         spec = self.provisioned.function_by_arn(function)
         result = self.pools[spec.name].invoke(event)
+        if quiet:
+            return result
         state = "error " + str(result.error.get("errorType")) if result.error else "ok"
         self.log(f"{source:>12} -> {spec.logical_id} {state} "
                  f"{result.duration_ms:.0f}ms{' (cold)' if result.cold else ''}")

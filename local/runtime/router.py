@@ -137,7 +137,7 @@ class Gateway:
                 started = time.perf_counter()
                 length = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(length) if length else b""
-                status, headers, payload = gateway.handle(
+                status, headers, payload, target = gateway.handle(
                     self.command, self.path, self.headers.items(), body,
                     self.client_address[0])
                 self.send_response(status)
@@ -148,7 +148,7 @@ class Gateway:
                 if self.command != "HEAD":
                     self.wfile.write(payload)
                 gateway.log(f"{self.command} {self.path} {status} "
-                            f"{(time.perf_counter() - started) * 1000:.0f}ms")
+                            f"{(time.perf_counter() - started) * 1000:.0f}ms{target}")
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
@@ -160,8 +160,8 @@ class Gateway:
         return server
 
     def handle(self, method: str, raw_path: str, header_items: Any, body: bytes,
-               source_ip: str) -> tuple[int, dict[str, str], bytes]:
-        """Answer one request as API Gateway would: status, headers, body bytes."""
+               source_ip: str) -> tuple[int, dict[str, str], bytes, str]:
+        """Answer one request as API Gateway would: status, headers, body, and what ran it."""
         headers: dict[str, str] = {}
         cookies: list[str] = []
         for name, value in header_items:
@@ -173,24 +173,28 @@ class Gateway:
         request_id = uuid.uuid4().hex[:20]
         cors = self._cors_headers(headers)
         if method == "OPTIONS" and self.api.cors and "access-control-request-method" in headers:
-            return 204, {**cors, "Apigw-Requestid": request_id}, b""
+            return 204, {**cors, "Apigw-Requestid": request_id}, b"", " (CORS preflight)"
         split = urlsplit(raw_path)
         found = self.api.find(method, split.path)
         if found is None:
-            return _gateway_error(404, "Not Found", request_id, cors)
+            return (*_gateway_error(404, "Not Found", request_id, cors), " (no route)")
         route, path_params = found
         event = _event(route, method, split.path, split.query, headers, cookies, body,
                        path_params, source_ip, request_id)
         if route.authorizer:
             refusal = self._authorize(self.api.authorizers[route.authorizer], event, headers)
             if isinstance(refusal, int):
-                message = "Unauthorized" if refusal == 401 else "Forbidden"
-                return _gateway_error(refusal, message, request_id, cors)
+                message = {401: "Unauthorized", 403: "Forbidden"}.get(refusal,
+                                                                       "Internal Server Error")
+                return (*_gateway_error(refusal, message, request_id, cors), " (authorizer)")
             event["requestContext"]["authorizer"] = {"lambda": refusal}
-        result = self.dispatcher.invoke(route.function_arn, event, source="http")
+        result = self.dispatcher.invoke(route.function_arn, event, source="http", quiet=True)
+        spec = self.dispatcher.provisioned.function_by_arn(route.function_arn)
+        target = f" -> {spec.logical_id}{' (cold)' if result.cold else ''}"
         if result.error is not None:
-            return _gateway_error(500, "Internal Server Error", request_id, cors)
-        return _http_response(result.payload, request_id, cors)
+            error = f"{target} error {result.error.get('errorType')}"
+            return (*_gateway_error(500, "Internal Server Error", request_id, cors), error)
+        return (*_http_response(result.payload, request_id, cors), target)
 
     def _authorize(self, authorizer: Authorizer, event: dict[str, Any],
                    headers: dict[str, str]) -> dict[str, Any] | int:
@@ -200,7 +204,8 @@ class Gateway:
                       "type": "REQUEST", "identitySource": [],
                       "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:localapi/$default/"
                                   f"{event['requestContext']['http']['method']}{event['rawPath']}"}
-        result = self.dispatcher.invoke(authorizer.function_arn, auth_event, source="authorizer")
+        result = self.dispatcher.invoke(authorizer.function_arn, auth_event, source="authorizer",
+                                        quiet=True)
         if result.error is not None:
             return 500
         payload = result.payload or {}
