@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from common.airtable import defaults
-from common.airtable.client import LimitedApi, airtable_api
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.db import UnitOfWork
 from common.errors import NotFound, ValidationFailed
 from common.models import AirtableConnection
+
+if TYPE_CHECKING:  # pyairtable loads only when Airtable is really called (not on cache hits)
+    from common.airtable.client import LimitedApi
 
 
 class Access:
@@ -27,6 +29,8 @@ class Access:
     @cached_property
     def api(self) -> LimitedApi:
         """The client; a cache hit never decrypts the token or builds it."""
+        from common.airtable.client import airtable_api
+
         return airtable_api(self._token())
 
 
@@ -41,6 +45,8 @@ def public_view(connection: AirtableConnection) -> dict[str, Any]:
 def create(uow: UnitOfWork, user_id: str, name: str, token: str,
            default_base_id: str | None) -> dict[str, Any]:
     """Verify the token with `whoami`, then store it encrypted."""
+    from common.airtable.client import airtable_api
+
     try:
         who = airtable_api(token).whoami()
     except TokenRejected as e:

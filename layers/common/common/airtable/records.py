@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyairtable.formulas import AND, BLANK, EQ, Field
-
 from common.airtable import cache
 from common.airtable.connections import Access
 from common.errors import AppError, ValidationFailed
@@ -22,6 +20,8 @@ def as_record(raw: dict[str, Any]) -> dict[str, Any]:
 
 def filter_formula(filters: dict[str, Any]) -> str:
     """An AND of equalities built by pyairtable.formulas: values can never become syntax."""
+    from pyairtable.formulas import AND, BLANK, EQ, Field
+
     if not filters:
         raise ValidationFailed("filter must name at least one field.",
                                details=[{"field": "filter", "problem": "empty object"}])
