@@ -17,6 +17,7 @@ from local.runtime.schedule import Schedule
 from local.runtime.workers import FunctionPool, Invocation
 
 Log = Callable[[str], None]
+ASYNC_RETRY_DELAYS = (0.5, 1.0)
 
 
 class Dispatcher:
@@ -27,7 +28,7 @@ class Dispatcher:
         self.pools = pools
         self.log = log
         self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
-        self.async_results: list[Future[Invocation]] = []
+        self._pending: set[Future[Invocation]] = set()
 
     def invoke(self, function: str, event: Any, *, source: str = "direct",
                quiet: bool = False) -> Invocation:
@@ -42,15 +43,28 @@ class Dispatcher:
         return result
 
     def invoke_async(self, function: str, event: Any, *, source: str) -> Future[Invocation]:
-        """Invoke without waiting (Event invocation type, S3, EventBridge, schedules)."""
-        future = self._async.submit(self.invoke, function, event, source=source)
-        self.async_results.append(future)
+        """Invoke without waiting (S3, EventBridge, schedules), retrying failures as Lambda does.
+
+        Lambda retries a failed asynchronous invocation twice; locally the pauses are short
+        (0.5 s, 1 s) instead of one and two minutes.
+        """
+        future = self._async.submit(self._with_retries, function, event, source)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
         return future
 
+    def _with_retries(self, function: str, event: Any, source: str) -> Invocation:
+        for delay in ASYNC_RETRY_DELAYS:
+            result = self.invoke(function, event, source=source)
+            if result.error is None:
+                return result
+            time.sleep(delay)
+        return self.invoke(function, event, source=source)
+
     def drain(self, timeout: float = 30.0) -> None:
-        """Wait for the asynchronous invocations started so far (tests use this)."""
+        """Wait for the asynchronous invocations in flight (tests use this)."""
         deadline = time.monotonic() + timeout
-        for future in list(self.async_results):
+        for future in list(self._pending):
             future.result(timeout=max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:

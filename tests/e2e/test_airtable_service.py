@@ -50,7 +50,6 @@ def test_300_records_are_created_in_one_call_with_30_airtable_requests(api, stac
 
 
 def test_pagination_walks_every_page_with_offsets(api, stack, member, base_id):
-    stack.airtable.store  # noqa: B018 - the emulator is seeded through the API below
     rows = [{"fields": {"Name": f"P{i:03}", "Age": i}} for i in range(120)]
     assert api.post(_records_url(base_id), json={"records": rows},
                     headers=member).status_code == 201

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 
@@ -28,8 +29,6 @@ def test_s3_upload_reaches_the_files_processor(stack, database_url):
                                   ContentType="text/csv")
     rows = wait_for(lambda: _query(database_url, select(StoredFile).where(
         StoredFile.key == key, StoredFile.status == "ready")))
-    import hashlib
-
     assert rows[0].size == len(body)
     assert rows[0].sha256 == hashlib.sha256(body).hexdigest()
     assert rows[0].filename == "contacts list.csv"
@@ -150,3 +149,25 @@ def test_security_events_reach_the_bus_and_only_noteworthy_ones_the_inbox(api, s
     types = {n.type for n in _query(database_url, select(Notification).where(
         Notification.user_id == user_id))}
     assert "user.login" not in types and "user.password_changed" in types
+
+
+def test_failed_asynchronous_invocations_are_retried_twice(stack):
+    calls = []
+    original = stack.dispatcher.invoke
+
+    def counting(function, event, **kwargs):
+        calls.append(function)
+        return original(function, event, **kwargs)
+
+    stack.dispatcher.invoke = counting
+    try:
+        # An S3 event for an object that does not exist fails in the processor every time.
+        event = {"Records": [{"eventSource": "aws:s3", "s3": {
+            "bucket": {"name": stack.resource("UploadsBucket")},
+            "object": {"key": f"uploads/missing-{uuid.uuid4().hex}.csv"}}}]}
+        spec = stack.function("FilesProcessorFunction")
+        result = stack.dispatcher.invoke_async(spec.name, event, source="s3").result(timeout=60)
+    finally:
+        stack.dispatcher.invoke = original
+    assert result.error is not None
+    assert calls == [spec.name] * 3

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from local.openapi import HTTP_FUNCTIONS, SPEC_PATH, generate
@@ -108,4 +106,3 @@ def test_invalid_json_body_gets_a_422_envelope_not_a_500(api):
         "Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "validation_error"
-    json.dumps(response.json())
