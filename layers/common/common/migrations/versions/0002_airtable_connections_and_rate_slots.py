@@ -1,6 +1,6 @@
 """airtable connections and rate slots
 
-Revision ID: 0003
+Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 05:38:21.287641
 """
@@ -8,7 +8,7 @@ Create Date: 2026-11-26 05:38:21.287641
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
+revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
