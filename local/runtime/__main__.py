@@ -20,7 +20,10 @@ def _dev(args: argparse.Namespace) -> int:
     options = Options(port=int(os.environ.get("PORT", args.port)),
                       database_url=os.environ.get("DATABASE_URL"),
                       admin_emails=os.environ.get("ADMIN_EMAILS", ""),
-                      airtable_persist=ROOT / ".local" / "airtable.json")
+                      airtable_persist=ROOT / ".local" / "airtable.json",
+                      airtable_token=os.environ.get("AIRTABLE_TOKEN") or None,
+                      airtable_endpoint=os.environ.get("AIRTABLE_ENDPOINT_URL",
+                                                       "https://api.airtable.com"))
     (ROOT / ".local").mkdir(exist_ok=True)
     stack = LocalStack(options)
     stop = threading.Event()

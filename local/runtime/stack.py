@@ -31,6 +31,9 @@ class Options:
     admin_emails: str = ""
     airtable_rate_limit: int | None = 5
     airtable_persist: Path | None = None
+    # A real token (AIRTABLE_TOKEN) replaces the emulator; the endpoint can point elsewhere.
+    airtable_token: str | None = None
+    airtable_endpoint: str = "https://api.airtable.com"
     worker_log: Path | None = None
     prewarm: bool = True
     sqs_retry_seconds: int = 2
@@ -104,6 +107,12 @@ class LocalStack:
         self.client = lambda service: session.client(service, endpoint_url=self.moto_url)
 
     def _start_airtable(self) -> None:
+        self.airtable = None
+        if self.options.airtable_token:
+            self.airtable_url, self.airtable_token = (self.options.airtable_endpoint,
+                                                      self.options.airtable_token)
+            self.demo_base_id = None
+            return
         from local.airtable_emulator import AirtableEmulator
 
         self.airtable = AirtableEmulator(
@@ -112,6 +121,7 @@ class LocalStack:
             persist_path=self.options.airtable_persist).start()
         self._stoppers.append(self.airtable.stop)
         self.demo_base_id = self.airtable.seed_demo()
+        self.airtable_url, self.airtable_token = self.airtable.url, EMULATOR_TOKEN
 
     def _prepare_database(self) -> None:
         from common.migrate import upgrade
@@ -130,8 +140,9 @@ class LocalStack:
         secrets = self.client("secretsmanager")
         db_arn = secrets.create_secret(Name="pyairtable/local/database",
                                        SecretString=json.dumps({"url": self.database_url}))["ARN"]
+        token = json.dumps({"token": self.airtable_token})
         token_arn = secrets.create_secret(Name="pyairtable/local/airtable",
-                                          SecretString=json.dumps({"token": EMULATOR_TOKEN}))["ARN"]
+                                          SecretString=token)["ARN"]
         parameters = {"DatabaseSecretArn": db_arn, "AirtableTokenSecretArn": token_arn,
                       "AdminEmails": self.options.admin_emails}
         stack = load_stack(ROOT / "template.yaml", "pyairtable", parameters, REGION,
@@ -147,7 +158,7 @@ class LocalStack:
             "AWS_LAMBDA_FUNCTION_NAME": spec.name, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
             "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
-            "AIRTABLE_ENDPOINT_URL": self.airtable.url, "ALLOW_PRIVATE_WEBHOOKS": "true",
+            "AIRTABLE_ENDPOINT_URL": self.airtable_url, "ALLOW_PRIVATE_WEBHOOKS": "true",
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
             "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})
         env.update(self.options.extra_env)
@@ -213,7 +224,9 @@ class LocalStack:
             f"  API        {self.url}/api/health",
             f"  Docs       {self.url}/api/docs",
             f"  OpenAPI    {self.url}/api/openapi.json",
-            f"  Airtable   {self.airtable.url} (emulator, demo base {self.demo_base_id})",
+            f"  Airtable   {self.airtable_url} " + (
+                f"(emulator, demo base {self.demo_base_id})" if self.airtable else
+                f"(real, token ...{self.airtable_token[-4:]})"),
             f"  AWS        {self.moto_url} (moto)",
             f"  Database   {self.database_url.split('@')[-1]}",
             f"  Functions  {len(self.pools)} in their own worker processes",
