@@ -1,5 +1,6 @@
 """Airtable service: connections, bases, schema and records (through the shared limiter)."""
 
+import json
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -185,8 +186,6 @@ def list_records(
 
 
 def _json_object(text: str) -> dict[str, Any]:
-    import json
-
     try:
         value = json.loads(text)
     except ValueError as e:

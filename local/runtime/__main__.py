@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from local.runtime.stack import ROOT, LocalStack, Options
 
@@ -16,16 +17,20 @@ from local.runtime.stack import ROOT, LocalStack, Options
 sys.path.insert(1, str(ROOT / "layers" / "common"))
 
 
+def _from_environment(**options: Any) -> Options:
+    """Options taking the settings a user exports (like every setting, from the environment)."""
+    return Options(database_url=os.environ.get("DATABASE_URL"),
+                   admin_emails=os.environ.get("ADMIN_EMAILS", ""),
+                   airtable_token=os.environ.get("AIRTABLE_TOKEN") or None,
+                   airtable_endpoint=os.environ.get("AIRTABLE_ENDPOINT_URL",
+                                                    "https://api.airtable.com"),
+                   **options)
+
+
 def _dev(args: argparse.Namespace) -> int:
-    options = Options(port=int(os.environ.get("PORT", args.port)),
-                      database_url=os.environ.get("DATABASE_URL"),
-                      admin_emails=os.environ.get("ADMIN_EMAILS", ""),
-                      airtable_persist=ROOT / ".local" / "airtable.json",
-                      airtable_token=os.environ.get("AIRTABLE_TOKEN") or None,
-                      airtable_endpoint=os.environ.get("AIRTABLE_ENDPOINT_URL",
-                                                       "https://api.airtable.com"))
     (ROOT / ".local").mkdir(exist_ok=True)
-    stack = LocalStack(options)
+    stack = LocalStack(_from_environment(port=int(os.environ.get("PORT", args.port)),
+                                         airtable_persist=ROOT / ".local" / "airtable.json"))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -44,8 +49,8 @@ def _invoke(args: argparse.Namespace) -> int:
     event = json.loads(Path(args.event).read_text()) if args.event else {}
     overrides = json.loads(Path(args.env_vars).read_text()) if args.env_vars else {}
     function_env = {k: v for k, v in overrides.items() if k != "Parameters"}
-    stack = LocalStack(Options(port=None, database_url=os.environ.get("DATABASE_URL"),
-                               prewarm=False, quiet=True, function_env=function_env))
+    stack = LocalStack(_from_environment(port=None, prewarm=False, quiet=True,
+                                         function_env=function_env))
     try:
         stack.start()
         result = stack.invoke(args.function, event)

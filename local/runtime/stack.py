@@ -42,6 +42,14 @@ class Options:
     quiet: bool = False
 
 
+_running = False
+
+
+def _release() -> None:
+    global _running
+    _running = False
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -64,6 +72,13 @@ class LocalStack:
 
     # ------------------------------------------------------------------ start
     def start(self) -> LocalStack:
+        # moto keeps its state in module globals and the runtime patches moto's classes, so
+        # two stacks in one process would share (and fight over) both.
+        global _running
+        if _running:
+            raise RuntimeError("a LocalStack is already running in this process")
+        _running = True
+        self._stoppers.append(_release)
         started = time.perf_counter()
         try:
             self._start_moto()
