@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,15 @@ def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Ca
         except (ClientError, BotoCoreError):
             logger.warning("cache write failed", exc_info=True)
     return Cached(value, hit=False)
+
+
+@contextmanager
+def invalidating(base_id: str) -> Iterator[None]:
+    """Run a write; whatever it did (even half of it), the base's cached reads are stale after."""
+    try:
+        yield
+    finally:
+        invalidate_base(base_id)
 
 
 def invalidate_base(base_id: str) -> None:

@@ -67,7 +67,7 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
     """
     target = access.api.table(base_id, table)
     created: list[dict[str, Any]] = []
-    try:
+    with cache.invalidating(base_id):
         for start in range(0, len(records), BATCH):
             chunk = records[start:start + BATCH]
             try:
@@ -77,8 +77,6 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
                                                   "problem": e.message}]
                 _undo_create(target, created, e)
                 raise
-    finally:
-        cache.invalidate_base(base_id)
     return [as_record(r) for r in created]
 
 
@@ -96,23 +94,19 @@ def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) ->
 def update(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            typecast: bool, replace: bool = False) -> list[dict[str, Any]]:
     """Update (or replace) records by id, 10 per request."""
-    try:
+    with cache.invalidating(base_id):
         updated = access.api.table(base_id, table).batch_update(
             [{"id": r["id"], "fields": r["fields"]} for r in records], replace=replace,
             typecast=typecast)
-    finally:
-        cache.invalidate_base(base_id)
     return [as_record(r) for r in updated]
 
 
 def upsert(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            merge_on: list[str], typecast: bool) -> dict[str, Any]:
     """Create or update by the `merge_on` fields, 10 per request."""
-    try:
+    with cache.invalidating(base_id):
         result = access.api.table(base_id, table).batch_upsert(
             records, key_fields=merge_on, typecast=typecast)
-    finally:
-        cache.invalidate_base(base_id)
     return {"records": [as_record(r) for r in result["records"]],
             "created_ids": result["createdRecords"], "updated_ids": result["updatedRecords"]}
 
@@ -120,18 +114,14 @@ def upsert(access: Access, base_id: str, table: str, records: list[dict[str, Any
 def write_one(access: Access, base_id: str, table: str, record_id: str, fields: dict[str, Any],
               typecast: bool, replace: bool) -> dict[str, Any]:
     """PATCH (merge) or PUT (replace) one record."""
-    try:
+    with cache.invalidating(base_id):
         record = access.api.table(base_id, table).update(record_id, fields, replace=replace,
                                                          typecast=typecast)
-    finally:
-        cache.invalidate_base(base_id)
     return as_record(record)
 
 
 def delete(access: Access, base_id: str, table: str, record_ids: list[str]) -> list[str]:
     """Delete records by id, 10 per request."""
-    try:
+    with cache.invalidating(base_id):
         deleted = access.api.table(base_id, table).batch_delete(record_ids)
-    finally:
-        cache.invalidate_base(base_id)
     return [d["id"] for d in deleted]

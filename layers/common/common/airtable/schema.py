@@ -58,7 +58,5 @@ def update_field(access: Access, base_id: str, table: str, field_id: str,
 
 def _write(access: Access, base_id: str, method: str, url: Any,
            body: dict[str, Any]) -> dict[str, Any]:
-    try:
+    with cache.invalidating(base_id):
         return access.api.request(method, url, json=body)
-    finally:
-        cache.invalidate_base(base_id)
