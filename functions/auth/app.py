@@ -11,21 +11,19 @@ from common.auth.schemas import (
     ApiKeyIn,
     LoginIn,
     LogoutIn,
-    Page,
     PasswordChangeIn,
     RefreshIn,
     RegisterIn,
     TokensOut,
     UserOut,
     ValidateOut,
-    documented,
-    parse,
 )
 from common.auth.sessions import Client
 from common.db import UnitOfWork
 from common.http import JSON, create_app, json_body
 from common.identity import current_identity
 from common.lambda_handlers import http_handler
+from common.schemas import Page, documented, parse
 
 app = create_app("auth")
 app.include_router(health.health_router("auth", {"database": health.database}))

@@ -6,11 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from common import health, users
-from common.auth.schemas import AdminUserPatch, Page, ProfilePatch, UserOut, documented
+from common.auth.schemas import AdminUserPatch, ProfilePatch, UserOut
 from common.db import UnitOfWork
 from common.http import JSON, create_app
 from common.identity import current_identity, require_admin
 from common.lambda_handlers import http_handler
+from common.schemas import Page, documented
 
 app = create_app("users")
 app.include_router(health.health_router("users", {"database": health.database}))

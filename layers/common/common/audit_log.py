@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from common.auth import cursor
-from common.auth.clock import aware
+from common import cursor
+from common.clock import aware
 from common.db import UnitOfWork
 from common.errors import ValidationFailed
 from common.models import AuditEntry

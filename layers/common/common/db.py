@@ -50,26 +50,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class UnitOfWork:
-    """A session that commits only when told to and rolls back otherwise."""
+    """A session that commits only when told to and rolls back otherwise.
+
+    Domain events added with `add_event` are published by `commit`, after the data they
+    describe exists; a rolled-back unit of work publishes nothing.
+    """
 
     session: Session
 
     def __enter__(self) -> UnitOfWork:
         self.session = Session(engine(), expire_on_commit=False)
+        self._events: list[tuple[str, dict[str, Any]]] = []
         return self
+
+    def add_event(self, event_type: str, detail: dict[str, Any]) -> None:
+        """Publish `event_type` once this unit of work commits."""
+        self._events.append((event_type, detail))
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.session.rollback()
         self.session.close()
+        self._events = []
 
     def commit(self) -> None:
-        """Commit; a unique-constraint violation becomes a `Conflict`."""
+        """Commit, then publish the collected events; a unique violation becomes a `Conflict`."""
         try:
             self.session.commit()
         except IntegrityError as e:
             self.session.rollback()
+            self._events = []
             raise Conflict("The change conflicts with existing data.") from e
+        pending, self._events = self._events, []
+        if pending:
+            from common import events
+
+            events.publish_all(pending)
 
     def flush(self) -> None:
         """Flush pending changes so constraint violations surface as `Conflict` now."""

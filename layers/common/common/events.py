@@ -14,11 +14,20 @@ SOURCE = "pyairtable"
 
 def publish(event_type: str, detail: dict[str, Any]) -> None:
     """Put one event on the bus; failures are logged, never raised into the caller's request."""
-    entry = {"Source": SOURCE, "DetailType": event_type, "Detail": json.dumps(detail, default=str),
-             "EventBusName": get_settings().event_bus_name}
-    try:
-        response = client("events").put_events(Entries=[entry])
-        if response.get("FailedEntryCount"):
-            logger.warning("event not published", extra={"event_type": event_type})
-    except Exception:  # the bus is best-effort; the request's own work is already committed
-        logger.exception("event bus unavailable", extra={"event_type": event_type})
+    publish_all([(event_type, detail)])
+
+
+def publish_all(pending: list[tuple[str, dict[str, Any]]]) -> None:
+    """Put events on the bus, 10 per call (PutEvents' limit); failures are logged, not raised."""
+    bus = get_settings().event_bus_name
+    for start in range(0, len(pending), 10):
+        chunk = pending[start:start + 10]
+        entries = [{"Source": SOURCE, "DetailType": t, "Detail": json.dumps(d, default=str),
+                    "EventBusName": bus} for t, d in chunk]
+        try:
+            response = client("events").put_events(Entries=entries)
+            if response.get("FailedEntryCount"):
+                logger.warning("events not published",
+                               extra={"event_types": [t for t, _ in chunk]})
+        except Exception:  # the bus is best-effort; the request's own work is already committed
+            logger.exception("event bus unavailable", extra={"event_types": [t for t, _ in chunk]})

@@ -38,6 +38,7 @@ class User(Base):
     last_name: Mapped[str | None] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(16), default="member")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    email_verified_at: Mapped[datetime | None]
     preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -162,13 +163,19 @@ class DiagnosticRun(Base):
 
 
 class AirtableConnection(Base):
-    """A user's Airtable personal access token, stored only as KMS ciphertext."""
+    """A workspace's Airtable token, stored only as KMS ciphertext (or the deployment's own)."""
 
     __tablename__ = "airtable_connections"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    # Who added it (the connection belongs to the workspace, not to them).
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100))
-    token_ciphertext: Mapped[str] = mapped_column(Text)
+    # Set for the deployment's token attached to a workspace: nothing is stored, it is read
+    # from the deployment's secret when used.
+    uses_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    token_ciphertext: Mapped[str | None] = mapped_column(Text)
     token_last4: Mapped[str] = mapped_column(String(4))
     airtable_user_id: Mapped[str | None] = mapped_column(String(32))
     default_base_id: Mapped[str | None] = mapped_column(String(32))
@@ -181,3 +188,59 @@ class AirtableRateSlot(Base):
     __tablename__ = "airtable_rate_slots"
     base_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_at: Mapped[float] = mapped_column(default=0.0)
+
+
+class Workspace(Base):
+    """A tenant: members with roles share its connections, workflows, sagas and files."""
+
+    __tablename__ = "workspaces"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(100))
+    # The personal workspace of this user (made at registration); None for shared ones.
+    personal_of: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkspaceMember(Base):
+    """A user's role in a workspace: owner, editor or viewer."""
+
+    __tablename__ = "workspace_members"
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WorkspaceInvitation(Base):
+    """An invitation by email; only the hash of its single-use token is stored."""
+
+    __tablename__ = "workspace_invitations"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(32))
+    revoked_at: Mapped[datetime | None]
+
+
+class EmailToken(Base):
+    """A single-use token sent by email (verification, password reset); stored as its hash."""
+
+    __tablename__ = "email_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     allow_private_webhooks: bool = False
     service_functions: str = ""
 
+    # Tenancy: who may register, and where the deployment's Airtable token appears.
+    registration: str = "invite"
+    default_connection: str = "admins"
+    # Email: the sender, the web UI the links point to, and (locally) a folder of .eml copies.
+    mail_from: str = "no-reply@pyairtable.local"
+    web_url: str = "http://127.0.0.1:3000"
+    mail_dir: str | None = None
+
     jwt_issuer: str = "pyairtable"
     jwt_audience: str = "pyairtable-api"
     access_token_ttl_seconds: int = 900

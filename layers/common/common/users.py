@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, or_, select
 
-from common.auth import accounts, api_keys, audit, cursor, sessions
-from common.auth.clock import now
+from common import audit, cursor
+from common.auth import accounts, api_keys, sessions
 from common.auth.schemas import AdminUserPatch, ProfilePatch, UserOut
+from common.clock import now
 from common.db import UnitOfWork
 from common.errors import Forbidden, ValidationFailed
 from common.identity import Identity
@@ -36,9 +37,9 @@ def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> di
         if changes.get("preferences") is not None:
             user.preferences = _merged(user.preferences or {}, changes["preferences"])
         user.updated_at = now()
-        entry = audit.record(uow, "user.updated", actor_id=user.id, target_id=user.id,
+        audit.record(uow, "user.updated", actor_id=user.id, target_id=user.id,
                              fields=sorted(changes))
-        audit.commit(uow, entry)
+        uow.commit()
         return UserOut.of(user)
 
 
@@ -55,8 +56,8 @@ def deactivate_self(identity: Identity, uow: UnitOfWork) -> None:
     """Deactivate the caller's account and revoke every session and API key."""
     with uow:
         user = accounts.get(uow, identity.user_id)
-        entry = _deactivate(uow, user, actor_id=user.id)
-        audit.commit(uow, entry)
+        _deactivate(uow, user, actor_id=user.id)
+        uow.commit()
 
 
 def _deactivate(uow: UnitOfWork, user: User, *, actor_id: str) -> audit.AuditEntry:
@@ -107,16 +108,14 @@ def admin_update(user_id: str, cmd: AdminUserPatch, uow: UnitOfWork,
         user = accounts.get(uow, user_id)
         if user.id == identity.user_id and (cmd.role == "member" or cmd.is_active is False):
             raise Forbidden("Administrators cannot demote or deactivate themselves.")
-        entries = []
         if cmd.role is not None and cmd.role != user.role:
-            entries.append(audit.record(uow, "user.role_changed", actor_id=identity.user_id,
-                                        target_id=user.id, previous=user.role, role=cmd.role))
+            audit.record(uow, "user.role_changed", actor_id=identity.user_id,
+                         target_id=user.id, previous=user.role, role=cmd.role)
             user.role, user.updated_at = cmd.role, now()
         if cmd.is_active is False and user.is_active:
-            entries.append(_deactivate(uow, user, actor_id=identity.user_id))
+            _deactivate(uow, user, actor_id=identity.user_id)
         elif cmd.is_active is True and not user.is_active:
             user.is_active, user.updated_at = True, now()
-            entries.append(audit.record(uow, "user.reactivated", actor_id=identity.user_id,
-                                        target_id=user.id))
-        audit.commit(uow, *entries)
+            audit.record(uow, "user.reactivated", actor_id=identity.user_id, target_id=user.id)
+        uow.commit()
         return UserOut.of(user)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from common.auth import tokens
-from common.auth.clock import is_past
+from common.clock import is_past
 from common.db import UnitOfWork
 from common.models import ApiKey
 

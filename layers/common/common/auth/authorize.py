@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from common.auth import api_keys, sessions, tokens
-from common.auth.clock import aware, now
+from common.clock import aware, now
 from common.db import UnitOfWork
 from common.models import AuthSession, User
 
@@ -19,14 +19,16 @@ _TOUCH_EVERY = timedelta(minutes=1)
 
 
 def decide(headers: dict[str, Any], uow: UnitOfWork) -> dict[str, Any] | None:
-    """The context for the functions, or None to refuse. `Authorization` wins over `X-API-Key`."""
+    """The context for the functions, or None to refuse: `Authorization: Bearer <JWT or key>`."""
     authorization = _header(headers, "authorization")
-    if authorization is not None:
-        return _by_token(authorization, uow)
-    key = _header(headers, "x-api-key")
-    if key is not None:
-        return _by_api_key(key.strip(), uow)
-    return None
+    match = _BEARER.match(authorization.strip()) if authorization else None
+    if not match:
+        return None
+    credential = match.group(1)
+    # A JWT is three dot-separated parts; an API key has none (its shape is checked on lookup).
+    if credential.count(".") == 2:
+        return _by_token(credential, uow)
+    return _by_api_key(credential, uow)
 
 
 def _header(headers: dict[str, Any], name: str) -> str | None:
@@ -34,12 +36,9 @@ def _header(headers: dict[str, Any], name: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _by_token(authorization: str, uow: UnitOfWork) -> dict[str, Any] | None:
-    match = _BEARER.match(authorization.strip())
-    if not match:
-        return None
+def _by_token(token: str, uow: UnitOfWork) -> dict[str, Any] | None:
     try:
-        claims = tokens.decode_access_token(match.group(1))
+        claims = tokens.decode_access_token(token)
     except tokens.InvalidToken:
         return None
     at = now()

@@ -12,13 +12,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
-from common.auth.clock import aware
-from common.errors import ValidationFailed
-from common.http import validation_details
+from common.clock import aware
 from common.models import User
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
@@ -40,15 +37,6 @@ Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Role = Literal["admin", "member"]
 Utc = Annotated[datetime, AfterValidator(aware)]
-
-
-def parse(model: type[BaseModel], data: Any) -> Any:
-    """Validate `data` outside Powertools' own body parsing; errors become a 422."""
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        raise ValidationFailed("The request is not valid.",
-                               details=validation_details(list(e.errors()))) from e
 
 
 class RegisterIn(BaseModel):
@@ -195,16 +183,3 @@ class ApiKeyOut(BaseModel):
     last_used_at: Utc | None
 
 
-class Page(BaseModel):
-    """A page of a list endpoint."""
-
-    items: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-def documented(status: int, model: type[BaseModel] | None = None,
-               description: str = "Success") -> dict[int, Any]:
-    """The `responses=` of a route whose success status or body OpenAPI should show."""
-    if model is None:
-        return {status: {"description": description}}
-    return {status: {"description": description, "content": {"application/json": {"model": model}}}}

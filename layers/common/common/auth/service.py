@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from common.auth import accounts, api_keys, audit, passwords, sessions, throttle, tokens
-from common.auth.clock import is_past, now
+from common import audit
+from common.auth import accounts, api_keys, passwords, sessions, throttle, tokens
 from common.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -22,6 +22,7 @@ from common.auth.schemas import (
     ValidateOut,
 )
 from common.auth.sessions import Client
+from common.clock import is_past, now
 from common.db import UnitOfWork
 from common.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
 from common.identity import Identity
@@ -52,9 +53,9 @@ def register(cmd: RegisterIn, uow: UnitOfWork, client: Client) -> dict[str, Any]
         uow.session.add(user)
         uow.flush()
         body = _tokens(uow, user, client, at)
-        entry = audit.record(uow, "user.registered", actor_id=user.id, target_id=user.id,
-                             ip=client.ip, role=user.role)
-        audit.commit(uow, entry)
+        audit.record(uow, "user.registered", actor_id=user.id, target_id=user.id,
+                     ip=client.ip, role=user.role)
+        uow.commit()
     return body
 
 
@@ -74,15 +75,15 @@ def login(cmd: LoginIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
                   identifier=None if user else cmd.identifier[:100])
             raise Unauthorized(INVALID_CREDENTIALS)
         throttle.reset(uow, key)
-        entries = [audit.record(uow, "user.login", actor_id=user.id, target_id=user.id,
-                                ip=client.ip)]
+        audit.record(uow, "user.login", actor_id=user.id, target_id=user.id,
+                     ip=client.ip)
         if accounts.promote_if_listed(user):
-            entries.append(audit.record(uow, "user.role_changed", actor_id=None,
-                                        target_id=user.id, role="admin", reason="ADMIN_EMAILS"))
+            audit.record(uow, "user.role_changed", actor_id=None,
+                         target_id=user.id, role="admin", reason="ADMIN_EMAILS")
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(cmd.password)
         body = _tokens(uow, user, client, at)
-        audit.commit(uow, *entries)
+        uow.commit()
     return body
 
 
@@ -91,12 +92,12 @@ def _fail(uow: UnitOfWork, key: str, at: datetime, user: User | None, client: Cl
     """Count and audit a failed password check; raise 429 when it locks the account."""
     target = user.id if user else None
     locked = throttle.record_failure(uow, key, at)
-    entries = [audit.record(uow, "user.login_failed", actor_id=target, target_id=target,
-                            ip=client.ip, **{k: v for k, v in details.items() if v})]
+    audit.record(uow, "user.login_failed", actor_id=target, target_id=target,
+                 ip=client.ip, **{k: v for k, v in details.items() if v})
     if locked:
-        entries.append(audit.record(uow, "user.locked_out", actor_id=target, target_id=target,
-                                    ip=client.ip, seconds=int(throttle.LOCKOUT.total_seconds())))
-    audit.commit(uow, *entries)
+        audit.record(uow, "user.locked_out", actor_id=target, target_id=target,
+                     ip=client.ip, seconds=int(throttle.LOCKOUT.total_seconds()))
+    uow.commit()
     if locked:
         raise throttle.lockout_error(at)
 
@@ -113,10 +114,10 @@ def refresh(cmd: RefreshIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
             raise Unauthorized(INVALID_REFRESH)
         if spent.reused:
             if sessions.revoke(session, at):
-                entry = audit.record(uow, "user.refresh_reused", actor_id=session.user_id,
-                                     target_id=session.user_id, ip=client.ip,
-                                     session_id=session.id)
-                audit.commit(uow, entry)
+                audit.record(uow, "user.refresh_reused", actor_id=session.user_id,
+                             target_id=session.user_id, ip=client.ip,
+                             session_id=session.id)
+                uow.commit()
             raise Unauthorized(INVALID_REFRESH)
         user = uow.session.get(User, session.user_id)
         if (not sessions.is_live(session, at) or is_past(spent.token.expires_at, at)
@@ -142,9 +143,9 @@ def logout(cmd: LogoutIn, uow: UnitOfWork, identity: Identity, client: Client) -
             targets.append(uow.session.get(AuthSession, token.session_id) if token else None)
         revoked = [s.id for s in targets
                    if s is not None and s.user_id == identity.user_id and sessions.revoke(s, at)]
-        entry = audit.record(uow, "user.logout", actor_id=identity.user_id,
-                             target_id=identity.user_id, ip=client.ip, sessions=revoked)
-        audit.commit(uow, entry)
+        audit.record(uow, "user.logout", actor_id=identity.user_id,
+                     target_id=identity.user_id, ip=client.ip, sessions=revoked)
+        uow.commit()
 
 
 def validate(identity: Identity, uow: UnitOfWork, token_exp: Any = None) -> dict[str, Any]:
@@ -190,9 +191,9 @@ def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
         user.updated_at = at
         revoked = sessions.revoke_all(uow, user.id, at, keep=identity.session_id)
         throttle.reset(uow, key)
-        entry = audit.record(uow, "user.password_changed", actor_id=user.id, target_id=user.id,
-                             ip=client.ip, sessions_revoked=revoked)
-        audit.commit(uow, entry)
+        audit.record(uow, "user.password_changed", actor_id=user.id, target_id=user.id,
+                     ip=client.ip, sessions_revoked=revoked)
+        uow.commit()
 
 
 def list_sessions(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
@@ -215,9 +216,9 @@ def revoke_session(session_id: str, uow: UnitOfWork, identity: Identity, client:
                 or not sessions.is_live(session, at):
             raise NotFound("No such session.")
         sessions.revoke(session, at)
-        entry = audit.record(uow, "user.session_revoked", actor_id=identity.user_id,
-                             target_id=identity.user_id, ip=client.ip, session_id=session_id)
-        audit.commit(uow, entry)
+        audit.record(uow, "user.session_revoked", actor_id=identity.user_id,
+                     target_id=identity.user_id, ip=client.ip, session_id=session_id)
+        uow.commit()
 
 
 def create_api_key(cmd: ApiKeyIn, uow: UnitOfWork, identity: Identity,
@@ -228,9 +229,9 @@ def create_api_key(cmd: ApiKeyIn, uow: UnitOfWork, identity: Identity,
     at = now()
     with uow:
         row, key = api_keys.create(uow, identity.user_id, cmd.name, cmd.expires_in_days, at)
-        entry = audit.record(uow, "api_key.created", actor_id=identity.user_id,
-                             target_id=row.id, ip=client.ip, name=row.name, prefix=row.prefix)
-        audit.commit(uow, entry)
+        audit.record(uow, "api_key.created", actor_id=identity.user_id,
+                     target_id=row.id, ip=client.ip, name=row.name, prefix=row.prefix)
+        uow.commit()
         return ApiKeyCreated(id=row.id, name=row.name, key=key, prefix=row.prefix,
                              expires_at=row.expires_at).model_dump(mode="json")
 
@@ -251,6 +252,6 @@ def revoke_api_key(key_id: str, uow: UnitOfWork, identity: Identity, client: Cli
         if row is None or row.user_id != identity.user_id or row.revoked_at is not None:
             raise NotFound("No such API key.")
         row.revoked_at = at
-        entry = audit.record(uow, "api_key.revoked", actor_id=identity.user_id,
-                             target_id=row.id, ip=client.ip, prefix=row.prefix)
-        audit.commit(uow, entry)
+        audit.record(uow, "api_key.revoked", actor_id=identity.user_id,
+                     target_id=row.id, ip=client.ip, prefix=row.prefix)
+        uow.commit()

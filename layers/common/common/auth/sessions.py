@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from common.auth import tokens
-from common.auth.clock import is_past
+from common.clock import is_past
 from common.db import UnitOfWork
 from common.models import AuthSession, RefreshToken, User
 from common.settings import get_settings

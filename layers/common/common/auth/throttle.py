@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from common.auth.clock import aware, is_past
+from common.clock import aware, is_past
 from common.db import UnitOfWork
 from common.errors import RateLimited
 from common.models import LoginThrottle

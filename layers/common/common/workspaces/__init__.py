@@ -1,0 +1,1 @@
+"""Tenancy: workspaces, their members and roles, invitations, and the one access rule."""
