@@ -11,7 +11,11 @@ ACTIONS = frozenset({
     "user.registered", "user.login", "user.login_failed", "user.locked_out",
     "user.password_changed", "user.logout", "user.session_revoked", "user.refresh_reused",
     "user.updated", "user.role_changed", "user.deactivated", "user.reactivated",
-    "api_key.created", "api_key.revoked"})
+    "api_key.created", "api_key.revoked",
+    "workspace.created", "workspace.renamed", "workspace.deleted",
+    "member.role_changed", "member.removed", "member.left",
+    "invitation.created", "invitation.revoked", "invitation.accepted",
+    "connection.created", "connection.deleted", "connection.default_attached"})
 
 
 def record(uow: UnitOfWork, action: str, *, actor_id: str | None, target_id: str | None = None,

@@ -23,6 +23,12 @@ class ValidationFailed(AppError):
     status, code = 422, "validation_error"
 
 
+class InvalidToken(AppError):
+    """A single-use token from an email is unknown, spent or expired."""
+
+    status, code = 400, "invalid_token"
+
+
 class Unauthorized(AppError):
     """Credentials are missing or wrong."""
 
