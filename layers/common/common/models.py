@@ -6,7 +6,17 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -244,3 +254,72 @@ class EmailToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class Workflow(Base):
+    """A workspace's automation: a trigger and a list of steps, run by the workflow machine."""
+
+    __tablename__ = "workflows"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Runs use this member's Airtable access: the last editor who saved the definition.
+    run_as: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    trigger: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    steps: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Webhook triggers: the signing secret, KMS-encrypted (it must be read back to verify).
+    secret_ciphertext: Mapped[str | None] = mapped_column(Text)
+    # Schedule triggers: when the scheduler starts the next run.
+    next_run_at: Mapped[datetime | None] = mapped_column(index=True)
+    # airtable_change triggers: the Airtable webhook watched and its payload cursor.
+    watch: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class WorkflowExecution(Base):
+    """One run of a workflow, with the definition it ran (later edits do not change history)."""
+
+    __tablename__ = "workflow_executions"
+    # One run per trigger event: a schedule slot, a webhook signature, an uploaded file...
+    __table_args__ = (UniqueConstraint("workflow_id", "trigger_key",
+                                       name="uq_workflow_executions_trigger_key"),
+                      Index("ix_workflow_executions_workflow_started", "workflow_id",
+                            "started_at"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workflow_id: Mapped[str] = mapped_column(ForeignKey("workflows.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    trigger_type: Mapped[str] = mapped_column(String(32))
+    trigger_key: Mapped[str | None] = mapped_column(String(200))
+    started_by: Mapped[str | None] = mapped_column(String(32))
+    run_as: Mapped[str | None] = mapped_column(String(32))
+    input: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    definition: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    state_machine_execution: Mapped[str | None] = mapped_column(String(2048))
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class WorkflowStepRun(Base):
+    """What one step of an execution got and gave: resolved config, output, error, timings."""
+
+    __tablename__ = "workflow_step_runs"
+    execution_id: Mapped[str] = mapped_column(
+        ForeignKey("workflow_executions.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    output: Mapped[Any] = mapped_column(JSON, nullable=True)
+    output_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
