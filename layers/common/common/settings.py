@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     airtable_token_secret_arn: str | None = None
     airtable_rate_limit: float = 5.0
     allow_private_webhooks: bool = False
+    # Outbound calls to users' URLs (common.outbound): https only unless turned off (locally),
+    # and an optional hosts file consulted before DNS (local and test use only).
+    outbound_https_only: bool = True
+    outbound_hosts_file: str | None = None
     service_functions: str = ""
 
     # Tenancy: who may register, and where the deployment's Airtable token appears.
@@ -40,6 +44,8 @@ class Settings(BaseSettings):
     mail_from: str = "no-reply@pyairtable.local"
     web_url: str = "http://127.0.0.1:3000"
     mail_dir: str | None = None
+    # Calls per minute from one IP to each public auth route (login, register, forgot, verify).
+    auth_ip_limit_per_minute: int = 30
 
     jwt_issuer: str = "pyairtable"
     jwt_audience: str = "pyairtable-api"
