@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT / "layers" / "common" / "common" / "openapi.json"
 HTTP_FUNCTIONS = ("auth", "users", "airtable", "workflows", "files", "sagas", "notifications",
                   "platform")
+# One credential header for both kinds, as the HTTP API's authorizer reads it.
 SECURITY_SCHEMES = {
-    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-    "apiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    "bearerAuth": {"type": "http", "scheme": "bearer",
+                   "description": "An access token (JWT) or an API key (pyat_...)."},
 }
 
 
@@ -32,7 +33,7 @@ def generate() -> str:
     merge = OpenAPIMerge(title="PyAirtable Serverless API", version=__version__,
                          description="Accounts, sagas, workflows, files and notifications "
                                      "on top of Airtable.",
-                         security=[{"bearerAuth": []}, {"apiKeyAuth": []}], on_conflict="error")
+                         security=[{"bearerAuth": []}], on_conflict="error")
     for name in HTTP_FUNCTIONS:
         merge.add_file(ROOT / "functions" / name / "app.py", resolver_name="app")
     with warnings.catch_warnings():

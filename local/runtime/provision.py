@@ -41,6 +41,7 @@ class Provisioned:
     schedules: list[dict[str, Any]] = field(default_factory=list)
     event_rules: list[dict[str, Any]] = field(default_factory=list)
     http_api: dict[str, Any] = field(default_factory=dict)
+    http_stage: dict[str, Any] = field(default_factory=dict)  # its throttling settings
     refs: dict[str, Any] = field(default_factory=dict)
 
     def function_by_arn(self, arn_or_name: str) -> FunctionSpec:
@@ -60,7 +61,7 @@ class Provisioner:
         self._layers: dict[str, Path] = {}
 
     def run(self) -> Provisioned:
-        """Create everything; unsupported types are skipped (permissions, stages)."""
+        """Create everything; unsupported types are skipped (permissions)."""
         for logical_id in self._order():
             resource = self.stack.resources[logical_id]
             condition = resource.get("Condition")
@@ -230,8 +231,12 @@ class Provisioner:
         self.out.http_api = props["Body"]
         return "localapi", {"ApiEndpoint": "http://127.0.0.1"}
 
+    def _create_http_stage(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        self.out.http_stage = props
+        return props.get("StageName", "$default"), {}
 
-# Types not listed are skipped: permissions and stages mean nothing locally, and the migrations
+
+# Types not listed are skipped: permissions mean nothing locally, and the migrations
 # custom resource's work is done by the runtime itself before any function starts.
 _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::IAM::Role": Provisioner._create_role,
@@ -247,6 +252,7 @@ _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::KMS::Key": Provisioner._create_key,
     "AWS::StepFunctions::StateMachine": Provisioner._create_state_machine,
     "AWS::ApiGatewayV2::Api": Provisioner._create_http_api,
+    "AWS::ApiGatewayV2::Stage": Provisioner._create_http_stage,
 }
 
 

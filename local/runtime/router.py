@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,9 +18,12 @@ from local.runtime.delivery import Dispatcher, Log
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded",
                "application/xml", "application/javascript")
-# Credentials API.md names; a request with none of them is refused with 401 before the
-# authorizer runs (API Gateway does this for missing identity sources).
-CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+# API Gateway's HTTP API payload limit: a larger body is refused with 413 before any routing.
+MAX_BODY_BYTES = 10 * 1024 * 1024
+# What API Gateway answers itself, body `{"message": ...}`.
+_GATEWAY_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+                     413: "Request Entity Too Large", 429: "Too Many Requests",
+                     500: "Internal Server Error"}
 
 
 @dataclass(frozen=True)
@@ -73,17 +77,79 @@ class Authorizer:
     name: str
     function_arn: str
     simple_responses: bool
+    identity_sources: tuple[str, ...] = ()
+
+    def identity(self, event: dict[str, Any]) -> list[str] | None:
+        """The identity source values of a request, or None when one is missing or empty.
+
+        API Gateway answers such a request with 401 and never calls the authorizer.
+        """
+        values = []
+        for source in self.identity_sources:
+            value = _identity_value(source, event)
+            if not value:
+                return None
+            values.append(value)
+        return values
+
+
+def _identity_value(source: str, event: dict[str, Any]) -> str | None:
+    kind, _, name = source.removeprefix("$").partition(".")
+    if kind == "request":
+        where, _, key = name.partition(".")
+        if where == "header":
+            return (event.get("headers") or {}).get(key.lower())
+        if where == "querystring":
+            return (event.get("queryStringParameters") or {}).get(key)
+    elif kind == "context":
+        value: Any = event.get("requestContext") or {}
+        for part in name.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        return None if value is None else str(value)
+    elif kind == "stageVariables":
+        return (event.get("stageVariables") or {}).get(name)
+    raise ValueError(f"unsupported identity source: {source}")
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """A stage's route throttling: `rate` requests per second, bursts of up to `burst`."""
+
+    rate: float
+    burst: int
+
+
+class TokenBucket:
+    """API Gateway's throttling algorithm: a bucket of `burst` tokens refilled at `rate`/s."""
+
+    def __init__(self, throttle: Throttle, clock: Any = time.monotonic) -> None:
+        self.throttle = throttle
+        self.clock = clock
+        self.tokens = float(throttle.burst)
+        self.at = clock()
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Whether a request may pass now (taking a token if so)."""
+        with self.lock:
+            now = self.clock()
+            self.tokens = min(float(self.throttle.burst),
+                              self.tokens + (now - self.at) * self.throttle.rate)
+            self.at = now
+            if self.tokens < 1:
+                return False
+            self.tokens -= 1
+            return True
 
 
 class HttpApi:
-    """Routes, authorizers and CORS read from the translated `AWS::ApiGatewayV2::Api` body."""
+    """Routes, authorizers and CORS from the translated `AWS::ApiGatewayV2::Api` body, and
+    throttling from its `AWS::ApiGatewayV2::Stage` properties."""
 
-    def __init__(self, body: dict[str, Any]) -> None:
+    def __init__(self, body: dict[str, Any], stage: dict[str, Any] | None = None) -> None:
         schemes = body.get("components", {}).get("securitySchemes", {})
         self.authorizers = {
-            name: Authorizer(name, _function_arn(s["x-amazon-apigateway-authorizer"]
-                                                 ["authorizerUri"]),
-                             bool(s["x-amazon-apigateway-authorizer"].get("enableSimpleResponses")))
+            name: _authorizer(name, s["x-amazon-apigateway-authorizer"])
             for name, s in schemes.items() if "x-amazon-apigateway-authorizer" in s}
         self.routes: list[Route] = []
         for path, operations in body.get("paths", {}).items():
@@ -97,6 +163,14 @@ class HttpApi:
                 self.routes.append(Route(verb, path, _function_arn(integration["uri"]),
                                          authorizer))
         self.cors = body.get("x-amazon-apigateway-cors")
+        stage = stage or {}
+        self.default_throttle = _throttle(stage.get("DefaultRouteSettings"))
+        self.route_throttles = {key: t for key, settings in (stage.get("RouteSettings") or {})
+                                .items() if (t := _throttle(settings))}
+
+    def throttle(self, route: Route) -> Throttle | None:
+        """The throttling that applies to `route` (its own settings, else the stage default)."""
+        return self.route_throttles.get(route.key, self.default_throttle)
 
     def find(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         """The route API Gateway would select, with its path parameters."""
@@ -105,6 +179,23 @@ class HttpApi:
             return max(found, key=lambda rp: rp[0].priority())
         default = next((r for r in self.routes if r.path == "$default"), None)
         return (default, {}) if default else None
+
+
+def _authorizer(name: str, spec: dict[str, Any]) -> Authorizer:
+    sources = spec.get("identitySource") or []
+    if isinstance(sources, str):  # the CLI/API also take one comma-separated string
+        sources = [s.strip() for s in sources.split(",") if s.strip()]
+    return Authorizer(name, _function_arn(spec["authorizerUri"]),
+                      bool(spec.get("enableSimpleResponses")), tuple(sources))
+
+
+def _throttle(settings: dict[str, Any] | None) -> Throttle | None:
+    settings = settings or {}
+    rate, burst = settings.get("ThrottlingRateLimit"), settings.get("ThrottlingBurstLimit")
+    if rate is None and burst is None:
+        return None
+    return Throttle(rate=float(rate if rate is not None else burst),
+                    burst=int(burst if burst is not None else rate))
 
 
 def _function_arn(uri: str) -> str:
@@ -121,6 +212,8 @@ class Gateway:
         self.api = api
         self.dispatcher = dispatcher
         self.log = log
+        self._buckets: dict[str, TokenBucket] = {}
+        self._buckets_lock = threading.Lock()
 
     def serve(self, host: str, port: int) -> ThreadingHTTPServer:
         """A started-on-demand HTTP server bound to host:port."""
@@ -136,10 +229,15 @@ class Gateway:
             def _handle(self) -> None:
                 started = time.perf_counter()
                 length = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload, target = gateway.handle(
-                    self.command, self.path, self.headers.items(), body,
-                    self.client_address[0])
+                if length > MAX_BODY_BYTES:
+                    self._drain(length)
+                    status, headers, payload = _gateway_error(413, uuid.uuid4().hex[:20], {})
+                    target = " (payload limit)"
+                else:
+                    body = self.rfile.read(length) if length else b""
+                    status, headers, payload, target = gateway.handle(
+                        self.command, self.path, self.headers.items(), body,
+                        self.client_address[0])
                 self.send_response(status)
                 for name, value in headers.items():
                     self.send_header(name, value)
@@ -149,6 +247,15 @@ class Gateway:
                     self.wfile.write(payload)
                 gateway.log(f"{self.command} {self.path} {status} "
                             f"{(time.perf_counter() - started) * 1000:.0f}ms{target}")
+
+            def _drain(self, length: int) -> None:
+                # Read and dropped: a client still sending would see a reset instead of the 413.
+                while length > 0:
+                    chunk = self.rfile.read(min(length, 1 << 20))
+                    if not chunk:
+                        self.close_connection = True
+                        return
+                    length -= len(chunk)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
 
@@ -177,31 +284,41 @@ class Gateway:
         split = urlsplit(raw_path)
         found = self.api.find(method, split.path)
         if found is None:
-            return (*_gateway_error(404, "Not Found", request_id, cors), " (no route)")
+            return (*_gateway_error(404, request_id, cors), " (no route)")
         route, path_params = found
+        if not self._admit(route):
+            return (*_gateway_error(429, request_id, cors), " (throttled)")
         event = _event(route, method, split.path, split.query, headers, cookies, body,
                        path_params, source_ip, request_id)
         if route.authorizer:
-            refusal = self._authorize(self.api.authorizers[route.authorizer], event, headers)
+            refusal = self._authorize(self.api.authorizers[route.authorizer], event)
             if isinstance(refusal, int):
-                message = {401: "Unauthorized", 403: "Forbidden"}.get(refusal,
-                                                                       "Internal Server Error")
-                return (*_gateway_error(refusal, message, request_id, cors), " (authorizer)")
+                return (*_gateway_error(refusal, request_id, cors), " (authorizer)")
             event["requestContext"]["authorizer"] = {"lambda": refusal}
         result = self.dispatcher.invoke(route.function_arn, event, source="http", quiet=True)
         spec = self.dispatcher.provisioned.function_by_arn(route.function_arn)
         target = f" -> {spec.logical_id}{' (cold)' if result.cold else ''}"
         if result.error is not None:
             error = f"{target} error {result.error.get('errorType')}"
-            return (*_gateway_error(500, "Internal Server Error", request_id, cors), error)
+            return (*_gateway_error(500, request_id, cors), error)
         return (*_http_response(result.payload, request_id, cors), target)
 
-    def _authorize(self, authorizer: Authorizer, event: dict[str, Any],
-                   headers: dict[str, str]) -> dict[str, Any] | int:
-        if not any(headers.get(h) for h in CREDENTIAL_HEADERS):
+    def _admit(self, route: Route) -> bool:
+        throttle = self.api.throttle(route)
+        if throttle is None:
+            return True
+        with self._buckets_lock:
+            bucket = self._buckets.get(route.key)
+            if bucket is None:
+                bucket = self._buckets[route.key] = TokenBucket(throttle)
+        return bucket.take()
+
+    def _authorize(self, authorizer: Authorizer, event: dict[str, Any]) -> dict[str, Any] | int:
+        identity = authorizer.identity(event)
+        if identity is None:
             return 401
         auth_event = {**{k: v for k, v in event.items() if k not in {"body", "isBase64Encoded"}},
-                      "type": "REQUEST", "identitySource": [],
+                      "type": "REQUEST", "identitySource": identity,
                       "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:localapi/$default/"
                                   f"{event['requestContext']['http']['method']}{event['rawPath']}"}
         result = self.dispatcher.invoke(authorizer.function_arn, auth_event, source="authorizer",
@@ -284,7 +401,7 @@ def _http_response(payload: Any, request_id: str,
     return int(payload["statusCode"]), headers, raw
 
 
-def _gateway_error(status: int, message: str, request_id: str,
+def _gateway_error(status: int, request_id: str,
                    cors: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": "application/json", "Apigw-Requestid": request_id, **cors}
-    return status, headers, json.dumps({"message": message}).encode()
+    return status, headers, json.dumps({"message": _GATEWAY_MESSAGES[status]}).encode()

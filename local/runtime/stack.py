@@ -210,7 +210,8 @@ class LocalStack:
     def _start_gateway(self) -> None:
         from local.runtime.router import Gateway, HttpApi
 
-        self.gateway = Gateway(HttpApi(self.provisioned.http_api), self.dispatcher, self.log)
+        self.gateway = Gateway(HttpApi(self.provisioned.http_api, self.provisioned.http_stage),
+                               self.dispatcher, self.log)
         self.server = self.gateway.serve(self.options.host, self.options.port or 0)
         port = self.server.server_address[1]
         self.url = f"http://{self.options.host}:{port}"

@@ -113,16 +113,16 @@ def test_api_key_works_until_revoked_and_is_shown_once(api):
     assert created.status_code == 201, created.text
     key = created.json()
     assert key["key"].startswith(key["prefix"] + "_") and key["name"] == "ci"
-    me = api.get("/api/auth/me", headers={"X-API-Key": key["key"]})
+    me = api.get("/api/auth/me", headers=bearer(key["key"]))
     assert me.status_code == 200 and me.json()["id"] == user["user"]["id"]
-    validate = api.get("/api/auth/validate", headers={"X-API-Key": key["key"]}).json()
+    validate = api.get("/api/auth/validate", headers=bearer(key["key"])).json()
     assert validate["session_id"] is None and validate["expires_at"]
 
     listed = api.get("/api/auth/api-keys", headers=bearer(user["access_token"])).json()
     assert [k["id"] for k in listed["items"]] == [key["id"]]
     assert "key" not in listed["items"][0] and key["key"] not in str(listed)
     # A key cannot mint keys: a leaked key must not outlive its own revocation.
-    assert api.post("/api/auth/api-keys", headers={"X-API-Key": key["key"]},
+    assert api.post("/api/auth/api-keys", headers=bearer(key["key"]),
                     json={"name": "x"}).status_code == 403
 
     stranger = register(api)
@@ -130,7 +130,7 @@ def test_api_key_works_until_revoked_and_is_shown_once(api):
                       headers=bearer(stranger["access_token"])).status_code == 404
     assert api.delete(f"/api/auth/api-keys/{key['id']}",
                       headers=bearer(user["access_token"])).status_code == 204
-    assert api.get("/api/auth/me", headers={"X-API-Key": key["key"]}).status_code == 403
+    assert api.get("/api/auth/me", headers=bearer(key["key"])).status_code == 403
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -223,7 +223,7 @@ def test_secrets_never_appear_in_logs(api, stack):
     pair = api.post("/api/auth/refresh", json={"refresh_token": body["refresh_token"]}).json()
     key = api.post("/api/auth/api-keys", headers=bearer(pair["access_token"]),
                    json={"name": "log-check"}).json()["key"]
-    api.get("/api/auth/me", headers={"X-API-Key": key})
+    api.get("/api/auth/me", headers=bearer(key))
     api.post("/api/auth/login", json={"email": body["user"]["email"], "password": "wrong-pass-12"})
     log = worker_log(stack)
     assert log  # the functions did log something

@@ -1,4 +1,5 @@
-"""Token attacks: the authorizer refuses them, so the gateway answers 403 and no function runs."""
+"""Credentials: none is 401 from the gateway; tokens or keys the authorizer refuses are 403 and
+no function runs; an API key is a bearer token like an access token."""
 
 from __future__ import annotations
 
@@ -122,8 +123,26 @@ def test_malformed_authorization_headers_are_refused(api, value):
 
 @pytest.mark.parametrize("key", ["pak_deadbeef_" + "a" * 43, "nonsense", "pak_" + "x" * 100])
 def test_unknown_or_malformed_api_keys_are_refused(api, key):
-    _refused(api, {"X-API-Key": key})
+    _refused(api, bearer(key))
 
 
 def test_refresh_token_is_not_an_access_token(api, account):
     _refused(api, bearer(account["refresh_token"]))
+
+
+def test_a_request_without_authorization_is_401_from_the_gateway(api):
+    for headers in ({}, {"Authorization": ""}):
+        response = api.get("/api/auth/me", headers=headers)
+        assert response.status_code == 401, response.text
+        assert response.json() == {"message": "Unauthorized"}
+
+
+def test_an_api_key_is_a_bearer_token_and_x_api_key_is_no_credential(api, account):
+    key = api.post("/api/auth/api-keys", headers=bearer(account["access_token"]),
+                   json={"name": "one-header"}).json()["key"]
+    me = api.get("/api/auth/me", headers=bearer(key))
+    assert me.status_code == 200 and me.json()["id"] == account["user"]["id"]
+    alone = api.get("/api/auth/me", headers={"X-API-Key": key})
+    assert alone.status_code == 401 and alone.json() == {"message": "Unauthorized"}
+    # Beside a refused Authorization header it is not looked at either.
+    _refused(api, {"Authorization": "Bearer nonsense", "X-API-Key": key})

@@ -56,7 +56,7 @@ def test_self_deactivation_revokes_everything_and_blocks_login(api):
                    json={"name": "k"}).json()["key"]
     assert api.delete("/api/users/me", headers=bearer(user["access_token"])).status_code == 204
     for headers in (bearer(user["access_token"]), bearer(other["access_token"]),
-                    {"X-API-Key": key}):
+                    bearer(key)):
         assert api.get("/api/users/me", headers=headers).status_code == 403
     assert api.post("/api/auth/refresh",
                     json={"refresh_token": other["refresh_token"]}).status_code == 401
