@@ -1,0 +1,249 @@
+// The one way the UI talks to the API: same origin (/api/*), JSON, the error envelope turned
+// into an ApiError whose message is the API's own sentence.
+
+export interface ErrorDetail {
+  field?: string;
+  loc?: (string | number)[];
+  message?: string;
+  msg?: string;
+  [key: string]: unknown;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: ErrorDetail[] = [],
+    readonly requestId: string | null = null,
+    readonly retryAfter: number | null = null,
+    readonly fromGateway = false,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+
+  /** The route does not exist on this deployment (the service has not shipped it yet). */
+  get notAvailable(): boolean {
+    return this.status === 404 && (this.fromGateway || this.message.startsWith("No route matches"));
+  }
+}
+
+export interface TokenBody {
+  user: User;
+  access_token: string;
+  refresh_token: string;
+  token_type: string;
+  expires_in: number;
+}
+
+export interface User {
+  id: string;
+  email: string;
+  username: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  role: string;
+  email_verified?: boolean;
+  is_active?: boolean;
+  preferences?: Record<string, unknown>;
+  created_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+const REFRESH_KEY = "pyairtable.refresh_token";
+
+// The access token lives only in memory; the refresh token is persisted so a reload keeps the
+// session (it is single use: every refresh rotates it).
+let accessToken: string | null = null;
+let refreshing: Promise<TokenBody> | null = null;
+const listeners = new Set<(body: TokenBody | null) => void>();
+
+export const tokens = {
+  get access(): string | null {
+    return accessToken;
+  },
+  get refresh(): string | null {
+    try {
+      return localStorage.getItem(REFRESH_KEY);
+    } catch {
+      return null;
+    }
+  },
+  set(body: TokenBody): void {
+    accessToken = body.access_token;
+    localStorage.setItem(REFRESH_KEY, body.refresh_token);
+    listeners.forEach((listener) => listener(body));
+  },
+  clear(): void {
+    accessToken = null;
+    refreshing = null;
+    try {
+      localStorage.removeItem(REFRESH_KEY);
+    } catch {
+      /* storage unavailable: nothing persisted */
+    }
+    listeners.forEach((listener) => listener(null));
+  },
+  subscribe(listener: (body: TokenBody | null) => void): () => void {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  },
+};
+
+/** One refresh for every caller that needs it at the same time (a refresh token is single use). */
+export function refreshSession(): Promise<TokenBody> {
+  if (refreshing) return refreshing;
+  const token = tokens.refresh;
+  if (!token) return Promise.reject(new ApiError(401, "unauthorized", "Please sign in."));
+  const attempt = request<TokenBody>("POST", "/api/auth/refresh", { body: { refresh_token: token }, auth: false })
+    .then((body) => {
+      tokens.set(body);
+      return body;
+    })
+    .catch((error: unknown) => {
+      // A refused refresh token ends the session; a network failure keeps it for a retry.
+      if (error instanceof ApiError && (error.status === 401 || error.status === 403)) tokens.clear();
+      throw error;
+    })
+    .finally(() => {
+      if (refreshing === attempt) refreshing = null;
+    });
+  refreshing = attempt;
+  return attempt;
+}
+
+export type Query = Record<string, string | number | boolean | undefined | null | (string | number)[]>;
+
+export interface RequestOptions {
+  body?: unknown;
+  query?: Query;
+  auth?: boolean;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function buildUrl(path: string, query?: Query): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query ?? {})) {
+    if (value === undefined || value === null || value === "") continue;
+    if (Array.isArray(value)) value.forEach((v) => params.append(key, String(v)));
+    else params.append(key, String(value));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+async function request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.auth !== false && accessToken) headers.Authorization = `Bearer ${accessToken}`;
+  let response: Response;
+  try {
+    response = await fetch(buildUrl(path, options.query), {
+      method,
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    if ((error as Error).name === "AbortError") throw error;
+    throw new ApiError(0, "network_error", "The server could not be reached. Check your connection and try again.");
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let data: unknown = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (response.ok) return data as T;
+  throw toError(response, data);
+}
+
+function toError(response: Response, data: unknown): ApiError {
+  const requestId = response.headers.get("x-request-id") ?? response.headers.get("apigw-requestid");
+  const retryAfter = Number(response.headers.get("retry-after")) || null;
+  const envelope = (data as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
+  if (envelope?.message) {
+    return new ApiError(response.status, envelope.code ?? "error", envelope.message, envelope.details ?? [], requestId, retryAfter);
+  }
+  // API Gateway's own answers ({"message": ...}) carry no envelope: say what they mean.
+  const gateway: Record<number, [string, string]> = {
+    401: ["unauthorized", "Please sign in to continue."],
+    403: ["forbidden", "Your session is no longer valid. Please sign in again."],
+    404: ["not_found", "This part of the API is not available on this deployment."],
+    413: ["payload_too_large", "The request is too large."],
+    429: ["rate_limited", "Too many requests. Please wait a moment and try again."],
+    503: ["unavailable", "The service is unavailable right now. Please try again shortly."],
+  };
+  const [code, message] = gateway[response.status] ?? [
+    response.status >= 500 ? "internal_error" : "error",
+    response.status >= 500 ? "The server had a problem answering. Please try again." : `The request failed (${response.status}).`,
+  ];
+  return new ApiError(response.status, code, message, [], requestId, retryAfter, true);
+}
+
+/** A request with the caller's credentials: refreshes once (shared) when the access token is missing or refused. */
+export async function api<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
+  if (options.auth === false) return request<T>(method, path, options);
+  if (!accessToken && tokens.refresh) await refreshSession();
+  const sentWith = accessToken;
+  try {
+    return await request<T>(method, path, options);
+  } catch (error) {
+    // The gateway's 401/403 (no envelope) means the access token was missing, expired or revoked.
+    const refused = error instanceof ApiError && (error.status === 401 || (error.status === 403 && error.fromGateway));
+    if (!refused || !tokens.refresh) throw error;
+    if (accessToken === sentWith) await refreshSession();
+    return request<T>(method, path, options);
+  }
+}
+
+export const get = <T>(path: string, query?: Query, signal?: AbortSignal) => api<T>("GET", path, { query, signal });
+export const post = <T>(path: string, body?: unknown, query?: Query) => api<T>("POST", path, { body, query });
+export const patch = <T>(path: string, body?: unknown, query?: Query) => api<T>("PATCH", path, { body, query });
+export const put = <T>(path: string, body?: unknown, query?: Query) => api<T>("PUT", path, { body, query });
+export const del = <T>(path: string, query?: Query) => api<T>("DELETE", path, { query });
+
+/** Upload with progress (fetch cannot report upload progress): multipart field `file`. */
+export async function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
+  if (!accessToken && tokens.refresh) await refreshSession();
+  const send = () =>
+    new Promise<{ status: number; text: string; headers: Headers }>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", path);
+      if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
+      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+      xhr.onload = () => {
+        const headers = new Headers();
+        xhr.getAllResponseHeaders().trim().split(/\r?\n/).forEach((line) => {
+          const at = line.indexOf(":");
+          if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
+        });
+        resolve({ status: xhr.status, text: xhr.responseText, headers });
+      };
+      xhr.onerror = () => reject(new ApiError(0, "network_error", "The upload could not reach the server."));
+      const form = new FormData();
+      form.append("file", file);
+      xhr.send(form);
+    });
+  let result = await send();
+  if ((result.status === 401 || result.status === 403) && tokens.refresh) {
+    await refreshSession();
+    result = await send();
+  }
+  let data: unknown = null;
+  try {
+    data = result.text ? JSON.parse(result.text) : null;
+  } catch {
+    data = null;
+  }
+  if (result.status >= 200 && result.status < 300) return data as T;
+  throw toError(new Response(null, { status: result.status, headers: result.headers }), data);
+}

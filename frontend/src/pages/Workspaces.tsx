@@ -1,0 +1,296 @@
+import { useState } from "react";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { del, get, patch, post, type Page } from "../api/client";
+import { useSession } from "../auth/session";
+import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
+import { setWorkspace, useWorkspaces, type Workspace } from "../components/workspace";
+
+interface Member {
+  user_id: string;
+  email?: string;
+  username?: string | null;
+  role: string;
+  joined_at?: string;
+}
+interface Invitation {
+  id: string;
+  email: string;
+  role: string;
+  expires_at?: string;
+  created_at?: string;
+  status?: string;
+}
+
+export function WorkspacesPage() {
+  const queryClient = useQueryClient();
+  const workspaces = useWorkspaces();
+  const [name, setName] = useState("");
+  const create = useMutation({
+    mutationFn: () => post<Workspace>("/api/workspaces", { name: name.trim() }),
+    onSuccess: () => {
+      setName("");
+      void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
+    },
+  });
+  return (
+    <>
+      <PageHeader title="Workspaces" description="Connections, workflows, transactions and files belong to a workspace; members have a role there." />
+      <QueryView query={workspaces} feature="Workspaces">
+        {(data) => {
+          const list = itemsOf(data);
+          return (
+            <>
+              {list.length === 0 ? (
+                <Empty title="You belong to no workspace yet." />
+              ) : (
+                <ul className="tiles">
+                  {list.map((w) => (
+                    <li key={w.id}>
+                      <Link className="tile" to={`/workspaces/${w.id}`}>
+                        <span className="tile-title">{w.name}</span>
+                        <span className="muted small">
+                          {w.role}
+                          {w.personal ? " · personal" : ""}
+                        </span>
+                      </Link>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <form
+                className="card inline-form"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  create.mutate();
+                }}
+              >
+                <TextField label="New workspace name" required value={name} onChange={(e) => setName(e.target.value)} />
+                <button type="submit" className="button primary" disabled={create.isPending || !name.trim()}>
+                  Create workspace
+                </button>
+              </form>
+              {create.isError && <ErrorMessage error={create.error} />}
+            </>
+          );
+        }}
+      </QueryView>
+    </>
+  );
+}
+
+export function WorkspacePage() {
+  const { workspaceId = "" } = useParams();
+  const navigate = useNavigate();
+  const queryClient = useQueryClient();
+  const session = useSession();
+  const workspace = useQuery({ queryKey: ["workspace", workspaceId], queryFn: () => get<Workspace>(`/api/workspaces/${workspaceId}`) });
+  const members = useQuery({ queryKey: ["members", workspaceId], queryFn: () => get<Page<Member> | Member[]>(`/api/workspaces/${workspaceId}/members`) });
+  const isOwner = workspace.data?.role === "owner";
+  const invitations = useQuery({ queryKey: ["invitations", workspaceId], queryFn: () => get<Page<Invitation> | Invitation[]>(`/api/workspaces/${workspaceId}/invitations`), enabled: isOwner });
+  const [invite, setInvite] = useState({ email: "", role: "editor" });
+  const refresh = () => {
+    void queryClient.invalidateQueries({ queryKey: ["members", workspaceId] });
+    void queryClient.invalidateQueries({ queryKey: ["invitations", workspaceId] });
+  };
+  const sendInvite = useMutation({
+    mutationFn: () => post(`/api/workspaces/${workspaceId}/invitations`, { email: invite.email.trim(), role: invite.role }),
+    onSuccess: () => {
+      setInvite({ email: "", role: "editor" });
+      refresh();
+    },
+  });
+  const cancelInvite = useMutation({ mutationFn: (id: string) => del(`/api/workspaces/${workspaceId}/invitations/${id}`), onSuccess: refresh });
+  const changeRole = useMutation({ mutationFn: ({ userId, role }: { userId: string; role: string }) => patch(`/api/workspaces/${workspaceId}/members/${userId}`, { role }), onSuccess: refresh });
+  const removeMember = useMutation({
+    mutationFn: (userId: string) => del(`/api/workspaces/${workspaceId}/members/${userId}`),
+    onSuccess: (_data, userId) => {
+      if (userId === session.user?.id) {
+        setWorkspace(null);
+        void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
+        navigate("/workspaces");
+      } else refresh();
+    },
+  });
+  const [newName, setNewName] = useState<string | null>(null);
+  const rename = useMutation({
+    mutationFn: () => patch(`/api/workspaces/${workspaceId}`, { name: (newName ?? "").trim() }),
+    onSuccess: () => {
+      setNewName(null);
+      void queryClient.invalidateQueries({ queryKey: ["workspace", workspaceId] });
+      void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
+    },
+  });
+  const remove = useMutation({
+    mutationFn: () => del(`/api/workspaces/${workspaceId}`),
+    onSuccess: () => {
+      setWorkspace(null);
+      void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
+      navigate("/workspaces");
+    },
+  });
+  return (
+    <>
+      <nav aria-label="Breadcrumb" className="breadcrumbs">
+        <Link to="/workspaces">Workspaces</Link> <span aria-hidden="true">›</span> <span>{workspace.data?.name ?? workspaceId}</span>
+      </nav>
+      <QueryView query={workspace} feature="Workspaces">
+        {(w) => (
+          <>
+            <PageHeader title={w.name} description={`Your role: ${w.role}${w.personal ? " · your personal workspace" : ""}`}>
+              <button type="button" className="button secondary" onClick={() => setWorkspace(w.id)}>
+                Work in this workspace
+              </button>
+            </PageHeader>
+            {isOwner && (
+              <section className="card">
+                <h2>Workspace</h2>
+                <form
+                  className="inline-form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    rename.mutate();
+                  }}
+                >
+                  <TextField label="Name" value={newName ?? w.name} onChange={(e) => setNewName(e.target.value)} />
+                  <button type="submit" className="button secondary" disabled={rename.isPending || !newName?.trim()}>
+                    Rename
+                  </button>
+                  {!w.personal && (
+                    <button type="button" className="button danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
+                      Delete workspace
+                    </button>
+                  )}
+                </form>
+                {rename.isError && <ErrorMessage error={rename.error} />}
+                {remove.isError && <ErrorMessage error={remove.error} />}
+              </section>
+            )}
+            <section className="card">
+              <h2>Members</h2>
+              {(changeRole.isError || removeMember.isError) && <ErrorMessage error={changeRole.error ?? removeMember.error} />}
+              <QueryView query={members}>
+                {(data) => (
+                  <div className="table-scroll">
+                    <table className="table">
+                      <thead>
+                        <tr>
+                          <th scope="col">Member</th>
+                          <th scope="col">Role</th>
+                          <th scope="col">
+                            <span className="sr-only">Actions</span>
+                          </th>
+                        </tr>
+                      </thead>
+                      <tbody>
+                        {itemsOf(data).map((m) => (
+                          <tr key={m.user_id}>
+                            <td className="wrap">{m.email ?? m.username ?? m.user_id}</td>
+                            <td>
+                              {isOwner ? (
+                                <select aria-label={`Role of ${m.email ?? m.user_id}`} value={m.role} onChange={(e) => changeRole.mutate({ userId: m.user_id, role: e.target.value })}>
+                                  <option value="owner">owner</option>
+                                  <option value="editor">editor</option>
+                                  <option value="viewer">viewer</option>
+                                </select>
+                              ) : (
+                                m.role
+                              )}
+                            </td>
+                            <td>
+                              {(isOwner || m.user_id === session.user?.id) && (
+                                <button type="button" className="button link small" onClick={() => removeMember.mutate(m.user_id)}>
+                                  {m.user_id === session.user?.id ? "Leave" : "Remove"}
+                                </button>
+                              )}
+                            </td>
+                          </tr>
+                        ))}
+                      </tbody>
+                    </table>
+                  </div>
+                )}
+              </QueryView>
+            </section>
+            {isOwner && (
+              <section className="card">
+                <h2>Invitations</h2>
+                <form
+                  className="inline-form"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    sendInvite.mutate();
+                  }}
+                >
+                  <TextField label="Email" type="email" required value={invite.email} onChange={(e) => setInvite({ ...invite, email: e.target.value })} />
+                  <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value })}>
+                    <option value="viewer">viewer</option>
+                    <option value="editor">editor</option>
+                    <option value="owner">owner</option>
+                  </SelectField>
+                  <button type="submit" className="button primary" disabled={sendInvite.isPending || !invite.email}>
+                    Send invitation
+                  </button>
+                </form>
+                {sendInvite.isError && <ErrorMessage error={sendInvite.error} />}
+                {cancelInvite.isError && <ErrorMessage error={cancelInvite.error} />}
+                <QueryView query={invitations}>
+                  {(data) =>
+                    itemsOf(data).length === 0 ? (
+                      <Empty title="No pending invitations." />
+                    ) : (
+                      <ul className="list">
+                        {itemsOf(data).map((inv) => (
+                          <li key={inv.id}>
+                            <span>
+                              {inv.email} <span className="muted">as {inv.role} · expires {formatDate(inv.expires_at)}</span>
+                            </span>
+                            <button type="button" className="button link small" onClick={() => cancelInvite.mutate(inv.id)}>
+                              Cancel
+                            </button>
+                          </li>
+                        ))}
+                      </ul>
+                    )
+                  }
+                </QueryView>
+              </section>
+            )}
+          </>
+        )}
+      </QueryView>
+    </>
+  );
+}
+
+export function AcceptInvitationPage() {
+  const [params] = useSearchParams();
+  const token = params.get("token");
+  const queryClient = useQueryClient();
+  const accept = useMutation({
+    mutationFn: () => post<{ workspace_id?: string }>("/api/workspaces/invitations/accept", { token }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: ["workspaces"] }),
+  });
+  return (
+    <>
+      <PageHeader title="Join a workspace" />
+      <section className="card">
+        {!token ? (
+          <p role="alert">This invitation link has no token. Open the link from the email again.</p>
+        ) : accept.isSuccess ? (
+          <p role="status" className="notice success">
+            You joined the workspace. {accept.data?.workspace_id ? <Link to={`/workspaces/${accept.data.workspace_id}`}>Open it</Link> : <Link to="/workspaces">See your workspaces</Link>}
+          </p>
+        ) : (
+          <>
+            <p>Accept the invitation with the account you are signed in with. Its verified email must be the invited one.</p>
+            {accept.isError && <ErrorMessage error={accept.error} />}
+            <button type="button" className="button primary" onClick={() => accept.mutate()} disabled={accept.isPending}>
+              Accept invitation
+            </button>
+          </>
+        )}
+      </section>
+    </>
+  );
+}
