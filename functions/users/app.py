@@ -1,7 +1,8 @@
-"""Users service: profiles, preferences and admin user management."""
+"""Users service: profiles, preferences, admin user management, and workspaces."""
 
 from typing import Annotated, Literal
 
+import workspace_routes
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
@@ -15,6 +16,7 @@ from common.schemas import Page, documented
 
 app = create_app("users")
 app.include_router(health.health_router("users", {"database": health.database}))
+app.include_router(workspace_routes.router)
 TAGS = ["users"]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,8 +17,12 @@ ADMIN_EMAIL = "admin@example.com"
 def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The whole stack; worker logs go to a file tests can read (`stack.options.worker_log`)."""
     log = tmp_path_factory.mktemp("stack") / "workers.log"
+    # `make dev`'s tenancy settings unless a module in its own process asks for the deployed
+    # ones (tests/e2e/test_tenancy.py runs with DEFAULT_CONNECTION=admins).
+    tenancy = {"REGISTRATION": os.environ.get("E2E_REGISTRATION", "open"),
+               "DEFAULT_CONNECTION": os.environ.get("E2E_DEFAULT_CONNECTION", "every_workspace")}
     local = LocalStack(Options(port=0, database_url=database_url, admin_emails=ADMIN_EMAIL,
-                               worker_log=log, quiet=True)).start()
+                               worker_log=log, quiet=True, extra_env=tenancy)).start()
     try:
         yield local
     finally:

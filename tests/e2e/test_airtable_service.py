@@ -247,7 +247,9 @@ def test_connections_are_verified_encrypted_and_never_shown(api, stack, member, 
     assert token not in created.text
     assert created.json()["token_last4"] == token[-4:]
     listed = api.get("/api/airtable/connections", headers=member)
-    assert token not in listed.text and len(listed.json()["items"]) == 1
+    assert token not in listed.text
+    assert [(c["name"], c["uses_default"], c["token_last4"]) for c in listed.json()["items"]] \
+        == [("Default (this deployment)", True, None), ("Mine", False, token[-4:])]
     bases = api.get("/api/airtable/bases", headers=member,
                     params={"connection_id": created.json()["id"]})
     assert bases.status_code == 200

@@ -45,8 +45,10 @@ def entry_key(scope: str, base_id: str, kind: str, params: Any) -> str:
     return f"c#{scope}#{base_id}#{kind}#{digest[:32]}"
 
 
-def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Cached:
-    """The cached value for `key`, or `load()`'s result stored for `ttl` seconds."""
+def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any],
+                fresh: bool = False) -> Cached:
+    """The cached value for `key`, or `load()`'s result stored for `ttl` seconds (always when
+    `fresh`)."""
     ddb = client("dynamodb")
     table = _table()
     keys = [{"pk": {"S": key}}, {"pk": {"S": _gen_key(base_id)}}]
@@ -59,7 +61,8 @@ def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any]) -> Ca
     found = {i["pk"]["S"]: i for i in items.get("Responses", {}).get(table, [])}
     generation = found.get(_gen_key(base_id), {}).get("gen", {}).get("N", "0")
     entry = found.get(key)
-    if entry and entry["gen"]["N"] == generation and int(entry["expires_at"]["N"]) > time.time():
+    if not fresh and entry and entry["gen"]["N"] == generation \
+            and int(entry["expires_at"]["N"]) > time.time():
         return Cached(json.loads(entry["body"]["S"]), hit=True)
     value = load()
     body = json.dumps(value, default=str)

@@ -1,30 +1,50 @@
-"""Users' Airtable connections: verified on creation, encrypted at rest, never returned."""
+"""Airtable connections: a workspace's tokens, verified on creation, encrypted, never returned.
+
+Which connection serves a request is decided here, with the workspace access rule: the caller
+must be a member of the connection's workspace with the role the action needs, and the
+connection must reach the base (Airtable lists it). Nothing is sent to Airtable, and no limiter
+slot is reserved, for a base that no connection of the caller reaches.
+"""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from common import audit
 from common.airtable import defaults
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.db import UnitOfWork
-from common.errors import NotFound, ValidationFailed
-from common.models import AirtableConnection
+from common.errors import Forbidden, NotFound, ValidationFailed
+from common.identity import Identity
+from common.models import AirtableConnection, WorkspaceMember
+from common.settings import get_settings
+from common.workspaces import access as workspaces
+from common.workspaces.access import Role
 
 if TYPE_CHECKING:  # pyairtable loads only when Airtable is really called (not on cache hits)
     from common.airtable.client import LimitedApi
+
+# A base missing from a connection's cached base list triggers at most one fresh listing per
+# connection in this interval: a new base shows up quickly, random ids cost Airtable nothing.
+RELIST_SECONDS = 10.0
+_relisted_at: dict[str, float] = {}
 
 
 class Access:
     """The cache scope of a connection, and a client built only when Airtable must be called."""
 
-    def __init__(self, scope: str, token: Callable[[], str]) -> None:
+    def __init__(self, scope: str, token: Callable[[], str], workspace_id: str | None = None,
+                 role: str | None = None) -> None:
         self.scope = scope
         self._token = token
+        self.workspace_id = workspace_id
+        self.role = role
 
     @cached_property
     def api(self) -> LimitedApi:
@@ -36,15 +56,37 @@ class Access:
 
 def public_view(connection: AirtableConnection) -> dict[str, Any]:
     """What the API shows of a connection: never the token, only its last four characters."""
-    return {"id": connection.id, "name": connection.name,
-            "token_last4": connection.token_last4, "default_base_id": connection.default_base_id,
+    return {"id": connection.id, "name": connection.name, "workspace_id": connection.workspace_id,
+            "uses_default": connection.uses_default,
+            "token_last4": None if connection.uses_default else connection.token_last4,
+            "default_base_id": connection.default_base_id,
             "airtable_user_id": connection.airtable_user_id,
             "created_at": connection.created_at.isoformat()}
 
 
-def create(uow: UnitOfWork, user_id: str, name: str, token: str,
-           default_base_id: str | None) -> dict[str, Any]:
-    """Verify the token with `whoami`, then store it encrypted."""
+def create(uow: UnitOfWork, identity: Identity, *, name: str, token: str | None,
+           use_default: bool, default_base_id: str | None,
+           workspace_id: str | None) -> dict[str, Any]:
+    """Add a connection to a workspace the caller owns: a verified token, or the default one."""
+    workspace_id = workspaces.resolve_workspace(uow, identity.user_id, workspace_id, "owner")
+    if use_default:
+        connection = _default_row(uow, workspace_id, identity, name)
+        audit.record(uow, "connection.default_attached", actor_id=identity.user_id,
+                     target_id=connection.id, workspace_id=workspace_id)
+    else:
+        if not token:
+            raise ValidationFailed("Give a token, or use_default.",
+                                   details=[{"field": "token", "problem": "missing"}])
+        connection = _token_row(uow, workspace_id, identity.user_id, name, token)
+        audit.record(uow, "connection.created", actor_id=identity.user_id,
+                     target_id=connection.id, workspace_id=workspace_id, name=name)
+    connection.default_base_id = default_base_id
+    uow.commit()
+    return public_view(connection)
+
+
+def _token_row(uow: UnitOfWork, workspace_id: str, user_id: str, name: str,
+               token: str) -> AirtableConnection:
     from common.airtable.client import airtable_api
 
     try:
@@ -52,47 +94,127 @@ def create(uow: UnitOfWork, user_id: str, name: str, token: str,
     except TokenRejected as e:
         raise ValidationFailed("Airtable did not accept this token.", details=[
             {"field": "token", "problem": "rejected by Airtable (401)"}]) from e
-    connection = AirtableConnection(user_id=user_id, name=name, token_last4=token[-4:],
+    connection = AirtableConnection(workspace_id=workspace_id, user_id=user_id, name=name,
+                                    token_last4=token[-4:],
                                     token_ciphertext=encrypt_token(token, user_id),
-                                    airtable_user_id=who.get("id"),
-                                    default_base_id=default_base_id)
+                                    airtable_user_id=who.get("id"))
     uow.session.add(connection)
-    uow.commit()
-    return public_view(connection)
+    uow.flush()
+    return connection
 
 
-def list_for(uow: UnitOfWork, user_id: str) -> list[dict[str, Any]]:
-    """The user's connections, oldest first."""
+def _default_row(uow: UnitOfWork, workspace_id: str, identity: Identity,
+                 name: str) -> AirtableConnection:
+    if not identity.is_admin:
+        raise Forbidden("Only administrators can attach the deployment's Airtable connection.")
+    if get_settings().airtable_token_secret_arn is None:
+        raise NotFound("This deployment has no Airtable connection of its own.")
+    return _add_default(uow, workspace_id, identity.user_id, name)
+
+
+def _add_default(uow: UnitOfWork, workspace_id: str, user_id: str,
+                 name: str) -> AirtableConnection:
+    connection = AirtableConnection(workspace_id=workspace_id, user_id=user_id, name=name,
+                                    uses_default=True, token_last4="", token_ciphertext=None)
+    uow.session.add(connection)
+    uow.flush()
+    return connection
+
+
+def attach_default_if_everywhere(uow: UnitOfWork, workspace: Any, user_id: str) -> None:
+    """With DEFAULT_CONNECTION=every_workspace, a new workspace gets the deployment's token."""
+    settings = get_settings()
+    if settings.default_connection == "every_workspace" and settings.airtable_token_secret_arn:
+        _add_default(uow, workspace.id, user_id, "Default (this deployment)")
+
+
+def list_for(uow: UnitOfWork, user_id: str, workspace_id: str | None) -> list[dict[str, Any]]:
+    """Connections of the caller's workspaces (or of one), oldest first."""
+    ids = workspaces.member_workspace_ids(uow, user_id, workspace_id)
     rows = uow.session.scalars(select(AirtableConnection).where(
-        AirtableConnection.user_id == user_id).order_by(AirtableConnection.created_at))
+        AirtableConnection.workspace_id.in_(ids)).order_by(AirtableConnection.created_at))
     return [public_view(c) for c in rows]
 
 
 def delete(uow: UnitOfWork, user_id: str, connection_id: str) -> None:
-    """Remove one of the user's connections."""
-    uow.session.delete(_owned(uow, user_id, connection_id))
+    """Remove a connection (owners of its workspace)."""
+    connection = _visible(uow, user_id, connection_id)
+    workspaces.require_role(uow, user_id, connection.workspace_id, "owner")
+    uow.session.delete(connection)
+    audit.record(uow, "connection.deleted", actor_id=user_id, target_id=connection_id,
+                 workspace_id=connection.workspace_id)
     uow.commit()
 
 
-def access(uow: UnitOfWork, user_id: str, connection_id: str | None) -> Access:
-    """A client for the named connection, else the user's first one, else the default token."""
+def usable(uow: UnitOfWork, user_id: str, connection_id: str | None,
+           minimum: Role = "viewer") -> list[Access]:
+    """The named connection, or every connection of the caller's workspaces (best role first)."""
     if connection_id:
-        connection = _owned(uow, user_id, connection_id)
-    else:
-        connection = uow.session.scalars(select(AirtableConnection).where(
-            AirtableConnection.user_id == user_id).order_by(
-            AirtableConnection.created_at).limit(1)).first()
-    if connection is not None:
-        ciphertext = connection.token_ciphertext
-        return Access(connection.id, lambda: decrypt_token(ciphertext, user_id))
+        connection = _visible(uow, user_id, connection_id)
+        return [_access(connection, workspaces.require_role(
+            uow, user_id, connection.workspace_id, minimum))]
+    rows = uow.session.execute(
+        select(AirtableConnection, WorkspaceMember.role).join(
+            WorkspaceMember, WorkspaceMember.workspace_id == AirtableConnection.workspace_id).where(
+            WorkspaceMember.user_id == user_id).order_by(AirtableConnection.created_at))
+    found = [(c, role) for c, role in rows]
+    found.sort(key=lambda cr: -workspaces.RANK[cr[1]])  # stable: oldest first within a role
+    return [_access(c, role) for c, role in found]
+
+
+def for_base(uow: UnitOfWork, user_id: str, base_id: str, minimum: Role,
+             connection_id: str | None = None) -> Access:
+    """The caller's connection that reaches `base_id` with at least `minimum` role there.
+
+    No connection of the caller reaches the base -> 404; one does, but the caller's role in its
+    workspace is too low -> 403.
+    """
+    candidates = usable(uow, user_id, connection_id, "viewer")
+    reaching = [a for a in candidates if reaches(a, base_id)]
+    if not reaching:
+        raise NotFound("No Airtable connection of yours reaches this base.")
+    for candidate in reaching:
+        if workspaces.allows(candidate.role, minimum):
+            return candidate
+    raise Forbidden(f"Your role in the workspace that reaches this base ({reaching[0].role}) "
+                    f"cannot {workspaces.WHAT[minimum]} this; it needs {minimum} or above.")
+
+
+def reaches(access: Access, base_id: str) -> bool:
+    """Whether Airtable lists the base for this connection (cached; relisted when missing)."""
+    from common.airtable import schema
+
+    if base_id in _ids(schema.bases(access).value):
+        return True
+    last = _relisted_at.get(access.scope, 0.0)
+    if time.monotonic() - last < RELIST_SECONDS:
+        return False
+    _relisted_at[access.scope] = time.monotonic()
+    return base_id in _ids(schema.bases(access, fresh=True).value)
+
+
+def _ids(bases: list[dict[str, Any]]) -> set[str]:
+    return {b["id"] for b in bases}
+
+
+def _access(connection: AirtableConnection, role: str) -> Access:
+    if connection.uses_default:
+        return Access(connection.id, _default_token, connection.workspace_id, role)
+    ciphertext, owner = connection.token_ciphertext or "", connection.user_id
+    return Access(connection.id, lambda: decrypt_token(ciphertext, owner),
+                  connection.workspace_id, role)
+
+
+def _default_token() -> str:
     token = defaults.default_token()
     if token is None:
-        raise NotFound("No Airtable connection: create one with POST /api/airtable/connections.")
-    return Access("default", lambda: token)
+        raise NotFound("This deployment has no Airtable connection of its own any more.")
+    return token
 
 
-def _owned(uow: UnitOfWork, user_id: str, connection_id: str) -> AirtableConnection:
+def _visible(uow: UnitOfWork, user_id: str, connection_id: str) -> AirtableConnection:
+    """A connection in one of the caller's workspaces; anything else is 404."""
     connection = uow.session.get(AirtableConnection, connection_id)
-    if connection is None or connection.user_id != user_id:
+    if connection is None or workspaces.role_in(uow, user_id, connection.workspace_id) is None:
         raise NotFound("No such connection.")
     return connection

@@ -10,7 +10,7 @@ from common.airtable.connections import Access
 SCHEMA_TTL = 300
 
 
-def bases(access: Access) -> cache.Cached:
+def bases(access: Access, fresh: bool = False) -> cache.Cached:
     """The bases the connection can see (every page), cached per connection."""
     key = cache.entry_key(access.scope, "-", "bases", None)
 
@@ -18,7 +18,7 @@ def bases(access: Access) -> cache.Cached:
         return [{"id": b.id, "name": b.name, "permission_level": b.permission_level}
                 for b in access.api.bases(force=True)]
 
-    return cache.get_or_load(key, "-", SCHEMA_TTL, load)
+    return cache.get_or_load(key, "-", SCHEMA_TTL, load, fresh=fresh)
 
 
 def base_schema(access: Access, base_id: str) -> cache.Cached:

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from common import audit
-from common.auth import accounts, api_keys, passwords, sessions, throttle, tokens
+from common.auth import (
+    accounts,
+    api_keys,
+    email_tokens,
+    emails,
+    passwords,
+    sessions,
+    throttle,
+    tokens,
+)
 from common.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -14,19 +24,33 @@ from common.auth.schemas import (
     LoginIn,
     LogoutIn,
     PasswordChangeIn,
+    PasswordForgotIn,
+    PasswordResetIn,
     RefreshIn,
     RegisterIn,
     SessionOut,
     TokensOut,
     UserOut,
     ValidateOut,
+    VerifyEmailIn,
 )
 from common.auth.sessions import Client
 from common.clock import is_past, now
 from common.db import UnitOfWork
-from common.errors import Forbidden, NotFound, Unauthorized, ValidationFailed
+from common.errors import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    Unauthorized,
+    UpstreamError,
+    ValidationFailed,
+)
 from common.identity import Identity
-from common.models import ApiKey, AuthSession, RefreshToken, User
+from common.models import ApiKey, AuthSession, RefreshToken, User, WorkspaceInvitation
+from common.observability import logger
+from common.workspaces import invitations
+from common.workspaces import service as workspaces
 
 INVALID_CREDENTIALS = "Invalid email, username or password."
 INVALID_REFRESH = "The refresh token is not valid."
@@ -41,45 +65,159 @@ def _tokens(uow: UnitOfWork, user: User, client: Client, at: datetime) -> dict[s
 
 
 def register(cmd: RegisterIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
-    """A new member (admin when listed in ADMIN_EMAILS), signed in."""
-    accounts.check_password_policy(cmd.password, email=cmd.email, username=cmd.username)
+    """A new member with a personal workspace, signed in; the email is verified by a link.
+
+    An invitation for this email proves the address (it came by email): the account starts
+    verified and joins the inviting workspace.
+    """
     at = now()
     with uow:
+        throttle.per_ip(uow, "register", client.ip, at)
+        accounts.check_password_policy(cmd.password, email=cmd.email, username=cmd.username)
+        invitation = _invitation_for(uow, cmd)
+        accounts.check_registration_allowed(cmd.email, invited=invitation is not None)
         accounts.ensure_unique(uow, email=cmd.email, username=cmd.username)
         user = User(email=cmd.email, username=cmd.username, first_name=cmd.first_name,
                     last_name=cmd.last_name, password_hash=passwords.hash_password(cmd.password),
-                    role="member", is_active=True, preferences={}, created_at=at, updated_at=at)
+                    role="member", is_active=True, preferences={}, created_at=at, updated_at=at,
+                    email_verified_at=at if invitation else None)
         accounts.promote_if_listed(user)
         uow.session.add(user)
         uow.flush()
+        workspaces.create_personal(uow, user)
+        if invitation is not None:
+            invitations.accept(uow, invitation, user)
+        token = None if invitation else email_tokens.issue(uow, user, email_tokens.VERIFY, at)
         body = _tokens(uow, user, client, at)
         audit.record(uow, "user.registered", actor_id=user.id, target_id=user.id,
-                     ip=client.ip, role=user.role)
+                     ip=client.ip, role=user.role, invited=invitation is not None)
         uow.commit()
+    if token:
+        _send_after_commit(emails.send_verification, user.email, token)
     return body
+
+
+def _invitation_for(uow: UnitOfWork, cmd: RegisterIn) -> WorkspaceInvitation | None:
+    """The open invitation the registration presents; 403 when it is not one for this email."""
+    if not cmd.invitation_token:
+        return None
+    invitation = invitations.find_valid(uow, cmd.invitation_token)
+    if invitation is None or invitation.email.lower() != cmd.email:
+        raise Forbidden("The invitation is not valid for this email address (it may have "
+                        "expired, been used or been revoked).")
+    return invitation
+
+
+def _send_after_commit(send: Callable[[str, str], None], to: str, token: str) -> None:
+    """Send an email whose loss must not undo the committed change (the user can ask again)."""
+    try:
+        send(to, token)
+    except UpstreamError:
+        logger.warning("email not sent", extra={"email_kind": send.__name__})
+
+
+def verify_email(cmd: VerifyEmailIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
+    """Mark the email verified with the emailed token (single use); ADMIN_EMAILS apply now."""
+    at = now()
+    with uow:
+        throttle.per_ip(uow, "verify_email", client.ip, at)
+        row, user = email_tokens.find(uow, cmd.token, email_tokens.VERIFY, at)
+        email_tokens.spend(uow, row, at)
+        if user.email_verified_at is None:
+            user.email_verified_at = at
+            audit.record(uow, "user.email_verified", actor_id=user.id, target_id=user.id,
+                         ip=client.ip)
+        _promote(uow, user)
+        uow.commit()
+        return UserOut.of(user)
+
+
+def resend_verification(uow: UnitOfWork, identity: Identity) -> None:
+    """A new verification email for the caller; 409 when the email is already verified."""
+    at = now()
+    with uow:
+        user = accounts.get(uow, identity.user_id)
+        if user.email_verified:
+            raise Conflict("The email address is already verified.")
+        throttle.take(uow, f"verify:{user.id}", throttle.VERIFICATION_EMAIL, at)
+        token = email_tokens.issue(uow, user, email_tokens.VERIFY, at)
+        uow.commit()
+    emails.send_verification(user.email, token)
+
+
+def forgot_password(cmd: PasswordForgotIn, uow: UnitOfWork, client: Client) -> None:
+    """Email a reset link if an active account has this email; the caller learns nothing."""
+    at = now()
+    with uow:
+        throttle.per_ip(uow, "password_forgot", client.ip, at)
+        throttle.take(uow, f"reset:{cmd.email}", throttle.RESET_EMAIL, at)
+        user = accounts.by_identifier(uow, cmd.email)
+        if user is None or not user.is_active:
+            return
+        token = email_tokens.issue(uow, user, email_tokens.RESET, at)
+        audit.record(uow, "user.password_reset_requested", actor_id=None, target_id=user.id,
+                     ip=client.ip)
+        uow.commit()
+    _send_after_commit(emails.send_password_reset, user.email, token)
+
+
+def reset_password(cmd: PasswordResetIn, uow: UnitOfWork, client: Client) -> None:
+    """Set a new password with the emailed token; every session and API key is revoked."""
+    at = now()
+    with uow:
+        throttle.per_ip(uow, "password_reset", client.ip, at)
+        row, user = email_tokens.find(uow, cmd.token, email_tokens.RESET, at)
+        if not user.is_active:
+            raise InvalidToken(email_tokens.MESSAGE)
+        # The policy is checked before the token is spent, so a weak choice can be corrected.
+        accounts.check_password_policy(cmd.new_password, email=user.email,
+                                       username=user.username, field="new_password")
+        email_tokens.spend(uow, row, at)
+        email_tokens.spend_all(uow, user.id, email_tokens.RESET, at)
+        user.password_hash = passwords.hash_password(cmd.new_password)
+        user.updated_at = at
+        if user.email_verified_at is None:  # the link reached this inbox: the address is theirs
+            user.email_verified_at = at
+            audit.record(uow, "user.email_verified", actor_id=user.id, target_id=user.id,
+                         ip=client.ip, by="password_reset")
+        revoked = sessions.revoke_all(uow, user.id, at)
+        keys = api_keys.revoke_all(uow, user.id, at)
+        throttle.reset(uow, throttle.key_for(user.id, ""))
+        audit.record(uow, "user.password_reset", actor_id=user.id, target_id=user.id,
+                     ip=client.ip, sessions_revoked=revoked, api_keys_revoked=keys)
+        _promote(uow, user)
+        uow.commit()
+
+
+def _promote(uow: UnitOfWork, user: User) -> None:
+    """Apply ADMIN_EMAILS to a verified email, with its audit entry."""
+    if accounts.promote_if_listed(user):
+        audit.record(uow, "user.role_changed", actor_id=None, target_id=user.id, role="admin",
+                     reason="ADMIN_EMAILS")
 
 
 def login(cmd: LoginIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
     """Tokens for the right password; one answer for unknown accounts and wrong passwords."""
     at = now()
     with uow:
+        throttle.per_ip(uow, "login", client.ip, at)
         user = accounts.by_identifier(uow, cmd.identifier)
         key = throttle.key_for(user.id if user else None, cmd.identifier)
-        throttle.check(uow, key, at)
+        # Counted and committed before the password is checked: parallel guesses cannot
+        # all slip under the limit.
+        attempt = throttle.take(uow, key, throttle.ACCOUNT, at)
         if user is None:
             passwords.burn_time(cmd.password)
         ok = user is not None and passwords.verify_password(user.password_hash, cmd.password)
         if not ok or user is None or not user.is_active:
             reason = "unknown_user" if user is None else "inactive" if ok else "wrong_password"
-            _fail(uow, key, at, user, client, reason=reason,
+            _fail(uow, attempt, user, client, reason=reason,
                   identifier=None if user else cmd.identifier[:100])
             raise Unauthorized(INVALID_CREDENTIALS)
         throttle.reset(uow, key)
         audit.record(uow, "user.login", actor_id=user.id, target_id=user.id,
                      ip=client.ip)
-        if accounts.promote_if_listed(user):
-            audit.record(uow, "user.role_changed", actor_id=None,
-                         target_id=user.id, role="admin", reason="ADMIN_EMAILS")
+        _promote(uow, user)
         if passwords.needs_rehash(user.password_hash):
             user.password_hash = passwords.hash_password(cmd.password)
         body = _tokens(uow, user, client, at)
@@ -87,19 +225,18 @@ def login(cmd: LoginIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
     return body
 
 
-def _fail(uow: UnitOfWork, key: str, at: datetime, user: User | None, client: Client,
+def _fail(uow: UnitOfWork, attempt: throttle.Attempt, user: User | None, client: Client,
           **details: Any) -> None:
-    """Count and audit a failed password check; raise 429 when it locks the account."""
+    """Audit a failed password check; raise 429 when it was the last one the window allows."""
     target = user.id if user else None
-    locked = throttle.record_failure(uow, key, at)
     audit.record(uow, "user.login_failed", actor_id=target, target_id=target,
                  ip=client.ip, **{k: v for k, v in details.items() if v})
-    if locked:
+    if attempt.last:
         audit.record(uow, "user.locked_out", actor_id=target, target_id=target,
                      ip=client.ip, seconds=int(throttle.LOCKOUT.total_seconds()))
     uow.commit()
-    if locked:
-        raise throttle.lockout_error(at)
+    if attempt.last:
+        raise attempt.error()
 
 
 def refresh(cmd: RefreshIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
@@ -172,14 +309,14 @@ def me(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
 
 def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
                     client: Client) -> None:
-    """New password after proving the current one; every other session is revoked."""
+    """New password after proving the current one; other sessions and every API key revoked."""
     at = now()
     with uow:
         user = accounts.get(uow, identity.user_id)
         key = throttle.key_for(user.id, "")
-        throttle.check(uow, key, at)
+        attempt = throttle.take(uow, key, throttle.ACCOUNT, at)
         if not passwords.verify_password(user.password_hash, cmd.current_password):
-            _fail(uow, key, at, user, client, reason="wrong_current_password")
+            _fail(uow, attempt, user, client, reason="wrong_current_password")
             raise ValidationFailed("The current password is incorrect.", details=[
                 {"field": "current_password", "problem": "is incorrect"}])
         accounts.check_password_policy(cmd.new_password, email=user.email,
@@ -190,9 +327,10 @@ def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
         user.password_hash = passwords.hash_password(cmd.new_password)
         user.updated_at = at
         revoked = sessions.revoke_all(uow, user.id, at, keep=identity.session_id)
+        keys = api_keys.revoke_all(uow, user.id, at)
         throttle.reset(uow, key)
         audit.record(uow, "user.password_changed", actor_id=user.id, target_id=user.id,
-                     ip=client.ip, sessions_revoked=revoked)
+                     ip=client.ip, sessions_revoked=revoked, api_keys_revoked=keys)
         uow.commit()
 
 

@@ -1,0 +1,150 @@
+"""Request models of the Airtable API: every rule about a request's shape lives here."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from common.airtable.ids import PATTERNS, FieldRef, RecordId, ViewRef
+
+Fields = dict[str, Any]
+
+
+class NewConnection(BaseModel):
+    """POST /api/airtable/connections: a token, or (admins) the deployment's own."""
+
+    name: str = Field(min_length=1, max_length=100)
+    token: str | None = Field(None, min_length=8, max_length=512)
+    use_default: bool = False
+    default_base_id: str | None = Field(None, pattern=PATTERNS["base"])
+    workspace_id: str | None = Field(None, max_length=32)
+
+    @model_validator(mode="after")
+    def _token_or_default(self) -> NewConnection:
+        if bool(self.token) == self.use_default:
+            raise ValueError("give either a token or use_default: true")
+        return self
+
+
+class FieldSpec(BaseModel):
+    """A field as Airtable's metadata API describes one."""
+
+    name: str = Field(min_length=1, max_length=255)
+    type: str = Field(min_length=1)
+    description: str | None = None
+    options: dict[str, Any] | None = None
+
+
+class NewTable(BaseModel):
+    """POST .../tables; the first field is the primary field."""
+
+    name: str = Field(min_length=1, max_length=255)
+    description: str | None = None
+    fields: list[FieldSpec] = Field(min_length=1)
+
+
+class Rename(BaseModel):
+    """PATCH of a table or field: a new name and/or description."""
+
+    name: str | None = Field(None, min_length=1, max_length=255)
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> Rename:
+        if self.name is None and self.description is None:
+            raise ValueError("give a name or a description (nothing to change)")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """Only what was given."""
+        return self.model_dump(exclude_none=True)
+
+
+class NewRecord(BaseModel):
+    """A record to create."""
+
+    fields: Fields
+
+
+class RecordUpdate(BaseModel):
+    """A record to update (by id) or to upsert (by merge_on, without id)."""
+
+    id: RecordId | None = None
+    fields: Fields
+
+
+class NewRecords(BaseModel):
+    """POST .../records."""
+
+    records: list[NewRecord] = Field(min_length=1)
+    typecast: bool = False
+
+
+class RecordsUpdate(BaseModel):
+    """PATCH .../records: updates by id, or an upsert when merge_on is given."""
+
+    records: list[RecordUpdate] = Field(min_length=1)
+    typecast: bool = False
+    merge_on: list[str] | None = Field(None, min_length=1, max_length=3)
+
+    @model_validator(mode="after")
+    def _ids_unless_upsert(self) -> RecordsUpdate:
+        missing = [] if self.merge_on else [i for i, r in enumerate(self.records) if not r.id]
+        if missing:
+            # One detail per record, as for any other missing field (`records.3.id`).
+            raise ValidationError.from_exception_data(type(self).__name__, [
+                InitErrorDetails(type=PydanticCustomError("missing", "missing"),
+                                 loc=("records", i, "id"), input=None) for i in missing])
+        return self
+
+
+class OneRecord(BaseModel):
+    """PATCH or PUT of one record."""
+
+    fields: Fields
+    typecast: bool = False
+
+
+class RecordQuery(BaseModel):
+    """GET .../records, as Airtable's list options."""
+
+    page_size: int | None = Field(None, ge=1, le=100)
+    max_records: int | None = Field(None, ge=1)
+    view: ViewRef | None = None
+    fields: list[FieldRef] = Field(default_factory=list)
+    sort: list[str] = Field(default_factory=list)
+    filter: dict[str, Any] | None = None
+    formula: str | None = Field(None, max_length=10_000)
+    offset: str | None = Field(None, max_length=200)
+
+    @field_validator("filter", mode="before")
+    @classmethod
+    def _filter_is_json_object(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError as e:
+                raise ValueError("filter must be a JSON object (invalid JSON)") from e
+        if value is not None and not isinstance(value, dict):
+            raise ValueError("filter must be a JSON object")
+        return value
+
+    @model_validator(mode="after")
+    def _filter_or_formula(self) -> RecordQuery:
+        if self.filter is not None and self.formula is not None:
+            raise ValueError("use either filter or formula, not both")
+        return self
+
+    def options(self) -> dict[str, Any]:
+        """pyairtable's options for this query (the filter built safely as a formula)."""
+        from common.airtable.records import filter_formula
+
+        options: dict[str, Any] = {"page_size": self.page_size, "max_records": self.max_records,
+                                   "view": self.view, "fields": self.fields or None,
+                                   "sort": self.sort or None, "formula": self.formula}
+        if self.filter is not None:
+            options["formula"] = filter_formula(self.filter)
+        return {k: v for k, v in options.items() if v is not None}

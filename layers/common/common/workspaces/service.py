@@ -1,0 +1,245 @@
+"""Workspace use cases: functions of (command, unit of work, caller) called by the routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from common import audit
+from common.clock import now
+from common.db import UnitOfWork
+from common.errors import Conflict, Forbidden, NotFound
+from common.identity import Identity
+from common.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.workspaces import access, invitations
+from common.workspaces.schemas import (
+    AcceptIn,
+    InvitationIn,
+    InvitationOut,
+    MemberOut,
+    MembershipOut,
+    RoleIn,
+    WorkspaceIn,
+    WorkspaceOut,
+)
+
+
+def _out(workspace: Workspace, role: str) -> dict[str, Any]:
+    return WorkspaceOut(id=workspace.id, name=workspace.name,
+                        personal=workspace.personal_of is not None, role=role,  # type: ignore[arg-type]
+                        created_at=workspace.created_at).model_dump(mode="json")
+
+
+def _add(uow: UnitOfWork, name: str, owner: User, personal: bool) -> Workspace:
+    from common.airtable import connections
+
+    at = now()
+    workspace = Workspace(name=name, personal_of=owner.id if personal else None,
+                          created_at=at, updated_at=at)
+    uow.session.add(workspace)
+    uow.flush()
+    uow.session.add(WorkspaceMember(workspace_id=workspace.id, user_id=owner.id, role="owner",
+                                    created_at=at))
+    connections.attach_default_if_everywhere(uow, workspace, owner.id)
+    audit.record(uow, "workspace.created", actor_id=owner.id, target_id=workspace.id,
+                 workspace_id=workspace.id, name=name, personal=personal)
+    return workspace
+
+
+def create_personal(uow: UnitOfWork, user: User) -> Workspace:
+    """The personal workspace every account gets at registration (committed by the caller)."""
+    return _add(uow, "Personal", user, personal=True)
+
+
+def create(cmd: WorkspaceIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """A new shared workspace; the caller is its owner."""
+    with uow:
+        user = _user(uow, identity.user_id)
+        workspace = _add(uow, cmd.name, user, personal=False)
+        uow.commit()
+        return _out(workspace, "owner")
+
+
+def list_mine(uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """The caller's workspaces with their role, personal first."""
+    with uow:
+        rows = uow.session.execute(
+            select(Workspace, WorkspaceMember.role).join(
+                WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id).where(
+                WorkspaceMember.user_id == identity.user_id).order_by(
+                Workspace.personal_of.is_(None), Workspace.created_at))
+        return {"items": [_out(w, role) for w, role in rows], "next_cursor": None}
+
+
+def get(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """One of the caller's workspaces."""
+    with uow:
+        role = access.require_role(uow, identity.user_id, workspace_id, "viewer")
+        return _out(_workspace(uow, workspace_id), role)
+
+
+def rename(workspace_id: str, cmd: WorkspaceIn, uow: UnitOfWork,
+           identity: Identity) -> dict[str, Any]:
+    """Rename (owners only)."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        workspace = _workspace(uow, workspace_id)
+        previous, workspace.name, workspace.updated_at = workspace.name, cmd.name, now()
+        audit.record(uow, "workspace.renamed", actor_id=identity.user_id, target_id=workspace_id,
+                     workspace_id=workspace_id, previous=previous, name=cmd.name)
+        uow.commit()
+        return _out(workspace, "owner")
+
+
+def delete(workspace_id: str, uow: UnitOfWork, identity: Identity) -> None:
+    """Delete a shared workspace with everything in it (owners only; never the personal one)."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        workspace = _workspace(uow, workspace_id)
+        if workspace.personal_of is not None:
+            raise Conflict("A personal workspace cannot be deleted.")
+        # Its connections, members and invitations go with it (ON DELETE CASCADE); services
+        # that keep schedules listen to workspace.deleted to stop them.
+        uow.session.delete(workspace)
+        audit.record(uow, "workspace.deleted", actor_id=identity.user_id, target_id=workspace_id,
+                     workspace_id=workspace_id, name=workspace.name)
+        uow.commit()
+
+
+def members(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """Every member with their role (any member may look)."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "viewer")
+        rows = uow.session.execute(
+            select(WorkspaceMember, User).join(User, User.id == WorkspaceMember.user_id).where(
+                WorkspaceMember.workspace_id == workspace_id).order_by(WorkspaceMember.created_at))
+        items = [MemberOut(user_id=u.id, email=u.email, username=u.username,
+                           role=m.role, joined_at=m.created_at).model_dump(mode="json")  # type: ignore[arg-type]
+                 for m, u in rows]
+        return {"items": items, "next_cursor": None}
+
+
+def change_role(workspace_id: str, user_id: str, cmd: RoleIn, uow: UnitOfWork,
+                identity: Identity) -> dict[str, Any]:
+    """Give a member another role (owners only); the last owner cannot be demoted."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        member = _member(uow, workspace_id, user_id)
+        if member.role == "owner" and cmd.role != "owner":
+            _keep_an_owner(uow, workspace_id)
+        previous, member.role = member.role, cmd.role
+        if previous != cmd.role:
+            audit.record(uow, "member.role_changed", actor_id=identity.user_id, target_id=user_id,
+                         workspace_id=workspace_id, previous=previous, role=cmd.role)
+        uow.commit()
+        user = _user(uow, user_id)
+        return MemberOut(user_id=user.id, email=user.email, username=user.username,
+                         role=member.role, joined_at=member.created_at).model_dump(mode="json")  # type: ignore[arg-type]
+
+
+def remove_member(workspace_id: str, user_id: str, uow: UnitOfWork, identity: Identity) -> None:
+    """Remove a member (owners), or leave (anyone); the last owner can do neither."""
+    with uow:
+        leaving = user_id == identity.user_id
+        access.require_role(uow, identity.user_id, workspace_id, "viewer" if leaving else "owner")
+        member = _member(uow, workspace_id, user_id)
+        workspace = _workspace(uow, workspace_id)
+        if workspace.personal_of == user_id:
+            raise Conflict("Nobody leaves their own personal workspace.")
+        if member.role == "owner":
+            _keep_an_owner(uow, workspace_id)
+        uow.session.delete(member)
+        audit.record(uow, "member.left" if leaving else "member.removed",
+                     actor_id=identity.user_id, target_id=user_id, workspace_id=workspace_id,
+                     role=member.role)
+        uow.commit()
+
+
+def invite(workspace_id: str, cmd: InvitationIn, uow: UnitOfWork,
+           identity: Identity) -> dict[str, Any]:
+    """Invite an email with a role (owners only); the token travels only in the email."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        workspace = _workspace(uow, workspace_id)
+        already = uow.session.scalar(select(WorkspaceMember.user_id).join(
+            User, User.id == WorkspaceMember.user_id).where(
+            WorkspaceMember.workspace_id == workspace_id, User.email == cmd.email))
+        if already:
+            raise Conflict("This email already belongs to a member of the workspace.",
+                           details=[{"field": "email", "problem": "already a member"}])
+        invitation = invitations.create(uow, workspace, cmd.email, cmd.role, identity.user_id)
+        return InvitationOut.model_validate(invitation).model_dump(mode="json")
+
+
+def list_invitations(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """The workspace's invitations, newest first (owners only)."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        rows = uow.session.scalars(select(WorkspaceInvitation).where(
+            WorkspaceInvitation.workspace_id == workspace_id).order_by(
+            WorkspaceInvitation.created_at.desc()))
+        items = [InvitationOut.model_validate(i).model_dump(mode="json") for i in rows]
+        return {"items": items, "next_cursor": None}
+
+
+def revoke_invitation(workspace_id: str, invitation_id: str, uow: UnitOfWork,
+                      identity: Identity) -> None:
+    """Withdraw an open invitation (owners only)."""
+    with uow:
+        access.require_role(uow, identity.user_id, workspace_id, "owner")
+        invitation = uow.session.get(WorkspaceInvitation, invitation_id)
+        if invitation is None or invitation.workspace_id != workspace_id \
+                or not invitations.is_open(invitation, now()):
+            raise NotFound("No such open invitation.")
+        invitation.revoked_at = now()
+        audit.record(uow, "invitation.revoked", actor_id=identity.user_id,
+                     target_id=invitation_id, workspace_id=workspace_id, email=invitation.email)
+        uow.commit()
+
+
+def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """Join through an invitation sent to the caller's verified email."""
+    from common.errors import InvalidToken
+
+    with uow:
+        invitation = invitations.find_valid(uow, cmd.token)
+        if invitation is None:
+            raise InvalidToken("The invitation is not valid (used, withdrawn or expired).")
+        user = _user(uow, identity.user_id)
+        if user.email_verified_at is None or user.email != invitation.email:
+            raise Forbidden("This invitation was sent to another email address; sign in with "
+                            "that address and verify it first.")
+        member = invitations.accept(uow, invitation, user)
+        workspace = _workspace(uow, invitation.workspace_id)
+        uow.commit()
+        return MembershipOut(workspace=WorkspaceOut.model_validate(_out(workspace, member.role)),
+                             role=member.role).model_dump(mode="json")  # type: ignore[arg-type]
+
+
+def _keep_an_owner(uow: UnitOfWork, workspace_id: str) -> None:
+    owners = uow.session.scalar(select(func.count()).select_from(WorkspaceMember).where(
+        WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.role == "owner"))
+    if (owners or 0) <= 1:
+        raise Conflict("A workspace keeps at least one owner: make someone else owner first.")
+
+
+def _workspace(uow: UnitOfWork, workspace_id: str) -> Workspace:
+    workspace = uow.session.get(Workspace, workspace_id)
+    if workspace is None:
+        raise NotFound("No such workspace.")
+    return workspace
+
+
+def _member(uow: UnitOfWork, workspace_id: str, user_id: str) -> WorkspaceMember:
+    member = uow.session.get(WorkspaceMember, (workspace_id, user_id))
+    if member is None:
+        raise NotFound("No such member.")
+    return member
+
+
+def _user(uow: UnitOfWork, user_id: str) -> User:
+    user = uow.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
