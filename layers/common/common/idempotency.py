@@ -1,4 +1,10 @@
-"""`Idempotency-Key` support: the same key and body within an hour return the first result."""
+"""`Idempotency-Key` support: the same key and body within an hour return the first result.
+
+Set up as Powertools documents it: one persistence layer and one config per execution
+environment, and each invocation's Lambda context registered with the config (by
+`common.lambda_handlers`), so a request that times out holds its key only until its own
+deadline instead of for the whole hour.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,19 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from common.errors import Conflict, ValidationFailed
+from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
+
+from common.errors import Conflict, UpstreamError, ValidationFailed
 
 EXPIRES_AFTER_SECONDS = 3600
+
+CONFIG = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="request",
+                           expires_after_seconds=EXPIRES_AFTER_SECONDS)
+
+
+def register_lambda_context(context: Any) -> None:
+    """Tell Powertools this invocation's deadline (an in-progress key expires with it)."""
+    CONFIG.register_lambda_context(context)
 
 
 @lru_cache(maxsize=1)
@@ -23,6 +39,18 @@ def _persistence() -> Any:
                                     expiry_attr="expires_at", boto3_client=client("dynamodb"))
 
 
+@lru_cache(maxsize=1)
+def _once() -> Callable[..., dict[str, Any]]:
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+    @idempotent_function(data_keyword_argument="payload", persistence_store=_persistence(),
+                         config=CONFIG)
+    def once(payload: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+        return work()
+
+    return once
+
+
 def run_once(operation: str, caller: str, key: str | None, request: Any,
              work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """`work()`, or the result it gave for this caller's `key` and the same `request`."""
@@ -31,23 +59,21 @@ def run_once(operation: str, caller: str, key: str | None, request: Any,
     if not 1 <= len(key) <= 255:
         raise ValidationFailed("Idempotency-Key must be 1 to 255 characters.", details=[
             {"field": "Idempotency-Key", "problem": "invalid length"}])
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
     from aws_lambda_powertools.utilities.idempotency.exceptions import (
         IdempotencyAlreadyInProgressError,
+        IdempotencyInconsistentStateError,
+        IdempotencyPersistenceLayerError,
         IdempotencyValidationError,
     )
 
-    config = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="request",
-                               expires_after_seconds=EXPIRES_AFTER_SECONDS)
-
-    @idempotent_function(data_keyword_argument="payload", persistence_store=_persistence(),
-                         config=config, key_prefix=operation)
-    def once(payload: dict[str, Any]) -> dict[str, Any]:
-        return work()
-
     try:
-        return once(payload={"key": f"{caller}:{key}", "request": request})
+        return _once()(payload={"key": f"{operation}:{caller}:{key}", "request": request},
+                       work=work)
     except IdempotencyValidationError as e:
         raise Conflict("This Idempotency-Key was already used with a different request.") from e
     except IdempotencyAlreadyInProgressError as e:
         raise Conflict("A request with this Idempotency-Key is still in progress.") from e
+    except (IdempotencyPersistenceLayerError, IdempotencyInconsistentStateError) as e:
+        # DynamoDB failed before the work (nothing done) or after it (its result unrecorded).
+        raise UpstreamError("The idempotency store failed; this request's outcome was not "
+                            "recorded.") from e

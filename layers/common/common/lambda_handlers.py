@@ -1,21 +1,35 @@
 """The one way an HTTP function builds its `lambda_handler`: logging, tracing, metrics, resolve."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
+from common import idempotency
 from common.observability import logger, metrics, tracer
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+def traced(handler: Handler) -> Handler:
+    """`handler` in an X-Ray subsegment that records neither its response nor its error.
+
+    Responses carry access and refresh tokens, new API keys and record data, and errors carry
+    what the request held: none of it belongs in traces.
+    """
+    return tracer.capture_lambda_handler(handler, capture_response=False,  # type: ignore[return-value]
+                                         capture_error=False)
 
 
 def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """A Lambda handler resolving HTTP API events with `app`, with Powertools instrumentation."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-    @tracer.capture_lambda_handler
+    @traced
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        idempotency.register_lambda_context(context)
         return app.resolve(event, context)
 
     return lambda_handler
