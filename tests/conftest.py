@@ -19,8 +19,8 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"database: {DATABASE_URL.split(':')[0]} ({shown})"
 
 
-def reset_database(url: str) -> None:
-    """Drop everything and apply the migrations from scratch."""
+def reset_database(url: str, revision: str = "head") -> None:
+    """Drop everything and apply the migrations from scratch (up to `revision`)."""
     from sqlalchemy import create_engine, text
 
     from common.migrate import upgrade
@@ -33,7 +33,7 @@ def reset_database(url: str) -> None:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         engine.dispose()
-    upgrade(url)
+    upgrade(url, revision)
 
 
 @pytest.fixture(scope="session")

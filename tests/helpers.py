@@ -32,3 +32,21 @@ def worker_log(stack: Any) -> str:
     """Everything the stack's functions have logged so far."""
     path = stack.options.worker_log
     return Path(path).read_text(encoding="utf-8", errors="replace") if path else ""
+
+
+def sibling_database(url: str, suffix: str) -> str:
+    """A database beside the test database (created when missing), for tests that reset theirs."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if url.startswith("sqlite"):
+        return url.replace(".db", f"-{suffix}.db")
+    parsed = make_url(url)
+    name = f"{parsed.database}_{suffix}"
+    engine = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                            {"n": name}).first():
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
