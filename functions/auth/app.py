@@ -12,11 +12,14 @@ from common.auth.schemas import (
     LoginIn,
     LogoutIn,
     PasswordChangeIn,
+    PasswordForgotIn,
+    PasswordResetIn,
     RefreshIn,
     RegisterIn,
     TokensOut,
     UserOut,
     ValidateOut,
+    VerifyEmailIn,
 )
 from common.auth.sessions import Client
 from common.db import UnitOfWork
@@ -43,10 +46,42 @@ def _no_content() -> Response:
     return Response(status_code=204, content_type=JSON, body="")
 
 
+def _accepted(message: str) -> Response:
+    return Response(status_code=202, content_type=JSON, body={"message": message})
+
+
 @app.post("/api/auth/register", summary="Create an account and sign in", tags=TAGS,
           responses=documented(201, TokensOut, "Signed up"))
 def register(body: RegisterIn):
     return _created(service.register(body, UnitOfWork(), _client()))
+
+
+@app.post("/api/auth/verify-email", summary="Verify the email with the emailed token",
+          tags=TAGS, responses=documented(200, UserOut))
+def verify_email(body: VerifyEmailIn) -> dict:
+    return service.verify_email(body, UnitOfWork(), _client())
+
+
+@app.post("/api/auth/verify-email/resend", summary="Send a new verification email", tags=TAGS,
+          responses=documented(202, description="Sent"))
+def resend_verification():
+    service.resend_verification(UnitOfWork(), current_identity(app))
+    return _accepted("A new verification email is on its way.")
+
+
+@app.post("/api/auth/password/forgot", summary="Email a password reset link", tags=TAGS,
+          responses=documented(202, description="Accepted (for unknown emails too)"))
+def forgot_password(body: PasswordForgotIn):
+    service.forgot_password(body, UnitOfWork(), _client())
+    return _accepted("If an account has this email address, a reset link is on its way.")
+
+
+@app.post("/api/auth/password/reset", summary="Set a new password with the emailed token",
+          tags=TAGS, responses=documented(204, description="Changed; every session and API "
+                                                          "key revoked"))
+def reset_password(body: PasswordResetIn):
+    service.reset_password(body, UnitOfWork(), _client())
+    return _no_content()
 
 
 @app.post("/api/auth/login", summary="Sign in with email or username", tags=TAGS,
@@ -84,7 +119,8 @@ def me() -> dict:
     return service.me(current_identity(app), UnitOfWork())
 
 
-@app.post("/api/auth/password", summary="Change the password (other sessions revoked)",
+@app.post("/api/auth/password",
+          summary="Change the password (other sessions and every API key revoked)",
           tags=TAGS,
           responses=documented(204, description="Changed"))
 def change_password(body: PasswordChangeIn):

@@ -21,6 +21,10 @@ def _from_environment(**options: Any) -> Options:
     """Options taking the settings a user exports (like every setting, from the environment)."""
     return Options(database_url=os.environ.get("DATABASE_URL"),
                    admin_emails=os.environ.get("ADMIN_EMAILS", ""),
+                   registration=os.environ.get("REGISTRATION", "open"),
+                   default_connection=os.environ.get("DEFAULT_CONNECTION", "every_workspace"),
+                   mail_dir=Path(os.environ.get("MAIL_DIR") or ROOT / ".local" / "mail"),
+                   auth_ip_limit_per_minute=int(os.environ.get("AUTH_IP_LIMIT_PER_MINUTE", "30")),
                    airtable_token=os.environ.get("AIRTABLE_TOKEN") or None,
                    airtable_endpoint=os.environ.get("AIRTABLE_ENDPOINT_URL",
                                                     "https://api.airtable.com"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -29,6 +31,13 @@ class Options:
     host: str = "127.0.0.1"
     database_url: str | None = None
     admin_emails: str = ""
+    # `make dev`'s defaults (a deployment's are invite and admins): anyone may register, and
+    # every workspace gets the deployment's Airtable token, so the demo base is there at once.
+    registration: str = "open"
+    default_connection: str = "every_workspace"
+    auth_ip_limit_per_minute: int = 30
+    # Where every sent email is also written as an .eml file (None: a temporary folder).
+    mail_dir: Path | None = None
     airtable_rate_limit: int | None = 5
     airtable_persist: Path | None = None
     # A real token (AIRTABLE_TOKEN) replaces the emulator; the endpoint can point elsewhere.
@@ -81,6 +90,7 @@ class LocalStack:
         self._stoppers.append(_release)
         started = time.perf_counter()
         try:
+            self._prepare_mail()
             self._start_moto()
             self._start_airtable()
             self._prepare_database()
@@ -138,6 +148,17 @@ class LocalStack:
         self.demo_base_id = self.airtable.seed_demo()
         self.airtable_url, self.airtable_token = self.airtable.url, EMULATOR_TOKEN
 
+    def _prepare_mail(self) -> None:
+        if self.options.mail_dir is not None:
+            self.mail_dir = self.options.mail_dir
+        else:
+            self.mail_dir = Path(tempfile.mkdtemp(prefix="pyairtable-mail-"))
+            self._stoppers.append(lambda: shutil.rmtree(self.mail_dir, ignore_errors=True))
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        # Links in emails point at the web UI, which this stack's router serves.
+        self.port = _free_port() if self.options.port == 0 else self.options.port
+        self.web_url = f"http://{self.options.host}:{self.port or 3000}"
+
     def _prepare_database(self) -> None:
         from common.migrate import upgrade
 
@@ -159,7 +180,11 @@ class LocalStack:
         token_arn = secrets.create_secret(Name="pyairtable/local/airtable",
                                           SecretString=token)["ARN"]
         parameters = {"DatabaseSecretArn": db_arn, "AirtableTokenSecretArn": token_arn,
-                      "AdminEmails": self.options.admin_emails}
+                      "AdminEmails": self.options.admin_emails,
+                      "Registration": self.options.registration,
+                      "DefaultConnection": self.options.default_connection,
+                      "AuthIpLimitPerMinute": str(self.options.auth_ip_limit_per_minute),
+                      "CreateMailIdentity": "true", "WebUrl": self.web_url}
         stack = load_stack(ROOT / "template.yaml", "pyairtable", parameters, REGION,
                            "123456789012")
         self.stack = stack
@@ -175,6 +200,7 @@ class LocalStack:
             "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "AIRTABLE_ENDPOINT_URL": self.airtable_url, "ALLOW_PRIVATE_WEBHOOKS": "true",
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "MAIL_DIR": str(self.mail_dir),
             "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})
         env.update(self.options.extra_env)
         env.update(self.options.function_env.get(spec.logical_id, {}))
@@ -212,7 +238,7 @@ class LocalStack:
 
         self.gateway = Gateway(HttpApi(self.provisioned.http_api, self.provisioned.http_stage),
                                self.dispatcher, self.log)
-        self.server = self.gateway.serve(self.options.host, self.options.port or 0)
+        self.server = self.gateway.serve(self.options.host, self.port or 0)
         port = self.server.server_address[1]
         self.url = f"http://{self.options.host}:{port}"
         thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
@@ -245,6 +271,9 @@ class LocalStack:
                 f"(real, token ...{self.airtable_token[-4:]})"),
             f"  AWS        {self.moto_url} (moto)",
             f"  Database   {self.database_url.split('@')[-1]}",
+            f"  Mail       {self.mail_dir} (each email sent, as an .eml file)",
+            f"  Sign-up    REGISTRATION={self.options.registration}, "
+            f"DEFAULT_CONNECTION={self.options.default_connection}",
             f"  Functions  {len(self.pools)} in their own worker processes",
             "Press Ctrl-C to stop."])
 

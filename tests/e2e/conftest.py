@@ -22,7 +22,10 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     tenancy = {"REGISTRATION": os.environ.get("E2E_REGISTRATION", "open"),
                "DEFAULT_CONNECTION": os.environ.get("E2E_DEFAULT_CONNECTION", "every_workspace")}
     local = LocalStack(Options(port=0, database_url=database_url, admin_emails=ADMIN_EMAIL,
-                               worker_log=log, quiet=True, extra_env=tenancy)).start()
+                               worker_log=log, quiet=True,
+                               # Every test connects from 127.0.0.1: the per-IP limit of the
+                               # auth routes is tested on a stack of its own (test_email_flows).
+                               auth_ip_limit_per_minute=100_000, extra_env=tenancy)).start()
     try:
         yield local
     finally:

@@ -207,17 +207,6 @@ def test_private_routes_without_credentials_get_401(api):
     assert response.status_code == 401 and response.json() == {"message": "Unauthorized"}
 
 
-def test_admin_email_gets_admin_role(api, stack):
-    from tests.e2e.conftest import ADMIN_EMAIL
-
-    response = api.post("/api/auth/register", json={"email": ADMIN_EMAIL, "password": PASSWORD})
-    if response.status_code == 409:
-        response = api.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": PASSWORD})
-    assert response.status_code in (200, 201), response.text
-    assert response.json()["user"]["role"] == "admin"
-    assert register(api)["user"]["role"] == "member"
-
-
 def test_secrets_never_appear_in_logs(api, stack):
     body = register(api)
     pair = api.post("/api/auth/refresh", json={"refresh_token": body["refresh_token"]}).json()

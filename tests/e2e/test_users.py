@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.authutil import PASSWORD, bearer, register, unique_email
+from tests.e2e.authutil import PASSWORD, admin_login, bearer, register, unique_email
 from tests.e2e.conftest import ADMIN_EMAIL
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def admin(api):
-    response = api.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": PASSWORD})
-    if response.status_code == 401:
-        response = api.post("/api/auth/register", json={"email": ADMIN_EMAIL, "password": PASSWORD})
-    assert response.status_code in (200, 201), response.text
-    body = response.json()
+def admin(api, stack):
+    body = admin_login(api, stack.mail_dir, ADMIN_EMAIL)  # admin needs a verified email
     assert body["user"]["role"] == "admin"
     return bearer(body["access_token"])
 

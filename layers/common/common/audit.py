@@ -11,6 +11,7 @@ ACTIONS = frozenset({
     "user.registered", "user.login", "user.login_failed", "user.locked_out",
     "user.password_changed", "user.logout", "user.session_revoked", "user.refresh_reused",
     "user.updated", "user.role_changed", "user.deactivated", "user.reactivated",
+    "user.email_verified", "user.password_reset_requested", "user.password_reset",
     "api_key.created", "api_key.revoked",
     "workspace.created", "workspace.renamed", "workspace.deleted",
     "member.role_changed", "member.removed", "member.left",

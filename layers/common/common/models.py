@@ -53,6 +53,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    @property
+    def email_verified(self) -> bool:
+        """Whether the account holder has proved they own `email`."""
+        return self.email_verified_at is not None
+
 
 class AuthSession(Base):
     """A login: the access tokens and refresh tokens issued for it die with it."""
@@ -96,7 +101,7 @@ class ApiKey(Base):
 
 
 class LoginThrottle(Base):
-    """Failed-login counter per account identifier (also for identifiers that match no user)."""
+    """Attempt counter per key: an account's password checks, an email's resets, an IP's calls."""
 
     __tablename__ = "login_throttle"
     identifier: Mapped[str] = mapped_column(String(320), primary_key=True)

@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,6 +57,23 @@ class Settings(BaseSettings):
         if not (self.database_url or self.database_secret_arn):
             raise ValueError("set DATABASE_URL or DATABASE_SECRET_ARN")
         return self
+
+    @field_validator("registration")
+    @classmethod
+    def _registration_mode(cls, value: str) -> str:
+        value = value.strip().lower()
+        domains = value.removeprefix("domains:").split(",") if value.startswith("domains:") else []
+        if value not in ("open", "invite") and not any(d.strip() for d in domains):
+            raise ValueError("REGISTRATION is open, invite or domains:<a.com,b.org>")
+        return value
+
+    @property
+    def registration_mode(self) -> str | frozenset[str]:
+        """"open", "invite", or the set of email domains that may register."""
+        if self.registration.startswith("domains:"):
+            return frozenset(d.strip().lstrip("@") for d in self.registration[8:].split(",")
+                             if d.strip())
+        return self.registration
 
     @property
     def admin_email_set(self) -> frozenset[str]:

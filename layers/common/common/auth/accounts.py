@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from common.auth import passwords
 from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from common.models import User
 from common.settings import get_settings
 
@@ -52,8 +52,28 @@ def check_password_policy(password: str, *, email: str, username: str | None,
 
 
 def promote_if_listed(user: User) -> bool:
-    """Give the admin role to an email listed in ADMIN_EMAILS; True when the role changed."""
-    if user.role != "admin" and user.email.lower() in get_settings().admin_email_set:
+    """Give the admin role to a verified email listed in ADMIN_EMAILS; True when it changed."""
+    if (user.role != "admin" and user.email_verified
+            and user.email.lower() in get_settings().admin_email_set):
         user.role = "admin"
         return True
     return False
+
+
+def check_registration_allowed(email: str, invited: bool) -> None:
+    """403 unless the REGISTRATION setting lets `email` register.
+
+    An invitation always does, and so does an email listed in ADMIN_EMAILS: otherwise nobody
+    could make the first account of an invite-only deployment.
+    """
+    settings = get_settings()
+    mode = settings.registration_mode
+    if invited or mode == "open" or email.lower() in settings.admin_email_set:
+        return
+    if isinstance(mode, frozenset):
+        if email.rsplit("@", 1)[-1].lower() in mode:
+            return
+        raise Forbidden("Registration here is open to invited people and to emails of the "
+                        "organisation's domains only.")
+    raise Forbidden("Registration here needs an invitation: ask a workspace owner to invite "
+                    "this email address.")

@@ -6,7 +6,7 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from common.auth import tokens
 from common.clock import is_past
@@ -51,3 +51,11 @@ def of_user(uow: UnitOfWork, user_id: str) -> list[ApiKey]:
     return list(uow.session.scalars(
         select(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
         .order_by(ApiKey.created_at.desc())))
+
+
+def revoke_all(uow: UnitOfWork, user_id: str, at: datetime) -> int:
+    """Revoke every unrevoked key of `user_id` (a password change or reset); how many."""
+    result = uow.session.execute(
+        update(ApiKey).where(ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=at).execution_options(synchronize_session=False))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -47,6 +47,26 @@ class RegisterIn(BaseModel):
     username: Username | None = None
     first_name: Name | None = None
     last_name: Name | None = None
+    invitation_token: Annotated[str, Field(max_length=512)] | None = None
+
+
+class VerifyEmailIn(BaseModel):
+    """POST /api/auth/verify-email: the token from the verification email."""
+
+    token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class PasswordForgotIn(BaseModel):
+    """POST /api/auth/password/forgot."""
+
+    email: Email
+
+
+class PasswordResetIn(BaseModel):
+    """POST /api/auth/password/reset: the token from the reset email and the new password."""
+
+    token: Annotated[str, Field(min_length=1, max_length=512)]
+    new_password: Password
 
 
 class LoginIn(BaseModel):
@@ -91,7 +111,7 @@ class ApiKeyIn(BaseModel):
     """POST /api/auth/api-keys."""
 
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    expires_in_days: Annotated[int, Field(ge=1, le=3650)] | None = None
+    expires_in_days: Annotated[int, Field(ge=1, le=365)] = 90
 
 
 class ProfilePatch(BaseModel):
@@ -122,6 +142,7 @@ class UserOut(BaseModel):
     last_name: str | None
     role: str
     is_active: bool
+    email_verified: bool
     preferences: dict[str, Any]
     created_at: Utc
 

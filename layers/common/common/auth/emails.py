@@ -1,0 +1,25 @@
+"""The account emails: verification and password reset, each carrying a single-use link."""
+
+from __future__ import annotations
+
+from common import mail
+
+
+def send_verification(to: str, token: str) -> None:
+    """The link that proves `to` is the account holder's address (24 h)."""
+    mail.send_email(to, "Verify your email address for PyAirtable",
+                    "Confirm that this is your email address by opening this link "
+                    "(valid for 24 hours):\n\n"
+                    f"{mail.link('/verify-email', token)}\n\n"
+                    "If you did not create a PyAirtable account, ignore this email.\n")
+
+
+def send_password_reset(to: str, token: str) -> None:
+    """The link that sets a new password (1 h); every session and API key is revoked then."""
+    mail.send_email(to, "Reset your PyAirtable password",
+                    "Someone asked to reset the password of the PyAirtable account with this "
+                    "email address. Choose a new password here (valid for 1 hour):\n\n"
+                    f"{mail.link('/reset-password', token)}\n\n"
+                    "Resetting signs the account out everywhere and revokes its API keys. "
+                    "If you did not ask for this, ignore this email: the password stays as "
+                    "it is.\n")
