@@ -1,0 +1,1 @@
+"""Files: uploads checked by content, imports into Airtable, exports."""
