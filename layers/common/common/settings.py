@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     uploads_bucket_name: str
     notifications_queue_url: str
     diagnostics_state_machine_arn: str
+    # The generic workflow state machine (set for the workflows functions only).
+    workflow_state_machine_arn: str | None = None
     token_key_id: str
 
     admin_emails: str = ""

@@ -1,0 +1,1 @@
+"""Workflows: definitions, triggers, the step runner and execution history."""

@@ -1,0 +1,352 @@
+"""Workflows: definitions in a workspace, executions started on the workflow state machine."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+
+from common import cursor as cursors
+from common.clock import aware, now
+from common.db import UnitOfWork
+from common.errors import Conflict, NotFound, UpstreamError
+from common.identity import Identity
+from common.models import Workflow, WorkflowExecution, WorkflowStepRun, new_id
+from common.observability import logger
+from common.schedules import Schedule
+from common.workflows import watches
+from common.workflows.definitions import WorkflowIn, WorkflowPatch, check_steps
+from common.workflows.runner import INLINE_OUTPUT_BYTES
+from common.workspaces import access as workspaces
+
+
+def _iso(value: datetime | None) -> str | None:
+    return aware(value).isoformat() if value else None  # type: ignore[union-attr]
+
+
+def view(workflow: Workflow, secret: str | None = None) -> dict[str, Any]:
+    """A workflow as the API shows it; the webhook secret only when just made."""
+    body: dict[str, Any] = {
+        "id": workflow.id, "workspace_id": workflow.workspace_id, "name": workflow.name,
+        "description": workflow.description, "trigger": workflow.trigger,
+        "steps": workflow.steps, "enabled": workflow.enabled,
+        "created_by": workflow.created_by, "run_as": workflow.run_as,
+        "next_run_at": _iso(workflow.next_run_at),
+        "created_at": _iso(workflow.created_at), "updated_at": _iso(workflow.updated_at)}
+    if workflow.trigger.get("type") == "webhook":
+        body["webhook_path"] = f"/api/workflows/hooks/{workflow.id}"
+    if workflow.watch:
+        body["watch"] = {k: workflow.watch.get(k) for k in ("webhook_id", "table_id",
+                                                            "expires_at")}
+    if secret is not None:
+        body["webhook_secret"] = secret
+    return body
+
+
+# ---------------------------------------------------------------- definitions
+def create(body: WorkflowIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """A new workflow in a workspace the caller edits."""
+    with uow:
+        workspace_id = workspaces.resolve_workspace(uow, identity.user_id, body.workspace_id,
+                                                    "editor")
+        workflow = Workflow(id=new_id(), workspace_id=workspace_id, created_by=identity.user_id,
+                            watch=None, secret_ciphertext=None, next_run_at=None)
+        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity)
+        uow.session.add(workflow)
+        uow.commit()
+        return view(workflow, secret)
+
+
+def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any],
+           identity: Identity) -> str | None:
+    """Set the definition and arm its trigger; returns a new webhook secret if one was made."""
+    old_trigger = dict(workflow.trigger or {})
+    workflow.name, workflow.description = data["name"], data.get("description") or ""
+    workflow.trigger = {k: v for k, v in data["trigger"].items() if v not in (None, [])
+                        or k == "changes"}
+    workflow.steps = data["steps"]
+    workflow.enabled = data.get("enabled", True)
+    workflow.run_as = identity.user_id
+    trigger = workflow.trigger
+    workflow.next_run_at = (Schedule.parse(trigger["schedule"]).next_after(now())
+                            if trigger["type"] == "schedule" else None)
+    secret = None
+    if trigger["type"] == "webhook" and not workflow.secret_ciphertext:
+        secret = "whsec_" + secrets.token_urlsafe(32)
+        workflow.secret_ciphertext = _encrypt(workflow.id, secret)
+    elif trigger["type"] != "webhook":
+        workflow.secret_ciphertext = None
+    watched = {k: old_trigger.get(k) for k in ("type", "base_id", "table", "changes")}
+    wanted = {k: trigger.get(k) for k in ("type", "base_id", "table", "changes")}
+    if workflow.watch and (watched != wanted or trigger["type"] != "airtable_change"):
+        watches.remove(workflow)
+    if trigger["type"] == "airtable_change" and not workflow.watch:
+        workflow.watch = watches.add(workflow.workspace_id, identity.user_id, trigger)
+    return secret
+
+
+def _encrypt(workflow_id: str, secret: str) -> str:
+    from common.airtable.crypto import encrypt_token
+
+    # The encryption context binds the ciphertext to this workflow.
+    return encrypt_token(secret, f"workflow:{workflow_id}")
+
+
+def _load(uow: UnitOfWork, user_id: str, workflow_id: str, minimum: str) -> Workflow:
+    workflow = uow.session.get(Workflow, workflow_id)
+    if workflow is None or workspaces.role_in(uow, user_id, workflow.workspace_id) is None:
+        raise NotFound("No such workflow.")
+    workspaces.require_role(uow, user_id, workflow.workspace_id, minimum)  # type: ignore[arg-type]
+    return workflow
+
+
+def get(workflow_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """One workflow (viewers read)."""
+    with uow:
+        return view(_load(uow, identity.user_id, workflow_id, "viewer"))
+
+
+def list_workflows(uow: UnitOfWork, identity: Identity, workspace_id: str | None, limit: int,
+                   cursor: str | None) -> dict[str, Any]:
+    """Workflows of the caller's workspaces, newest first."""
+    with uow:
+        ids = workspaces.member_workspace_ids(uow, identity.user_id, workspace_id)
+        query = select(Workflow).where(Workflow.workspace_id.in_(ids))
+        if cursor:
+            at, last_id = cursors.decode(cursor, 2)
+            moment = datetime.fromisoformat(at)
+            query = query.where(or_(Workflow.created_at < moment, and_(
+                Workflow.created_at == moment, Workflow.id < last_id)))
+        rows = list(uow.session.scalars(query.order_by(Workflow.created_at.desc(),
+                                                       Workflow.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [view(w) for w in rows],
+                "next_cursor": cursors.encode(_iso(rows[-1].created_at), rows[-1].id)
+                if more else None}
+
+
+def replace(workflow_id: str, body: WorkflowIn, uow: UnitOfWork,
+            identity: Identity) -> dict[str, Any]:
+    """PUT: a whole new definition (the workspace stays)."""
+    with uow:
+        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity)
+        uow.commit()
+        return view(workflow, secret)
+
+
+def patch(workflow_id: str, body: WorkflowPatch, uow: UnitOfWork,
+          identity: Identity) -> dict[str, Any]:
+    """PATCH: the given fields, the result validated as a whole."""
+    from common.schemas import parse
+
+    with uow:
+        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        current = {"name": workflow.name, "description": workflow.description,
+                   "trigger": workflow.trigger, "steps": workflow.steps,
+                   "enabled": workflow.enabled}
+        merged = parse(WorkflowIn, {**current, **body.model_dump(exclude_unset=True)})
+        check_steps(merged.steps)
+        secret = _apply(uow, workflow, merged.model_dump(exclude={"workspace_id"}), identity)
+        uow.commit()
+        return view(workflow, secret)
+
+
+def delete(workflow_id: str, uow: UnitOfWork, identity: Identity) -> None:
+    """Delete a workflow, its history, and its Airtable webhook."""
+    with uow:
+        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        if workflow.watch:
+            watches.remove(workflow)
+        for execution in uow.session.scalars(select(WorkflowExecution).where(
+                WorkflowExecution.workflow_id == workflow_id,
+                WorkflowExecution.status == "running")):
+            _stop(execution)
+        uow.session.delete(workflow)
+        uow.commit()
+
+
+# ---------------------------------------------------------------- executions
+def execute(workflow_id: str, payload: dict[str, Any], uow: UnitOfWork,
+            identity: Identity) -> dict[str, Any]:
+    """A manual run (editors)."""
+    with uow:
+        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        if not workflow.enabled:
+            raise Conflict("This workflow is disabled; enable it to run it.")
+        execution, _ = start(uow, workflow, "manual", None, payload, identity.user_id)
+        return {"execution_id": execution.id, "status": execution.status}
+
+
+def start(uow: UnitOfWork, workflow: Workflow, trigger_type: str, trigger_key: str | None,
+          payload: dict[str, Any], started_by: str | None) -> tuple[WorkflowExecution, bool]:
+    """Record and start an execution; an already-seen `trigger_key` returns the first one."""
+    if trigger_key is not None:
+        existing = _by_trigger_key(uow, workflow.id, trigger_key)
+        if existing is not None:
+            return existing, False
+    execution = WorkflowExecution(
+        id=new_id(), workflow_id=workflow.id, workspace_id=workflow.workspace_id,
+        status="running", trigger_type=trigger_type, trigger_key=trigger_key,
+        started_by=started_by, run_as=workflow.run_as, input=payload,
+        definition=workflow.steps, started_at=now())
+    uow.session.add(execution)
+    try:
+        uow.commit()
+    except Conflict:
+        # The same event raced in from a second delivery: it runs once.
+        found = _by_trigger_key(uow, workflow.id, trigger_key) if trigger_key else None
+        if found is None:
+            raise
+        return found, False
+    _start_machine(uow, execution)
+    return execution, True
+
+
+def _by_trigger_key(uow: UnitOfWork, workflow_id: str, key: str) -> WorkflowExecution | None:
+    return uow.session.scalar(select(WorkflowExecution).where(
+        WorkflowExecution.workflow_id == workflow_id, WorkflowExecution.trigger_key == key))
+
+
+def _start_machine(uow: UnitOfWork, execution: WorkflowExecution) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from common.aws import client
+    from common.settings import get_settings
+
+    try:
+        started = client("stepfunctions").start_execution(
+            stateMachineArn=get_settings().workflow_state_machine_arn, name=execution.id,
+            input=json.dumps({"execution_id": execution.id, "position": 0}))
+    except (ClientError, BotoCoreError) as e:
+        logger.exception("workflow execution did not start", extra={"execution": execution.id})
+        execution.status, execution.finished_at = "failed", now()
+        execution.error = {"code": "upstream_error",
+                           "message": "The state machine could not be started."}
+        uow.commit()
+        raise UpstreamError("The workflow could not be started; try again.") from e
+    execution.state_machine_execution = started["executionArn"]
+    uow.commit()
+
+
+def _stop(execution: WorkflowExecution) -> None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from common.aws import client
+
+    if execution.state_machine_execution:
+        try:
+            client("stepfunctions").stop_execution(
+                executionArn=execution.state_machine_execution, error="Cancelled",
+                cause="Cancelled through the API.")
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
+                raise UpstreamError("The execution could not be stopped; try again.") from e
+        except BotoCoreError as e:
+            raise UpstreamError("The execution could not be stopped; try again.") from e
+
+
+def cancel(execution_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """Stop a running execution; steps not yet run never run."""
+    with uow:
+        execution = _execution(uow, identity.user_id, execution_id, "editor")
+        if execution.status != "running":
+            raise Conflict(f"This execution is already {execution.status}.")
+        _stop(execution)
+        execution.status, execution.finished_at = "cancelled", now()
+        for run in uow.session.scalars(select(WorkflowStepRun).where(
+                WorkflowStepRun.execution_id == execution_id,
+                WorkflowStepRun.status.in_(("running", "waiting")))):
+            run.status, run.finished_at = "cancelled", now()
+        uow.commit()
+        return execution_view(uow, execution)
+
+
+def _execution(uow: UnitOfWork, user_id: str, execution_id: str,
+               minimum: str) -> WorkflowExecution:
+    execution = uow.session.get(WorkflowExecution, execution_id)
+    if execution is None or workspaces.role_in(uow, user_id, execution.workspace_id) is None:
+        raise NotFound("No such execution.")
+    workspaces.require_role(uow, user_id, execution.workspace_id, minimum)  # type: ignore[arg-type]
+    return execution
+
+
+def _ms(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((aware(end) - aware(start)).total_seconds() * 1000, 1)  # type: ignore[operator]
+
+
+_SHOWN_STATUS = {"failed_continued": "failed", "stopped": "succeeded", "waiting": "waiting"}
+
+
+def _step_view(run: WorkflowStepRun, detail: bool) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": run.step_id, "type": run.type, "position": run.position,
+        "status": _SHOWN_STATUS.get(run.status, run.status), "attempts": run.attempts,
+        "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
+        "duration_ms": _ms(run.started_at, run.finished_at), "error": run.error}
+    if run.status == "failed_continued":
+        body["continued"] = True
+    if run.status == "stopped":
+        body["ended_execution"] = True
+    if detail:
+        body["input"] = run.input
+        body["output_bytes"] = run.output_bytes
+        if run.output_bytes > INLINE_OUTPUT_BYTES:
+            body["output"], body["output_truncated"] = None, True
+        else:
+            body["output"] = run.output
+    return body
+
+
+def execution_view(uow: UnitOfWork, execution: WorkflowExecution,
+                   detail: bool = True) -> dict[str, Any]:
+    """An execution with its per-step results (steps never reached: pending or skipped)."""
+    runs = {r.position: r for r in uow.session.scalars(select(WorkflowStepRun).where(
+        WorkflowStepRun.execution_id == execution.id))}
+    steps = []
+    for position, step in enumerate(execution.definition):
+        run = runs.get(position)
+        if run is not None:
+            steps.append(_step_view(run, detail))
+        else:
+            steps.append({"id": step["id"], "type": step["type"], "position": position,
+                          "status": "pending" if execution.status == "running" else "skipped"})
+    return {"id": execution.id, "workflow_id": execution.workflow_id,
+            "workspace_id": execution.workspace_id, "status": execution.status,
+            "trigger": {"type": execution.trigger_type, "key": execution.trigger_key},
+            "input": execution.input, "started_by": execution.started_by,
+            "started_at": _iso(execution.started_at), "finished_at": _iso(execution.finished_at),
+            "duration_ms": _ms(execution.started_at, execution.finished_at),
+            "error": execution.error, "steps": steps}
+
+
+def get_execution(execution_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+    """One execution with every step's input, output, timings and error."""
+    with uow:
+        return execution_view(uow, _execution(uow, identity.user_id, execution_id, "viewer"))
+
+
+def list_executions(workflow_id: str, uow: UnitOfWork, identity: Identity, limit: int,
+                    cursor: str | None) -> dict[str, Any]:
+    """A workflow's executions, newest first (steps without their inputs and outputs)."""
+    with uow:
+        _load(uow, identity.user_id, workflow_id, "viewer")
+        query = select(WorkflowExecution).where(WorkflowExecution.workflow_id == workflow_id)
+        if cursor:
+            at, last_id = cursors.decode(cursor, 2)
+            moment = datetime.fromisoformat(at)
+            query = query.where(or_(WorkflowExecution.started_at < moment, and_(
+                WorkflowExecution.started_at == moment, WorkflowExecution.id < last_id)))
+        rows = list(uow.session.scalars(query.order_by(
+            WorkflowExecution.started_at.desc(), WorkflowExecution.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return {"items": [execution_view(uow, e, detail=False) for e in rows],
+                "next_cursor": cursors.encode(_iso(rows[-1].started_at), rows[-1].id)
+                if more else None}

@@ -1,0 +1,432 @@
+"""The workflow state machine, executed by moto's interpreter with the step runner in-process.
+
+Real parts: the ASL of statemachines/workflow.asl.json (Retry, Catch, Choice, Wait), the step
+runner, PostgreSQL (or SQLite), the Airtable emulator behind pyairtable and the shared limiter,
+an HTTP server for http_request, and EventBridge -> SQS for the events published.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.airtable_emulator import AirtableEmulator
+from tests.helpers import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "us-east-1"
+TOKEN = "patWORKFLOWS"
+PEOPLE = [{"name": "Name", "type": "singleLineText"}, {"name": "Email", "type": "email"},
+          {"name": "Age", "type": "number", "options": {"precision": 0}}]
+COPIES = [{"name": "Label", "type": "singleLineText"}, {"name": "Source", "type": "singleLineText"}]
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    calls: list[dict[str, Any]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        self.calls.append({"path": self.path, "body": json.loads(body or b"null")})
+        payload = json.dumps({"ok": True, "seen": len(self.calls)}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def machine(database_url: str) -> Iterator[dict[str, Any]]:
+    """moto with the workflow machine, an emulator base, a member with a workspace."""
+    import boto3
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaFunction
+
+    from common import aws, secrets
+    from common.settings import get_settings
+
+    emulator = AirtableEmulator(tokens={TOKEN: "usrWORKFLOWS00001"}, rate_limit=None).start()
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    saved = dict(os.environ)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
+        "EVENT_BUS_NAME": "workflow-tests", "JWT_SECRET_ARN": "unused",
+        "CACHE_TABLE_NAME": "workflow-cache", "UPLOADS_BUCKET_NAME": "unused",
+        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "ALLOW_PRIVATE_WEBHOOKS": "true", "OUTBOUND_HTTPS_ONLY": "false"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    original_invoke = LambdaFunction._invoke_lambda
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        aws.client.cache_clear()
+        secrets._providers.clear()
+        session = boto3.session.Session(region_name=REGION)
+        kms_key = session.client("kms").create_key()["KeyMetadata"]["KeyId"]
+        token_arn = session.client("secretsmanager").create_secret(
+            Name="airtable", SecretString=json.dumps({"token": TOKEN}))["ARN"]
+        session.client("dynamodb").create_table(
+            TableName="workflow-cache", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        events = session.client("events")
+        events.create_event_bus(Name="workflow-tests")
+        sqs = session.client("sqs")
+        queue_url = sqs.create_queue(QueueName="workflow-events")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        events.put_rule(Name="all", EventBusName="workflow-tests",
+                        EventPattern=json.dumps({"source": ["pyairtable"]}))
+        events.put_targets(Rule="all", EventBusName="workflow-tests",
+                           Targets=[{"Id": "q", "Arn": queue_arn}])
+        role = session.client("iam").create_role(
+            RoleName="workflow", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        function_arn = session.client("lambda").create_function(
+            FunctionName="workflow-step", Runtime="python3.11", Role=role,
+            Handler="app.lambda_handler", Code={"ZipFile": _zip()})["FunctionArn"]
+        definition = (ROOT / "statemachines" / "workflow.asl.json").read_text().replace(
+            "${WorkflowStepFunctionArn}", function_arn)
+        sfn = session.client("stepfunctions")
+        machine_arn = sfn.create_state_machine(name="workflow", definition=definition,
+                                               roleArn=role)["stateMachineArn"]
+        os.environ.update({"TOKEN_KEY_ID": kms_key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
+                           "WORKFLOW_STATE_MACHINE_ARN": machine_arn})
+        get_settings.cache_clear()
+        LambdaFunction._invoke_lambda = _in_process
+        try:
+            yield {"sfn": sfn, "sqs": sqs, "queue_url": queue_url, "emulator": emulator,
+                   "receiver": f"http://127.0.0.1:{receiver.server_address[1]}",
+                   **_member(), "base_id": emulator.create_base("Workflows", tables=[
+                       {"name": "People", "fields": PEOPLE},
+                       {"name": "Copies", "fields": COPIES}])}
+        finally:
+            LambdaFunction._invoke_lambda = original_invoke
+            aws.client.cache_clear()
+            secrets._providers.clear()
+            os.environ.clear()
+            os.environ.update(saved)
+            get_settings.cache_clear()
+            receiver.shutdown()
+            emulator.stop()
+
+
+def _in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
+    """The step runner as Lambda runs it: the event in, the result or a named error out."""
+    from common.workflows import runner
+
+    try:
+        return json.dumps(runner.handler(event or {}), default=str), False, ""
+    except Exception as e:  # reported as Lambda reports a function error, by its type name
+        return json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}), True, ""
+
+
+def _zip() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "")
+    return buffer.getvalue()
+
+
+def _member() -> dict[str, Any]:
+    from common.db import UnitOfWork
+    from common.identity import Identity
+    from common.models import AirtableConnection, User, Workspace, WorkspaceMember
+
+    with UnitOfWork() as uow:
+        user = User(email=f"wf-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
+        uow.session.add(user)
+        uow.flush()
+        workspace = Workspace(name="Personal", personal_of=user.id)
+        uow.session.add(workspace)
+        uow.flush()
+        uow.session.add(WorkspaceMember(workspace_id=workspace.id, user_id=user.id, role="owner"))
+        uow.session.add(AirtableConnection(workspace_id=workspace.id, user_id=user.id,
+                                           name="Default", uses_default=True, token_last4=""))
+        uow.commit()
+        return {"identity": Identity(user_id=user.id, role="member"),
+                "workspace_id": workspace.id}
+
+
+# ---------------------------------------------------------------- helpers
+def _create(machine: dict[str, Any], steps: list[dict[str, Any]],
+            trigger: dict[str, Any] | None = None) -> dict[str, Any]:
+    from common.db import UnitOfWork
+    from common.workflows import service
+    from common.workflows.definitions import WorkflowIn
+
+    body = WorkflowIn.model_validate({"name": f"wf {uuid.uuid4().hex[:6]}",
+                                      "trigger": trigger or {"type": "manual"}, "steps": steps})
+    return service.create(body, UnitOfWork(), machine["identity"])
+
+
+def _run(machine: dict[str, Any], steps: list[dict[str, Any]],
+         payload: dict[str, Any] | None = None, wait: bool = True) -> dict[str, Any]:
+    from common.db import UnitOfWork
+    from common.workflows import service
+
+    workflow = _create(machine, steps)
+    started = service.execute(workflow["id"], payload or {}, UnitOfWork(), machine["identity"])
+    return _finished(machine, started["execution_id"]) if wait else started
+
+
+def _execution(machine: dict[str, Any], execution_id: str) -> dict[str, Any]:
+    from common.db import UnitOfWork
+    from common.workflows import service
+
+    return service.get_execution(execution_id, UnitOfWork(), machine["identity"])
+
+
+def _machine_execution(machine: dict[str, Any], execution_id: str) -> dict[str, Any]:
+    arn = _arn(machine, execution_id)
+    return machine["sfn"].describe_execution(executionArn=arn)
+
+
+def _arn(machine: dict[str, Any], execution_id: str) -> str:
+    from common.db import UnitOfWork
+    from common.models import WorkflowExecution
+
+    with UnitOfWork() as uow:
+        return uow.session.get(WorkflowExecution, execution_id).state_machine_execution
+
+
+def _finished(machine: dict[str, Any], execution_id: str, timeout: float = 60) -> dict[str, Any]:
+    wait_for(lambda: _machine_execution(machine, execution_id)["status"] != "RUNNING",
+             timeout=timeout)
+    return _execution(machine, execution_id)
+
+
+def _states_entered(machine: dict[str, Any], execution_id: str) -> list[str]:
+    history = machine["sfn"].get_execution_history(
+        executionArn=_arn(machine, execution_id), maxResults=1000)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in history
+            if e["type"].endswith("StateEntered")]
+
+
+def _events(machine: dict[str, Any]) -> list[dict[str, Any]]:
+    found = []
+    while True:
+        messages = machine["sqs"].receive_message(QueueUrl=machine["queue_url"],
+                                                  MaxNumberOfMessages=10).get("Messages", [])
+        if not messages:
+            return found
+        for message in messages:
+            found.append(json.loads(message["Body"]))
+            machine["sqs"].delete_message(QueueUrl=machine["queue_url"],
+                                          ReceiptHandle=message["ReceiptHandle"])
+
+
+def _steps_by_id(execution: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["id"]: s for s in execution["steps"]}
+
+
+def _people(machine: dict[str, Any], rows: list[dict[str, Any]]) -> list[str]:
+    from pyairtable import Api
+
+    table = Api(TOKEN, endpoint_url=machine["emulator"].url).table(machine["base_id"], "People")
+    return [r["id"] for r in table.batch_create(rows)]
+
+
+def _copies(machine: dict[str, Any]) -> list[dict[str, Any]]:
+    from pyairtable import Api
+
+    return Api(TOKEN, endpoint_url=machine["emulator"].url).table(
+        machine["base_id"], "Copies").all()
+
+
+# ---------------------------------------------------------------- behaviour
+def test_every_step_type_runs_and_later_steps_see_earlier_outputs(machine):
+    tag = uuid.uuid4().hex[:6]
+    _people(machine, [{"Name": f"Ada {tag}", "Email": "ada@example.com", "Age": 36},
+                      {"Name": f"Bob {tag}", "Age": 12}])
+    base = machine["base_id"]
+    steps = [
+        {"id": "people", "type": "airtable.list_records",
+         "config": {"base_id": base, "table": "People",
+                    "formula": f"FIND('{tag}', {{Name}})"}},
+        {"id": "labels", "type": "transform",
+         "config": {"items": "{{ steps.people.records }}",
+                    "fields": {"Label": "{{ item.fields.Name }} <{{ item.fields.Email }}>",
+                               "Source": "{{ input.source }}"}}},
+        {"id": "copy", "type": "airtable.create_records",
+         "config": {"base_id": base, "table": "Copies", "records": "{{ steps.labels.records }}"}},
+        {"id": "two", "type": "condition",
+         "config": {"left": "{{ steps.copy.records }}", "op": "empty"}, "on_error": "fail"},
+        {"id": "some", "type": "condition",
+         "config": {"left": "{{ steps.people.records[0].fields.Age }}", "op": "gt",
+                    "right": 18}},
+        {"id": "ping", "type": "http_request",
+         "config": {"method": "POST", "url": machine["receiver"] + "/hook",
+                    "body": {"first": "{{ steps.copy.records[0].id }}"}}},
+        {"id": "relabel", "type": "airtable.update_records",
+         "config": {"base_id": base, "table": "Copies",
+                    "records": [{"id": "{{ steps.copy.records[0].id }}",
+                                 "fields": {"Label": "renamed {{ steps.ping.status }}"}}]}},
+        {"id": "merge", "type": "airtable.upsert_records",
+         "config": {"base_id": base, "table": "Copies", "merge_on": ["Label"],
+                    "records": [{"fields": {"Label": "renamed 201", "Source": "upserted"}},
+                                {"fields": {"Label": f"new {tag}"}}]}},
+        {"id": "drop", "type": "airtable.delete_records",
+         "config": {"base_id": base, "table": "Copies", "ids": "{{ steps.merge.created_ids }}"}},
+        {"id": "tell", "type": "notify",
+         "config": {"title": "Copied {{ steps.people.records[0].fields.Name }}", "body": "done"}},
+    ]
+    # `two` is false (not empty): the execution would end there, so it is left out of this run.
+    steps.pop(3)
+    _events(machine)
+    execution = _run(machine, steps, {"source": f"test {tag}"})
+    assert execution["status"] == "succeeded", execution
+    by_id = _steps_by_id(execution)
+    assert all(s["status"] == "succeeded" for s in execution["steps"]), execution["steps"]
+    assert [r["fields"]["Label"] for r in by_id["labels"]["output"]["records"]] == [
+        f"Ada {tag} <ada@example.com>", f"Bob {tag} <>"]
+    assert by_id["some"]["output"] == {"result": True}
+    assert by_id["ping"]["output"]["status"] == 201
+    assert _Receiver.calls[-1] == {"path": "/hook", "body": {
+        "first": by_id["copy"]["output"]["records"][0]["id"]}}
+    assert by_id["merge"]["output"]["updated_ids"] == [by_id["copy"]["output"]["records"][0]["id"]]
+    assert by_id["drop"]["output"]["deleted"] == by_id["merge"]["output"]["created_ids"]
+    copies = sorted((r["fields"].get("Label"), r["fields"].get("Source")) for r in _copies(machine)
+                    if tag in r["fields"].get("Source", "") or r["fields"].get("Source") ==
+                    "upserted")
+    assert copies == [(f"Bob {tag} <>", f"test {tag}"), ("renamed 201", "upserted")]
+    for step in execution["steps"]:
+        assert step["started_at"] and step["finished_at"] and step["duration_ms"] >= 0
+    assert by_id["copy"]["input"]["records"][0]["fields"]["Source"] == f"test {tag}"
+    types = [e["detail-type"] for e in _events(machine)]
+    assert "workflow.notification" in types and "workflow.execution.finished" in types
+    # Two states per step (the task and the routing choice), then Done.
+    assert _states_entered(machine, execution["id"]) == ["RunStep", "Route"] * len(steps) + [
+        "Done"]
+
+
+def test_a_failing_step_with_on_error_fail_fails_the_execution_and_skips_the_rest(machine):
+    _events(machine)
+    execution = _run(machine, [
+        {"id": "bad", "type": "airtable.create_records",
+         "config": {"base_id": machine["base_id"], "table": "No such table",
+                    "records": [{"fields": {"Name": "x"}}]}},
+        {"id": "after", "type": "notify", "config": {"title": "never"}}])
+    assert execution["status"] == "failed"
+    assert _machine_execution(machine, execution["id"])["status"] == "FAILED"
+    bad, after = execution["steps"]
+    assert bad["status"] == "failed" and bad["error"]["code"] == "not_found"
+    assert after["status"] == "skipped"
+    assert execution["error"]["step"] == "bad"
+    failed = [e for e in _events(machine) if e["detail-type"] == "workflow.execution.failed"]
+    assert [e["detail"]["execution_id"] for e in failed] == [execution["id"]]
+    assert _states_entered(machine, execution["id"]) == ["RunStep", "RecordFailure", "Failed"]
+
+
+def test_a_failing_step_with_on_error_continue_lets_the_rest_run(machine):
+    execution = _run(machine, [
+        {"id": "bad", "type": "airtable.create_records", "on_error": "continue",
+         "config": {"base_id": machine["base_id"], "table": "No such table",
+                    "records": [{"fields": {"Name": "x"}}]}},
+        {"id": "after", "type": "condition",
+         "config": {"left": "{{ steps.bad.error.code }}", "op": "eq", "right": "not_found"}}])
+    assert execution["status"] == "succeeded"
+    bad, after = execution["steps"]
+    assert (bad["status"], bad.get("continued")) == ("failed", True)
+    assert after["status"] == "succeeded" and after["output"] == {"result": True}
+
+
+def test_a_false_condition_ends_the_execution_early_as_succeeded(machine):
+    execution = _run(machine, [
+        {"id": "check", "type": "condition",
+         "config": {"left": "{{ input.count }}", "op": "gt", "right": 10}},
+        {"id": "never", "type": "http_request",
+         "config": {"method": "POST", "url": machine["receiver"] + "/never"}}],
+        {"count": 3})
+    assert execution["status"] == "succeeded"
+    check, never = execution["steps"]
+    assert check["output"] == {"result": False} and check.get("ended_execution") is True
+    assert never["status"] == "skipped"
+    assert all(call["path"] != "/never" for call in _Receiver.calls)
+
+
+def test_a_delay_is_a_wait_state_not_a_sleeping_task(machine):
+    execution = _run(machine, [
+        {"id": "pause", "type": "delay", "config": {"seconds": 2}},
+        {"id": "then", "type": "condition", "config": {"left": 1, "op": "eq", "right": 1}}])
+    assert execution["status"] == "succeeded"
+    pause = execution["steps"][0]
+    assert pause["status"] == "succeeded"
+    assert pause["duration_ms"] >= 2000
+    assert _states_entered(machine, execution["id"]) == [
+        "RunStep", "Route", "Delay", "RunStep", "Route", "Done"]
+
+
+def test_a_cancelled_execution_stops_and_runs_nothing_more(machine):
+    from common.db import UnitOfWork
+    from common.workflows import service
+
+    started = _run(machine, [
+        {"id": "pause", "type": "delay", "config": {"seconds": 60}},
+        {"id": "never", "type": "http_request",
+         "config": {"method": "POST", "url": machine["receiver"] + "/cancelled"}}], wait=False)
+    execution_id = started["execution_id"]
+    wait_for(lambda: _execution(machine, execution_id)["steps"][0]["status"] == "waiting")
+    cancelled = service.cancel(execution_id, UnitOfWork(), machine["identity"])
+    assert cancelled["status"] == "cancelled"
+    assert _machine_execution(machine, execution_id)["status"] == "ABORTED"
+    time.sleep(1)
+    execution = _execution(machine, execution_id)
+    assert [s["status"] for s in execution["steps"]] == ["cancelled", "skipped"]
+    assert all(call["path"] != "/cancelled" for call in _Receiver.calls)
+
+
+def test_a_transient_failure_is_retried_by_the_machine_then_on_error_applies(machine):
+    with ThreadingHTTPServer(("127.0.0.1", 0), _Receiver) as closed:
+        port = closed.server_address[1]  # nothing listens there once closed
+    execution = _run(machine, [
+        {"id": "call", "type": "http_request", "on_error": "continue",
+         "config": {"method": "GET", "url": f"http://127.0.0.1:{port}/"}},
+        {"id": "after", "type": "condition", "config": {"left": 1, "op": "eq", "right": 1}}])
+    assert execution["status"] == "succeeded"
+    call = execution["steps"][0]
+    assert call["attempts"] == 3 and call["error"]["code"] == "upstream_error"
+    assert call.get("continued") is True
+
+
+def test_outputs_stay_out_of_the_state_so_large_ones_never_hit_the_payload_limit(machine):
+    rows = [{"n": i, "text": "x" * 200} for i in range(2000)]  # ~450 KB
+    execution = _run(machine, [
+        {"id": "big", "type": "transform",
+         "config": {"items": "{{ input.rows }}", "fields": {"Text": "{{ item.text }}"}}},
+        {"id": "count", "type": "condition",
+         "config": {"left": "{{ steps.big.records[1999].fields.Text }}", "op": "contains",
+                    "right": "xxx"}}],
+        {"rows": rows})
+    assert execution["status"] == "succeeded"
+    big = execution["steps"][0]
+    assert big["output_bytes"] > 256 * 1024 and big["output_truncated"] is True
+    assert execution["steps"][1]["output"] == {"result": True}
+    history = machine["sfn"].get_execution_history(executionArn=_arn(machine, execution["id"]))
+    largest = max(len(json.dumps(e, default=str)) for e in history["events"])
+    assert largest < 2048
+
+
+def test_an_http_request_to_the_metadata_address_never_sends(machine):
+    execution = _run(machine, [
+        {"id": "meta", "type": "http_request",
+         "config": {"url": "http://169.254.169.254/latest/meta-data/"}}])
+    assert execution["status"] == "failed"
+    meta = execution["steps"][0]
+    assert meta["error"]["code"] == "refused_target"
+    assert meta["attempts"] == 1  # refused, not retried
