@@ -1,4 +1,5 @@
-"""Notifications dispatcher: domain events (EventBridge) and queued messages (SQS) -> inbox."""
+"""Notifications dispatcher: domain events (EventBridge) -> inbox, email, webhook deliveries;
+queued inbox messages (SQS) -> inbox."""
 
 from typing import Any
 
@@ -10,6 +11,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from common import inbox
+from common.notifications.dispatch import dispatch
 from common.observability import logger, tracer
 
 _processor = BatchProcessor(event_type=EventType.SQS)
@@ -25,6 +27,4 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_queued,
                                         processor=_processor, context=context)
-    message = inbox.from_domain_event(event)
-    delivered = bool(message) and inbox.deliver(message, f"event:{event.get('id')}")
-    return {"delivered": delivered}
+    return dispatch(event)

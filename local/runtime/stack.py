@@ -199,6 +199,8 @@ class LocalStack:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
             "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "AIRTABLE_ENDPOINT_URL": self.airtable_url, "ALLOW_PRIVATE_WEBHOOKS": "true",
+            # Webhooks and http_request steps may call http:// receivers on this machine.
+            "OUTBOUND_HTTPS_ONLY": "false",
             "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
             "MAIL_DIR": str(self.mail_dir),
             "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})

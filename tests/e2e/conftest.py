@@ -21,11 +21,16 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     # ones (tests/e2e/test_tenancy.py runs with DEFAULT_CONNECTION=admins).
     tenancy = {"REGISTRATION": os.environ.get("E2E_REGISTRATION", "open"),
                "DEFAULT_CONNECTION": os.environ.get("E2E_DEFAULT_CONNECTION", "every_workspace")}
+    # A hosts file the functions consult before DNS: tests map names (and re-map them, as a
+    # DNS rebinding would) without a resolver of their own (tests/e2e/test_webhooks.py).
+    hosts = log.parent / "hosts"
+    hosts.write_text("")
     local = LocalStack(Options(port=0, database_url=database_url, admin_emails=ADMIN_EMAIL,
                                worker_log=log, quiet=True,
                                # Every test connects from 127.0.0.1: the per-IP limit of the
                                # auth routes is tested on a stack of its own (test_email_flows).
-                               auth_ip_limit_per_minute=100_000, extra_env=tenancy)).start()
+                               auth_ip_limit_per_minute=100_000,
+                               extra_env={**tenancy, "OUTBOUND_HOSTS_FILE": str(hosts)})).start()
     try:
         yield local
     finally:

@@ -1,13 +1,16 @@
-"""In-app notifications: delivering one to a user's inbox, exactly once per source event."""
+"""In-app notifications: delivering one to a user's inbox exactly once per source, and reading."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
+from common import cursor
+from common.clock import aware
 from common.db import UnitOfWork
+from common.errors import NotFound
 from common.models import Notification
 
 
@@ -33,18 +36,59 @@ def deliver(message: InboxMessage, source_id: str) -> bool:
     return True
 
 
-# Routine account activity stays in the audit log; the inbox is for what a user should notice.
-QUIET_TYPES = frozenset({"user.login", "user.login_failed", "user.logout", "user.updated",
-                         "user.session_revoked"})
+def list_for(uow: UnitOfWork, user_id: str, *, unread: bool, limit: int,
+             after: str | None) -> dict[str, Any]:
+    """The user's inbox, newest first."""
+    query = select(Notification).where(Notification.user_id == user_id)
+    if unread:
+        query = query.where(Notification.read.is_(False))
+    if after:
+        stamp, last_id = cursor.decode(after, 2)
+        at = _instant(stamp)
+        query = query.where(or_(Notification.created_at < at,
+                                and_(Notification.created_at == at, Notification.id < last_id)))
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
+    with uow:
+        rows = [_out(n) for n in uow.session.scalars(query.limit(limit + 1))]
+    page = rows[:limit]
+    last = page[-1] if len(rows) > limit else None
+    return {"items": page,
+            "next_cursor": cursor.encode(last["created_at"], last["id"]) if last else None}
 
 
-def from_domain_event(event: dict[str, Any]) -> InboxMessage | None:
-    """The inbox message a domain event asks for, or None when it addresses nobody."""
-    detail = event.get("detail") or {}
-    user_id = detail.get("user_id")
-    if not user_id or event.get("detail-type") in QUIET_TYPES:
-        return None
-    event_type = str(event.get("detail-type", "event"))
-    title = detail.get("title") or event_type.replace(".", " ").capitalize()
-    return InboxMessage(user_id=user_id, type=event_type, title=title,
-                        body=detail.get("body", ""), data=detail)
+def mark_read(uow: UnitOfWork, user_id: str, notification_id: str) -> dict[str, Any]:
+    """Mark one of the user's notifications read."""
+    with uow:
+        notification = uow.session.get(Notification, notification_id)
+        if notification is None or notification.user_id != user_id:
+            raise NotFound("No such notification.")
+        notification.read = True
+        uow.commit()
+        return _out(notification)
+
+
+def mark_all_read(uow: UnitOfWork, user_id: str) -> dict[str, int]:
+    """Mark every unread notification of the user read."""
+    with uow:
+        count = uow.session.execute(update(Notification).where(
+            Notification.user_id == user_id, Notification.read.is_(False)).values(
+            read=True)).rowcount  # type: ignore[attr-defined]
+        uow.commit()
+    return {"marked": count}
+
+
+def _instant(stamp: str) -> Any:
+    from datetime import datetime
+
+    from common.errors import ValidationFailed
+
+    try:
+        return aware(datetime.fromisoformat(stamp))
+    except ValueError as e:
+        raise ValidationFailed("The cursor is not valid.", details=[
+            {"field": "cursor", "problem": "not a cursor from this API"}]) from e
+
+
+def _out(n: Notification) -> dict[str, Any]:
+    return {"id": n.id, "type": n.type, "title": n.title, "body": n.body, "data": n.data or {},
+            "read": n.read, "created_at": aware(n.created_at).isoformat()}  # type: ignore[union-attr]

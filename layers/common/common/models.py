@@ -328,3 +328,108 @@ class WorkflowStepRun(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """A user's channels per event type (`{"defaults": {...}, "types": {type: {...}}}`)."""
+
+    __tablename__ = "notification_preferences"
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Webhook(Base):
+    """An outbound webhook of a workspace; its signing secret is stored as KMS ciphertext."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    created_by: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[str]] = mapped_column(JSON, default=list)
+    secret_ciphertext: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one webhook: sent until it succeeds, is refused or is dead-lettered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (UniqueConstraint("webhook_id", "event_id"),
+                      Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at"))
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(100))
+    # The body as signed and sent: {id, type, created_at, data}.
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    # A sender holds the delivery until then; a duplicate message meanwhile waits its turn.
+    claimed_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttempt(Base):
+    """One try at sending a delivery, as the delivery log shows it."""
+
+    __tablename__ = "webhook_attempts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    attempted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(default=0.0)
+
+
+class AnalyticsEvent(Base):
+    """An analytics event a client recorded (POST /api/platform/events)."""
+
+    __tablename__ = "analytics_events"
+    __table_args__ = (Index("ix_analytics_events_user_occurred", "user_id", "occurred_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(String(32))
+    event_type: Mapped[str] = mapped_column(String(100))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UsageDay(Base):
+    """A user's API usage on one UTC day, summed from the functions' EMF log lines."""
+
+    __tablename__ = "usage_days"
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    airtable_requests: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ServiceLatency(Base):
+    """Requests of one service in one hour whose latency fell in one histogram bucket."""
+
+    __tablename__ = "service_latency"
+    service: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # YYYY-MM-DDTHH
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    requests: Mapped[int] = mapped_column(Integer, default=0)
+    client_errors: Mapped[int] = mapped_column(Integer, default=0)
+    server_errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UsageBatch(Base):
+    """A batch of log events already counted (subscriptions may deliver a batch twice)."""
+
+    __tablename__ = "usage_batches"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    processed_at: Mapped[datetime] = mapped_column(default=utcnow)

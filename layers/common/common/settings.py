@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # and an optional hosts file consulted before DNS (local and test use only).
     outbound_https_only: bool = True
     outbound_hosts_file: str | None = None
+    # Webhook deliveries: their queue, how many receives before the dead-letter queue (the
+    # queue's maxReceiveCount, from the same template parameter) and the first backoff.
+    webhook_queue_url: str = ""
+    webhook_max_receives: int = 5
+    webhook_retry_base_seconds: int = 30
     service_functions: str = ""
 
     # Tenancy: who may register, and where the deployment's Airtable token appears.
