@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import records
+from . import records, webhooks
 from .errors import ApiError, RouteNotFound, invalid_request
 from .records import ListParams
 from .store import Store
@@ -54,6 +55,8 @@ def base_id_of(segments: list[str]) -> str | None:
     """The base a path addresses, used for rate limiting and the request log."""
     if len(segments) >= 4 and segments[:3] == ["v0", "meta", "bases"]:
         return segments[3]
+    if len(segments) >= 4 and segments[:2] == ["v0", "bases"]:  # webhooks
+        return segments[2]
     if len(segments) >= 3 and segments[0] == "v0" and segments[1] != "meta":
         return segments[1]
     return None
@@ -227,12 +230,46 @@ def delete_record(store: Store, request: Request, base_id: str, table: str,
     return {"id": record_id, "deleted": True}
 
 
+def create_webhook(store: Store, request: Request, base_id: str) -> dict[str, Any]:
+    """POST /v0/bases/{base}/webhooks."""
+    return webhooks.create(store, request.json(), base_id)
+
+
+def list_webhooks(store: Store, request: Request, base_id: str) -> dict[str, Any]:
+    """GET /v0/bases/{base}/webhooks."""
+    return webhooks.list_all(store, base_id)
+
+
+def delete_webhook(store: Store, request: Request, base_id: str,
+                   webhook_id: str) -> dict[str, Any]:
+    """DELETE /v0/bases/{base}/webhooks/{id}."""
+    return webhooks.delete(store, base_id, webhook_id)
+
+
+def refresh_webhook(store: Store, request: Request, base_id: str,
+                    webhook_id: str) -> dict[str, Any]:
+    """POST /v0/bases/{base}/webhooks/{id}/refresh."""
+    return webhooks.refresh(store, base_id, webhook_id)
+
+
+def webhook_payloads(store: Store, request: Request, base_id: str,
+                     webhook_id: str) -> dict[str, Any]:
+    """GET /v0/bases/{base}/webhooks/{id}/payloads."""
+    return webhooks.payloads(store, base_id, webhook_id, request.value("cursor"),
+                             request.value("limit"))
+
+
 Handler = Callable[..., dict[str, Any]]
 
 # (method, path pattern, handler); `*` segments are passed to the handler in order.
 # Meta routes come first so `/v0/meta/...` is never read as a base called "meta".
 ROUTES: list[tuple[str, tuple[str, ...], Handler]] = [
     ("GET", ("v0", "meta", "whoami"), whoami),
+    ("POST", ("v0", "bases", "*", "webhooks"), create_webhook),
+    ("GET", ("v0", "bases", "*", "webhooks"), list_webhooks),
+    ("DELETE", ("v0", "bases", "*", "webhooks", "*"), delete_webhook),
+    ("POST", ("v0", "bases", "*", "webhooks", "*", "refresh"), refresh_webhook),
+    ("GET", ("v0", "bases", "*", "webhooks", "*", "payloads"), webhook_payloads),
     ("GET", ("v0", "meta", "bases"), list_bases),
     ("POST", ("v0", "meta", "bases"), create_base),
     ("GET", ("v0", "meta", "bases", "*", "tables"), base_schema),
@@ -272,6 +309,10 @@ def dispatch(store: Store, request: Request) -> dict[str, Any]:
     for method, pattern, handler in ROUTES:
         params = _match(pattern, request.segments)
         if params is not None and method == request.method:
+            if pattern[:3] == ("v0", "*", "*") and is_mutation(request):
+                # A record write: webhooks of the base record what it changed.
+                return webhooks.tracking(store, params[0], params[1], request.user_id,
+                                         functools.partial(handler, store, request, *params))
             return handler(store, request, *params)
     raise RouteNotFound()
 

@@ -166,6 +166,8 @@ class Store:
     def __init__(self, persist_path: str | os.PathLike[str] | None = None) -> None:
         self.lock = threading.RLock()
         self.bases: dict[str, Base] = {}
+        # base id -> webhook id -> webhooks.Webhook (kept in memory only)
+        self.webhooks: dict[str, dict[str, Any]] = {}
         self.persist_path = os.fspath(persist_path) if persist_path else None
 
     def base(self, base_id: str) -> Base:

@@ -430,3 +430,125 @@ def test_an_http_request_to_the_metadata_address_never_sends(machine):
     meta = execution["steps"][0]
     assert meta["error"]["code"] == "refused_target"
     assert meta["attempts"] == 1  # refused, not retried
+
+
+# ---------------------------------------------------------------- triggers
+def _tick() -> dict[str, int]:
+    from common.workflows import triggers
+
+    return triggers.tick()
+
+
+def _executions_of(machine: dict[str, Any], workflow_id: str) -> list[dict[str, Any]]:
+    from common.db import UnitOfWork
+    from common.workflows import service
+
+    return service.list_executions(workflow_id, UnitOfWork(), machine["identity"], 50,
+                                   None)["items"]
+
+
+def _make_due(workflow_id: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from common.db import UnitOfWork
+    from common.models import Workflow
+
+    with UnitOfWork() as uow:
+        uow.session.get(Workflow, workflow_id).next_run_at = datetime.now(UTC) - timedelta(
+            seconds=1)
+        uow.commit()
+
+
+def test_a_due_schedule_starts_one_run_per_slot(machine):
+    workflow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": 1, "op": "eq", "right": 1}}],
+                       {"type": "schedule", "schedule": "rate(5 minutes)"})
+    assert workflow["next_run_at"] is not None
+    _tick()
+    assert _executions_of(machine, workflow["id"]) == []  # not due yet
+    _make_due(workflow["id"])
+    _tick()
+    _tick()
+    (run,) = _executions_of(machine, workflow["id"])
+    assert run["trigger"]["type"] == "schedule"
+    assert _finished(machine, run["id"])["status"] == "succeeded"
+
+
+def test_an_airtable_change_starts_a_run_with_the_changed_records(machine):
+    from pyairtable import Api
+
+    workflow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": "{{ input.created }}", "op": "empty"},
+                                  "on_error": "fail"}],
+                       {"type": "airtable_change", "base_id": machine["base_id"],
+                        "table": "People", "changes": ["created", "deleted"]})
+    assert workflow["watch"]["webhook_id"].startswith("ach")
+    people = Api(TOKEN, endpoint_url=machine["emulator"].url).table(machine["base_id"], "People")
+    _tick()
+    assert _executions_of(machine, workflow["id"]) == []
+    made = people.create({"Name": "Watched", "Age": 5})
+    people.update(made["id"], {"Age": 6})  # updates are not watched by this workflow
+    _tick()
+    _tick()
+    (run,) = _executions_of(machine, workflow["id"])
+    execution = _finished(machine, run["id"])
+    assert execution["input"]["created"] == [
+        {"id": made["id"], "fields": {"Name": "Watched", "Age": 5}}]
+    assert execution["input"]["updated"] == [] and execution["input"]["deleted"] == []
+
+
+def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused(machine):
+    from common.errors import Conflict, NotFound, Unauthorized
+    from common.workflows import triggers
+
+    workflow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": "{{ input.body.n }}", "op": "eq",
+                                             "right": 7}}], {"type": "webhook"})
+    secret = workflow["webhook_secret"]
+    body = json.dumps({"n": 7}).encode()
+    header = triggers.sign(secret, int(time.time()), body)
+    started = triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": header})
+    execution = _finished(machine, started["execution_id"])
+    assert execution["status"] == "succeeded" and execution["steps"][0]["output"] == {
+        "result": True}
+    with pytest.raises(Conflict):  # the same call again: a replay
+        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": header})
+    with pytest.raises(Unauthorized):
+        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": triggers.sign(
+            "whsec_wrong", int(time.time()), body)})
+    with pytest.raises(Unauthorized):
+        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": triggers.sign(
+            secret, int(time.time()) - 3600, body)})
+    with pytest.raises(Unauthorized):
+        triggers.receive_hook(workflow["id"], body, {})
+    with pytest.raises(NotFound):
+        triggers.receive_hook(uuid.uuid4().hex, body, {"x-pyairtable-signature": header})
+    assert len(_executions_of(machine, workflow["id"])) == 1
+
+
+def test_an_uploaded_file_starts_file_upload_workflows_of_its_workspace_once(machine):
+    from common.db import UnitOfWork
+    from common.models import StoredFile
+    from common.workflows import triggers
+
+    csv_flow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": "{{ input.file.filename }}",
+                                             "op": "contains", "right": ".csv"}}],
+                       {"type": "file_upload", "filename_suffixes": [".csv"]})
+    pdf_flow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": 1, "op": "eq", "right": 1}}],
+                       {"type": "file_upload", "filename_suffixes": [".pdf"]})
+    with UnitOfWork() as uow:
+        stored = StoredFile(owner_id=machine["identity"].user_id,
+                            key=f"uploads/{uuid.uuid4().hex}/people.csv", filename="people.csv",
+                            content_type="text/csv", size=10, status="ready")
+        uow.session.add(stored)
+        uow.commit()
+        file_id = stored.id
+    detail = {"file_id": file_id, "user_id": machine["identity"].user_id,
+              "workspace_id": machine["workspace_id"]}
+    assert triggers.file_uploaded(detail) == {"started": 1}
+    assert triggers.file_uploaded(detail) == {"started": 0}  # delivered twice: runs once
+    (run,) = _executions_of(machine, csv_flow["id"])
+    assert _finished(machine, run["id"])["steps"][0]["output"] == {"result": True}
+    assert _executions_of(machine, pdf_flow["id"]) == []

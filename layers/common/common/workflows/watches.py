@@ -49,9 +49,8 @@ def add(workspace_id: str, user_id: str, trigger: dict[str, Any]) -> dict[str, A
             {"field": "trigger.base_id", "problem": e.code}]) from e
     table = _table(access, base_id, trigger["table"])
     created = access.api.base(base_id).add_webhook(None, _spec(table["id"]))  # type: ignore[arg-type]
-    expires = aware(created.expiration_time) if created.expiration_time else None
     return {"base_id": base_id, "table_id": table["id"], "webhook_id": created.id,
-            "cursor": 1, "expires_at": expires.isoformat() if expires else None,
+            "cursor": 1, "expires_at": _iso(created.expiration_time),
             "fields": {f["id"]: f["name"] for f in table.get("fields", [])}}
 
 
@@ -98,9 +97,18 @@ def poll(workflow: Workflow) -> list[tuple[str, dict[str, Any]]]:
     if expires and datetime.fromisoformat(expires) - now() < REFRESH_BEFORE:
         hook.extend_expiration()
         if hook.expiration_time:
-            watch["expires_at"] = aware(hook.expiration_time).isoformat()  # type: ignore[union-attr]
+            watch["expires_at"] = _iso(hook.expiration_time)
     workflow.watch = watch
     return found
+
+
+def _iso(value: Any) -> str | None:
+    # pyairtable parses expirationTime on creation but stores the raw string after a refresh.
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) \
+        else value
+    return aware(moment).isoformat()  # type: ignore[union-attr]
 
 
 def _change(table: Any, wanted: set[str], names: dict[str, str]) -> dict[str, Any]:
