@@ -42,6 +42,8 @@ class Provisioned:
     event_rules: list[dict[str, Any]] = field(default_factory=list)
     http_api: dict[str, Any] = field(default_factory=dict)
     http_stage: dict[str, Any] = field(default_factory=dict)  # its throttling settings
+    # CloudFront resources by logical id: (type, resolved properties, physical id)
+    cdn: dict[str, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
     refs: dict[str, Any] = field(default_factory=dict)
 
     def function_by_arn(self, arn_or_name: str) -> FunctionSpec:
@@ -151,7 +153,9 @@ class Provisioner:
         if lambdas:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"LambdaFunctionConfigurations": lambdas})
-        return name, {"Arn": f"arn:aws:s3:::{name}"}
+        region = self.stack.parameters["AWS::Region"]
+        return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
+                      "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com"}
 
     def _create_event_bus(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         bus = self.client("events").create_event_bus(Name=props["Name"])
@@ -224,7 +228,8 @@ class Provisioner:
             definition = definition.replace("${" + key + "}", str(value))
         name = props.get("StateMachineName") or self._physical_name(lid)
         arn = self.client("stepfunctions").create_state_machine(
-            name=name, definition=definition, roleArn=props["RoleArn"])["stateMachineArn"]
+            name=name, definition=definition, roleArn=props["RoleArn"],
+            type=props.get("StateMachineType", "STANDARD"))["stateMachineArn"]
         return arn, {"Name": name, "Arn": arn}
 
     def _create_email_identity(self, lid: str,
@@ -237,6 +242,16 @@ class Provisioner:
         else:
             ses.verify_domain_identity(Domain=identity)
         return identity, {}
+
+    def _create_cloudfront(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Kept as configuration: the local web front (local/runtime/cdn.py) serves by it.
+        kind = self.stack.resources[lid]["Type"]
+        ident = f"E{secrets.token_hex(6).upper()}"
+        ref = f"arn:aws:cloudfront::{ACCOUNT}:function/{props.get('Name', lid)}" \
+            if kind == "AWS::CloudFront::Function" else ident
+        self.out.cdn[lid] = (kind, props, ref)
+        return ref, {"Id": ident, "FunctionARN": ref, "DomainName": "localhost",
+                     "Stage": "LIVE"}
 
     def _create_http_api(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         self.out.http_api = props["Body"]
@@ -264,6 +279,10 @@ _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::StepFunctions::StateMachine": Provisioner._create_state_machine,
     "AWS::ApiGatewayV2::Api": Provisioner._create_http_api,
     "AWS::ApiGatewayV2::Stage": Provisioner._create_http_stage,
+    "AWS::CloudFront::Distribution": Provisioner._create_cloudfront,
+    "AWS::CloudFront::Function": Provisioner._create_cloudfront,
+    "AWS::CloudFront::ResponseHeadersPolicy": Provisioner._create_cloudfront,
+    "AWS::CloudFront::OriginAccessControl": Provisioner._create_cloudfront,
     "AWS::SES::EmailIdentity": Provisioner._create_email_identity,
 }
 

@@ -141,18 +141,104 @@ class Notification(Base):
 
 
 class StoredFile(Base):
-    """An object in the uploads bucket, fingerprinted by the files processor."""
+    """An object in the uploads bucket: its type checked by content, fingerprinted, in a workspace."""
 
     __tablename__ = "files"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     owner_id: Mapped[str | None] = mapped_column(String(32), index=True)
+    workspace_id: Mapped[str | None] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     key: Mapped[str] = mapped_column(String(1024), unique=True)
     filename: Mapped[str] = mapped_column(String(255))
     content_type: Mapped[str] = mapped_column(String(255), default="application/octet-stream")
+    # What the content turned out to be (csv, json, xlsx); None until checked.
+    format: Mapped[str | None] = mapped_column(String(8))
+    # A presigned upload's announced size, which the object must not exceed.
+    declared_size: Mapped[int | None] = mapped_column(Integer)
     size: Mapped[int | None] = mapped_column(Integer)
     sha256: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="pending")
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FileImport(Base):
+    """An import of a file into an Airtable table, run chunk by chunk by a state machine."""
+
+    __tablename__ = "file_imports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    file_id: Mapped[str] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), index=True)
+    # Who started it and through which connection: the tasks re-check both on every chunk.
+    user_id: Mapped[str] = mapped_column(String(32))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    base_id: Mapped[str] = mapped_column(String(32))
+    table: Mapped[str] = mapped_column(String(255))
+    sheet: Mapped[str | None] = mapped_column(String(255))
+    mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    typecast: Mapped[bool] = mapped_column(Boolean, default=False)
+    merge_on: Mapped[list[str] | None] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_total: Mapped[int | None] = mapped_column(Integer)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    failed_count: Mapped[int] = mapped_column(Integer, default=0)
+    chunk_size: Mapped[int] = mapped_column(Integer, default=500)
+    # Byte offsets of each chunk in the staged rows (S3 object `staging_key`).
+    chunk_offsets: Mapped[list[int] | None] = mapped_column(JSON)
+    staging_key: Mapped[str | None] = mapped_column(String(1024))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class FileImportChunk(Base):
+    """Progress of one chunk, committed after every batch so a retried chunk resumes, not repeats."""
+
+    __tablename__ = "file_import_chunks"
+    import_id: Mapped[str] = mapped_column(
+        ForeignKey("file_imports.id", ondelete="CASCADE"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    created_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The batch sent but not yet confirmed: {"rows": [...], "at": epoch seconds}.
+    pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class FileImportFailure(Base):
+    """A rejected row of an import: its 1-based data row number and why."""
+
+    __tablename__ = "file_import_failures"
+    import_id: Mapped[str] = mapped_column(
+        ForeignKey("file_imports.id", ondelete="CASCADE"), primary_key=True)
+    row: Mapped[int] = mapped_column(Integer, primary_key=True)
+    error: Mapped[str] = mapped_column(Text)
+
+
+class FileExport(Base):
+    """An export of a table (or view) to a new CSV or JSON file."""
+
+    __tablename__ = "file_exports"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(String(32))
+    connection_id: Mapped[str] = mapped_column(String(64))
+    base_id: Mapped[str] = mapped_column(String(32))
+    table: Mapped[str] = mapped_column(String(255))
+    view: Mapped[str | None] = mapped_column(String(255))
+    fields: Mapped[list[str] | None] = mapped_column(JSON)
+    format: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    file_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
 
 
 class JobRun(Base):
@@ -328,6 +414,63 @@ class WorkflowStepRun(Base):
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class Saga(Base):
+    """A saga's current state: a projection of its append-only log, kept in the same commits."""
+
+    __tablename__ = "sagas"
+    __table_args__ = (Index("ix_sagas_workspace_created", "workspace_id", "created_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    type: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    input: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    output: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The execution applying the saga, and the one compensating it (failure, cancel or undo).
+    execution_arn: Mapped[str | None] = mapped_column(String(2048))
+    compensation_arn: Mapped[str | None] = mapped_column(String(2048))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class SagaLogEntry(Base):
+    """One fact about a saga, never updated or deleted: what was started, applied, undone.
+
+    `key` makes every task idempotent: a retried task that finds its key already logged knows
+    the work is done (or was begun) and never writes twice.
+    """
+
+    __tablename__ = "saga_log"
+    __table_args__ = (UniqueConstraint("saga_id", "key", name="uq_saga_log_saga_key"),)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    saga_id: Mapped[str] = mapped_column(ForeignKey("sagas.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(48))
+    step: Mapped[int | None] = mapped_column(Integer)
+    chunk: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AirtableSnapshot(Base):
+    """A table of an Airtable base copied into its own SQL table by an integration saga."""
+
+    __tablename__ = "airtable_snapshots"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"),
+                                              index=True)
+    saga_id: Mapped[str] = mapped_column(String(32), index=True)
+    base_id: Mapped[str] = mapped_column(String(32))
+    table_id: Mapped[str] = mapped_column(String(32))
+    table_name: Mapped[str] = mapped_column(String(255))
+    sql_table: Mapped[str] = mapped_column(String(63), unique=True)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class NotificationPreference(Base):

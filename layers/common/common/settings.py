@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     uploads_bucket_name: str
     notifications_queue_url: str
     diagnostics_state_machine_arn: str
+    file_import_state_machine_arn: str = ""
+    file_export_state_machine_arn: str = ""
     # The generic workflow state machine (set for the workflows functions only).
     workflow_state_machine_arn: str | None = None
     token_key_id: str
@@ -43,6 +45,10 @@ class Settings(BaseSettings):
     webhook_max_receives: int = 5
     webhook_retry_base_seconds: int = 30
     service_functions: str = ""
+    # Sagas: `type=state machine ARN,...`, and the base where onboarding puts a sample table
+    # (the demo base in `make dev`; none by default).
+    saga_state_machines: str = ""
+    onboarding_sample_base_id: str = ""
 
     # Tenancy: who may register, and where the deployment's Airtable token appears.
     registration: str = "invite"

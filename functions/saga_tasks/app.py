@@ -1,0 +1,11 @@
+"""Task Lambda of the saga state machines (and the start of onboarding on `user.registered`)."""
+
+from typing import Any
+
+from common.observability import logger
+from common.sagas import tasks
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return tasks.handle(event, context.get_remaining_time_in_millis())

@@ -1,0 +1,1 @@
+"""Sagas: multi-step work on Step Functions whose every applied step can be undone."""
