@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
 import pytest
 import requests
 
-from tests.e2e.authutil import PASSWORD, bearer, register, unique_email
+from tests.e2e.authutil import PASSWORD, admin_login, bearer, register, unique_email
+from tests.e2e.conftest import ADMIN_EMAIL
 from tests.helpers import worker_log
 
 pytestmark = pytest.mark.e2e
@@ -195,6 +199,37 @@ def test_repeated_failures_lock_the_account_out_with_retry_after(api):
     ghost_statuses = [api.post("/api/auth/login", json={"email": ghost, "password": "nope-nope-1"})
                       .status_code for _ in range(6)]
     assert ghost_statuses == [401, 401, 401, 401, 429, 429]
+
+
+def test_thirty_parallel_wrong_logins_try_at_most_five_passwords(api, stack):
+    email = unique_email("race")
+    user = register(api, email)["user"]
+
+    def attempt(i: int) -> int:
+        return api.post("/api/auth/login",
+                        json={"email": email, "password": f"wrong-{i}-guess"}).status_code
+
+    with ThreadPoolExecutor(max_workers=30) as pool:
+        statuses = list(pool.map(attempt, range(30)))
+    # Four failures answer 401; the fifth locks the account (429), the rest are refused unseen.
+    assert sorted(statuses) == [401] * 4 + [429] * 26
+    admin = bearer(admin_login(api, stack.mail_dir, ADMIN_EMAIL)["access_token"])
+    checked = api.get("/api/platform/audit", headers=admin,
+                      params={"action": "user.login_failed", "actor_id": user["id"]}).json()
+    assert len(checked["items"]) == 5
+
+
+def test_api_keys_expire_after_90_days_by_default_and_at_most_365(api):
+    headers = bearer(register(api)["access_token"])
+    key = api.post("/api/auth/api-keys", headers=headers, json={"name": "default"}).json()
+    created = datetime.now(UTC)
+    expires = datetime.fromisoformat(key["expires_at"])
+    assert abs((expires - created) - timedelta(days=90)) < timedelta(minutes=5)
+    too_long = api.post("/api/auth/api-keys", headers=headers,
+                        json={"name": "forever", "expires_in_days": 366})
+    assert too_long.status_code == 422
+    assert api.post("/api/auth/api-keys", headers=headers,
+                    json={"name": "year", "expires_in_days": 365}).status_code == 201
 
 
 def test_refresh_with_garbage_is_401_envelope(api):
