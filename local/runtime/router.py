@@ -215,9 +215,11 @@ class Gateway:
         self._buckets: dict[str, TokenBucket] = {}
         self._buckets_lock = threading.Lock()
 
-    def serve(self, host: str, port: int) -> ThreadingHTTPServer:
-        """A started-on-demand HTTP server bound to host:port."""
+    def serve(self, host: str, port: int, front: Any = None) -> ThreadingHTTPServer:
+        """A started-on-demand HTTP server bound to host:port; `front` (a CloudFront
+        distribution of the template, when it has one) takes each request before the API."""
         gateway = self
+        first = front or self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -235,7 +237,7 @@ class Gateway:
                     target = " (payload limit)"
                 else:
                     body = self.rfile.read(length) if length else b""
-                    status, headers, payload, target = gateway.handle(
+                    status, headers, payload, target = first.handle(
                         self.command, self.path, self.headers.items(), body,
                         self.client_address[0])
                 self.send_response(status)

@@ -240,13 +240,32 @@ class LocalStack:
 
         self.gateway = Gateway(HttpApi(self.provisioned.http_api, self.provisioned.http_stage),
                                self.dispatcher, self.log)
-        self.server = self.gateway.serve(self.options.host, self.port or 0)
+        self.server = self.gateway.serve(self.options.host, self.port or 0, self._web_front())
         port = self.server.server_address[1]
         self.url = f"http://{self.options.host}:{port}"
         thread = threading.Thread(target=self.server.serve_forever, name="http", daemon=True)
         thread.start()
         self._stoppers.append(self.server.server_close)
         self._stoppers.append(self.server.shutdown)
+
+    def _web_front(self) -> Any:
+        """The template's CloudFront distribution in front of the API, its UI bucket filled
+        with the built UI as the deploy fills it (None when the template has none)."""
+        from local.runtime.cdn import build_distributions, content_folders, publish
+
+        s3 = self.client("s3")
+        for lid, folder in content_folders(self.stack.resources, ROOT).items():
+            if folder.is_dir():
+                count = publish(s3, self.resource(lid), folder)
+                self.log(f"web: {count} files of {folder.relative_to(ROOT)} in {lid}")
+            else:
+                self.log(f"web: {folder.relative_to(ROOT)} is not built (make dev builds it)")
+        api_id = next(self.provisioned.refs[lid] for lid, r in self.stack.resources.items()
+                      if r["Type"] == "AWS::ApiGatewayV2::Api")
+        fronts = build_distributions(self.provisioned.cdn, api_id, self.gateway, s3, self.log)
+        for front in fronts:
+            self._stoppers.append(front.close)
+        return fronts[0] if fronts else None
 
     # ------------------------------------------------------------------ use
     def function(self, logical_id: str) -> Any:
