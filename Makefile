@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv dev test invoke lint validate build openapi clean
+.PHONY: venv web dev test invoke lint validate build openapi publish-web clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,27 @@ $(STAMP): requirements-dev.txt layers/common/requirements.txt
 
 venv: $(STAMP)
 
-dev: $(STAMP)
+# The web UI (frontend/): Node.js 20 and npm install it from package-lock.json and build it to
+# frontend/dist, only when the lock file or a source changed since the last build.
+WEB_SOURCES := $(shell find frontend/src frontend/public -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts frontend/tsconfig.json frontend/package.json
+NPM_CHECK := command -v npm >/dev/null || { echo "The web UI needs Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	@$(NPM_CHECK)
+	cd frontend && npm ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.package-lock.json $(WEB_SOURCES)
+	@$(NPM_CHECK)
+	cd frontend && npm run build
+
+web: frontend/dist/index.html
+
+dev: $(STAMP) web
 	$(PY) -m local.runtime dev
 
-test: $(STAMP)
+test: $(STAMP) web
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Docker-free `sam local invoke`: make invoke FN=AuthFunction EVENT=events/auth/login.json
@@ -36,6 +53,10 @@ build: $(STAMP)
 
 openapi: $(STAMP)
 	$(PY) -m local.openapi --write
+
+# After `sam deploy`: upload frontend/dist to the stack's WebBucket, invalidate CloudFront.
+publish-web: $(STAMP) web
+	$(PY) -m local.publish_web $(or $(STACK),pyairtable)
 
 clean:
 	rm -rf .aws-sam .local
