@@ -57,7 +57,7 @@ class SagaMachines:
     sample_base_id: str
     handler: Any
     # action (or "action:step") -> errors to raise, one per invocation, before the real task
-    faults: dict[str, list[Exception]] = field(default_factory=dict)
+    faults: dict[str, list[Exception | None]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
     bases: list[str] = field(default_factory=list)
 
@@ -76,6 +76,10 @@ class SagaMachines:
                                                   {"Deal": "Compilers", "Amount": 250.5}])
         return base_id
 
+    def new_member(self) -> str:
+        """Another user with a personal workspace that reaches every base; returns the id."""
+        return _member()[0]
+
     def invoke(self, event: dict[str, Any]) -> tuple[str, bool, str]:
         """The task Lambda as moto's Step Functions calls it (payload, is error, logs)."""
         key = event.get("action", "")
@@ -83,7 +87,9 @@ class SagaMachines:
         for name in (f"{key}:{event.get('step')}", key):
             if self.faults.get(name):
                 error = self.faults[name].pop(0)
-                return _error(error), True, ""
+                if error is not None:  # None lets this invocation run for real
+                    return _error(error), True, ""
+                break
         try:
             return json.dumps(self.handler(event, _Context()), default=str), False, ""
         except Exception as e:  # reported as Lambda reports a function error: by type name
@@ -105,19 +111,19 @@ class SagaMachines:
             with UnitOfWork() as uow:
                 saga = uow.session.get(Saga, saga_id)
                 arns = [a for a in (saga.execution_arn, saga.compensation_arn) if a]
-                status = saga.status
+                status, owner = saga.status, saga.created_by
             running = [a for a in arns
                        if self.sfn.describe_execution(executionArn=a)["status"] == "RUNNING"]
             if arns and not running and status not in ("running", "compensating"):
-                return self.view(saga_id)
+                return self.view(saga_id, owner)
             time.sleep(0.1)
         raise AssertionError(f"saga {saga_id} still running after {timeout}s")
 
-    def view(self, saga_id: str) -> dict[str, Any]:
-        """GET /api/sagas/{id} as the member sees it."""
+    def view(self, saga_id: str, user_id: str | None = None) -> dict[str, Any]:
+        """GET /api/sagas/{id} as the member (or `user_id`) sees it."""
         from common.sagas import service
 
-        return service.get(self.user_id, saga_id)
+        return service.get(user_id or self.user_id, saga_id)
 
     def states(self, execution_arn: str) -> list[str]:
         """The states an execution entered, in order (each one a state transition)."""
@@ -157,7 +163,7 @@ def _task_handler() -> Any:
     return module.lambda_handler
 
 
-def _member(sample_base_id: str) -> tuple[str, str]:
+def _member() -> tuple[str, str]:
     from common.db import UnitOfWork
     from common.models import AirtableConnection, User, Workspace, WorkspaceMember
 
@@ -221,8 +227,9 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
         for kind, name in MACHINES.items():
             definition = (ROOT / "statemachines" / f"{kind}.asl.json").read_text().replace(
                 "${SagaTasksFunctionArn}", function_arn)
-            arns[kind] = sfn.create_state_machine(name=name, definition=definition,
-                                                  roleArn=role)["stateMachineArn"]
+            arns[kind] = sfn.create_state_machine(
+                name=name, definition=definition, roleArn=role,
+                type="EXPRESS" if kind == "user_onboarding" else "STANDARD")["stateMachineArn"]
         sample_base_id = emulator.seed_demo()
         bases = [emulator.create_base(f"Sagas {n}", tables=[
             {"name": "Contacts", "fields": CONTACTS}, {"name": "Deals", "fields": DEALS}])
@@ -234,7 +241,7 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
         get_settings.cache_clear()
         shared_limiter.cache_clear()
         service.state_machines.cache_clear()
-        user_id, workspace_id = _member(sample_base_id)
+        user_id, workspace_id = _member()
         machines = SagaMachines(sfn, emulator, user_id, workspace_id, sample_base_id,
                                 _task_handler(), bases=bases)
         LambdaFunction._invoke_lambda = lambda fn, event=None: machines.invoke(event or {})

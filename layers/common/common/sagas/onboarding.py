@@ -62,9 +62,14 @@ def run_step(saga_id: str, step: int) -> dict[str, Any]:
             uow.commit()
     try:
         (_preferences, _sample_table, _welcome)[step](saga_id)
+    except SagaCancelled:
+        raise
     except AppError as e:
         _failed(saga_id, step, e.message)
         raise named(e) if step == 1 else StepFailed(e.message) from e
+    except Exception as e:  # logged on the step, then caught by the machine and compensated
+        _failed(saga_id, step, f"{type(e).__name__}: {e}")
+        raise
     return {"step": step, "done": True}
 
 
@@ -97,6 +102,7 @@ def _sample_table(saga_id: str) -> None:
     with UnitOfWork() as uow:
         saga = _running(uow, saga_id)
         user = uow.session.get(User, saga.input["user_id"])
+        name = f"Getting started ({(user.username if user else None) or saga_id[:8]})"
         if not base_id:
             log.append(uow, saga, "step/1/succeeded", "step.succeeded", step=1,
                        output={"skipped": "no sample base is configured"})
@@ -109,7 +115,6 @@ def _sample_table(saga_id: str) -> None:
                        output={"skipped": "no connection of yours reaches the sample base"})
             uow.commit()
             return
-    name = f"Getting started ({(user.username if user else None) or saga_id[:8]})"
     schema = read_schema(access, base_id)
     table = schema.table(name)
     with cache.invalidating(base_id):
