@@ -33,6 +33,9 @@ def test_unsupported_filters_are_validation_errors(filters):
     ("http://h/v0/meta/bases/appBBBBBBBBBBBBBB/tables", "appBBBBBBBBBBBBBB"),
     ("http://h/v0/meta/bases", None),
     ("http://h/v0/meta/whoami", None),
+    # Malformed ids never reach the limiter's table (a long one was a 500 on PostgreSQL).
+    ("http://h/v0/app" + "A" * 40 + "/People", None),
+    ("http://h/v0/meta/bases/appB/tables", None),
 ])
 def test_requests_are_attributed_to_their_base(url, base):
     assert base_of(url) == base

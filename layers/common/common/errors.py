@@ -69,6 +69,16 @@ class RateLimited(AppError):
         self.retry_after = retry_after
 
 
+class ServiceUnavailable(AppError):
+    """A dependency the service cannot work without (its database) is down; retry later."""
+
+    status, code = 503, "service_unavailable"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, headers={"Retry-After": str(max(1, retry_after))})
+        self.retry_after = retry_after
+
+
 class UpstreamError(AppError):
     """Airtable or an AWS service failed."""
 

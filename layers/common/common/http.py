@@ -3,24 +3,42 @@
 from __future__ import annotations
 
 import json
+import operator
+import re
+import sys
 from http import HTTPStatus
+from itertools import accumulate, count
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from common.errors import AppError
+from common.errors import AppError, ServiceUnavailable, ValidationFailed
 from common.observability import logger, metrics
 
 JSON = "application/json"
+# JSON nested deeper than this is refused before anything parses it (API.md, Limits).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_NESTING = re.compile(r"[^\[\]{}]+")
+# Openers count 2 and closers 0, so the depth after n brackets is their running sum minus n.
+_NESTING_WEIGHTS = bytes.maketrans(b"[]{}", b"\x02\x00\x02\x00")
+# Seconds a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER = 5
 
 
 def create_app(service: str) -> APIGatewayHttpResolver:
     """An HTTP API resolver with validation, OpenAPI, request ids and the error map installed."""
     app = APIGatewayHttpResolver(enable_validation=True)
+    # Powertools runs its request validation (which parses the body) before any middleware of
+    # ours: the nesting limit has to come first inside it.
+    app._request_validation_middleware = _NestingLimitedValidation()
     app.use([_request_id_header])
     _install_error_map(app, service)
     return app
@@ -82,9 +100,52 @@ def _install_error_map(app: APIGatewayHttpResolver, service: str) -> None:
 
     @app.exception_handler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        outage = database_outage(exc)
+        if outage is not None:
+            logger.warning("database unavailable", extra={"error_type": type(exc).__name__})
+            return _app_error(outage)
         # The stack trace goes to the log, never to the caller.
         logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
         return error_response(app, 500, "internal_error", "An unexpected error occurred.")
+
+
+def database_outage(exc: BaseException) -> ServiceUnavailable | None:
+    """The 503 for an error saying the database cannot be reached (or is overloaded), else None.
+
+    The one place SQLAlchemy's connection errors become a domain error, wherever they arose
+    (unit of work, limiter, engine creation).
+    """
+    sa = sys.modules.get("sqlalchemy.exc")  # only functions that use the database load it
+    if sa is None:
+        return None
+    if isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError) or (
+            isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
+        return ServiceUnavailable("The database is unavailable; retry shortly.",
+                                  retry_after=DATABASE_RETRY_AFTER)
+    return None
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped), without recursion."""
+    # C-level iteration throughout: a 10 MB body takes about a second in the worst case.
+    weights = _NOT_NESTING.sub("", _JSON_STRING.sub("", text)).encode().translate(
+        _NESTING_WEIGHTS)
+    return max(map(operator.sub, accumulate(weights), count(1)), default=0)
+
+
+class _NestingLimitedValidation(OpenAPIRequestValidationMiddleware):
+    """Powertools' request validation, behind the nesting limit: Python's parser and pydantic
+    recurse per level, so a deep document would be a 500."""
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response:
+        body = app.current_event.body
+        if body and isinstance(body, str) and \
+                body.count("[") + body.count("{") > MAX_JSON_DEPTH and \
+                json_depth(body) > MAX_JSON_DEPTH:
+            raise ValidationFailed(f"JSON may nest at most {MAX_JSON_DEPTH} levels deep.",
+                                   details=[{"field": "body",
+                                             "problem": f"nested deeper than {MAX_JSON_DEPTH}"}])
+        return super().handler(app, next_middleware)
 
 
 def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:

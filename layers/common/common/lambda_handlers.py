@@ -1,12 +1,13 @@
 """The one way an HTTP function builds its `lambda_handler`: logging, tracing, metrics, resolve."""
 
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
-from common import idempotency
+from common import deadline, idempotency, usage
 from common.observability import logger, metrics, tracer
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
@@ -29,7 +30,13 @@ def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any],
     @traced
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        deadline.start(context)
         idempotency.register_lambda_context(context)
-        return app.resolve(event, context)
+        started = time.perf_counter()
+        result = app.resolve(event, context)
+        # Usage and latency ride on this invocation's EMF line: no database write here.
+        usage.record_request(event, result.get("statusCode", 500),
+                             (time.perf_counter() - started) * 1000)
+        return result
 
     return lambda_handler

@@ -76,13 +76,43 @@ def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any],
     return Cached(value, hit=False)
 
 
+class Write:
+    """What a write has changed so far, for `invalidating`."""
+
+    def __init__(self, tracked: bool) -> None:
+        self.tracked = tracked
+        self.changed = False
+
+    def wrote(self) -> None:
+        """One of the write's Airtable requests succeeded: the base has changed."""
+        self.changed = True
+
+
 @contextmanager
-def invalidating(base_id: str) -> Iterator[None]:
-    """Run a write; whatever it did (even half of it), the base's cached reads are stale after."""
+def invalidating(base_id: str, tracked: bool = False) -> Iterator[Write]:
+    """Run a write; afterwards the base's cached reads are stale if it changed anything.
+
+    A write that succeeds changed the base. A failed one did if it reported a successful
+    request (`tracked` writes call `Write.wrote`) or if Airtable's answer was lost (the request
+    may have been applied); a refused request (404, 422, 429 ...) changed nothing, so it does
+    not cost the base its cache. Untracked writes invalidate whatever happened.
+    """
+    write = Write(tracked)
     try:
-        yield
-    finally:
-        invalidate_base(base_id)
+        yield write
+    except BaseException as e:
+        if not (write.tracked and not write.changed and _refused(e)):
+            invalidate_base(base_id)
+        raise
+    invalidate_base(base_id)
+
+
+def _refused(error: BaseException) -> bool:
+    """Whether the request failed with nothing written (Airtable or this service refused it)."""
+    from common.airtable.errors import Unanswered
+    from common.errors import AppError
+
+    return isinstance(error, AppError) and not isinstance(error, Unanswered)
 
 
 def invalidate_base(base_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,22 +11,30 @@ import requests
 from pyairtable import Api
 from requests.adapters import HTTPAdapter
 
+from common import usage
+from common.airtable import ids
 from common.airtable.errors import translate
-from common.airtable.limiter import RateLimiter
+from common.airtable.limiter import RateLimiter, answer_by, token_key
 from common.settings import get_settings
 
 
 class _LimitedAdapter(HTTPAdapter):
-    """Takes the base's slot at the last moment before the request goes on the wire."""
+    """Takes the token's and the base's slots at the last moment before the request goes on the
+    wire."""
 
-    def __init__(self, limiter: RateLimiter) -> None:
+    def __init__(self, limiter: RateLimiter, token: str) -> None:
         super().__init__()
         self.limiter = limiter
+        self.token_key = token_key(token)
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         base_id = base_of(request.url or "")
-        if base_id:
-            self.limiter.acquire(base_id)
+        self.limiter.acquire(base_id, self.token_key)
+        by = answer_by()
+        if by is not None:
+            # The answer must come before the caller's deadline: wait no longer than that.
+            kwargs["timeout"] = _capped(kwargs.get("timeout"), max(by - time.time(), 0.5))
+        usage.count_airtable_request()
         response = super().send(request, **kwargs)
         if base_id and response.status_code == 429:
             self.limiter.lock_out(base_id)
@@ -40,7 +49,7 @@ class LimitedApi(Api):
         # 30 s lock-out that retrying within seconds would only extend.
         super().__init__(token, endpoint_url=get_settings().airtable_endpoint_url,
                          timeout=(5, 25), retry_strategy=False)
-        adapter = _LimitedAdapter(limiter)
+        adapter = _LimitedAdapter(limiter, token)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -53,13 +62,21 @@ class LimitedApi(Api):
 
 
 def base_of(url: str) -> str | None:
-    """The base id a request URL addresses (`/v0/{base}/...` or `/v0/meta/bases/{base}/...`)."""
+    """The well-formed base id a request URL addresses (`/v0/{base}/...` or
+    `/v0/meta/bases/{base}/...`); a malformed one never gets a slot row."""
     parts = [p for p in urlsplit(url).path.split("/") if p]
+    base = None
     if len(parts) >= 2 and parts[0] == "v0":
         if parts[1] == "meta":
-            return parts[3] if len(parts) >= 4 and parts[2] == "bases" else None
-        return parts[1] if parts[1].startswith("app") else None
-    return None
+            base = parts[3] if len(parts) >= 4 and parts[2] == "bases" else None
+        else:
+            base = parts[1]
+    return base if ids.is_id("base", base) else None
+
+
+def _capped(timeout: Any, seconds: float) -> tuple[float, float]:
+    connect, read = timeout if isinstance(timeout, tuple) else (timeout, timeout)
+    return (min(connect or seconds, seconds), min(read or seconds, seconds))
 
 
 @lru_cache(maxsize=1)

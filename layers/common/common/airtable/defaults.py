@@ -1,5 +1,6 @@
 """The deployment-wide default Airtable connection, taken from configuration."""
 
+from common.health import SharedCheck
 from common.settings import get_settings
 
 
@@ -13,7 +14,7 @@ def default_token() -> str | None:
     return str(secret_json(arn)["token"])
 
 
-def reachable() -> None:
+def _whoami() -> None:
     """Airtable answers `whoami` for the default token (or at all, when there is none)."""
     from pyairtable import Api
 
@@ -24,3 +25,8 @@ def reachable() -> None:
         requests.get(f"{get_settings().airtable_endpoint_url}/v0/meta/whoami", timeout=5)
         return
     Api(token, endpoint_url=get_settings().airtable_endpoint_url, timeout=(3, 10)).whoami()
+
+
+# The public health route must not spend the deployment token's requests (anyone could push it
+# into Airtable's 30 s lock-out): one `whoami` per minute at most, whatever the traffic.
+reachable = SharedCheck("airtable", _whoami, max_age=60.0)

@@ -13,11 +13,15 @@ class TokenRejected(UpstreamError):
     """Airtable answered 401: the token is invalid, expired or revoked."""
 
 
+class Unanswered(UpstreamError):
+    """No usable answer (connection failure, timeout, 5xx): a write may or may not have landed."""
+
+
 def translate(exc: requests.RequestException) -> AppError:
     """The domain error for a failed Airtable call."""
     response = getattr(exc, "response", None)
     if response is None:
-        return UpstreamError("Airtable could not be reached.")
+        return Unanswered("Airtable could not be reached.")
     status = response.status_code
     kind, message = _airtable_error(response)
     if status in (403, 404):
@@ -30,6 +34,8 @@ def translate(exc: requests.RequestException) -> AppError:
         return RateLimited("Airtable's rate limit was reached; retry later.", retry_after=30)
     if status == 401:
         return TokenRejected("Airtable rejected the connection's token.")
+    if status >= 500:
+        return Unanswered(f"Airtable failed with status {status}.")
     return UpstreamError(f"Airtable failed with status {status}.")
 
 

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from common import deadline
 from common.airtable import cache
 from common.airtable.connections import Access
-from common.errors import AppError, ValidationFailed
+from common.airtable.limiter import MARGIN, answered_by
+from common.errors import AppError, PayloadTooLarge, RateLimited, ValidationFailed
+from common.settings import get_settings
 
 RECORD_TTL = 60
 BATCH = 10  # Airtable's maximum records per write
+# Records one request may write: 50 Airtable requests, 10 s of a base's whole budget. Larger
+# writes are imports and sagas, which run outside the 29 s of an HTTP request.
+MAX_RECORDS = 500
+# Time kept back before the Lambda deadline to answer.
+_ANSWER_SECONDS = 2.0
 
 
 def as_record(raw: dict[str, Any]) -> dict[str, Any]:
@@ -58,20 +70,77 @@ def get(access: Access, base_id: str, table: str, record_id: str) -> cache.Cache
                              lambda: as_record(access.api.table(base_id, table).get(record_id)))
 
 
+def check_size(count: int) -> None:
+    """At most MAX_RECORDS records per request; more -> 413 pointing at imports and sagas."""
+    if count > MAX_RECORDS:
+        raise PayloadTooLarge(
+            f"At most {MAX_RECORDS} records per request ({count} given). Write more with an "
+            "import (POST /api/files/{id}/import) or a saga (POST /api/sagas), which run in the "
+            "background at Airtable's pace.",
+            details=[{"field": "records", "problem": f"{count} records, at most {MAX_RECORDS}"}])
+
+
+def _chunks(items: list[Any]) -> Iterator[tuple[int, list[Any]]]:
+    for start in range(0, len(items), BATCH):
+        yield start, items[start:start + BATCH]
+
+
+class _Pace:
+    """How long this write's requests take (at least the base's slot spacing), to know how
+    long undoing them would take."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.requests = 0
+
+    def done(self) -> None:
+        self.requests += 1
+
+    def seconds_per_request(self) -> float:
+        spacing = (1.0 / get_settings().airtable_rate_limit) * (1.0 + MARGIN)
+        if not self.requests:
+            return spacing
+        return max(spacing, (time.monotonic() - self.started) / self.requests)
+
+
+@contextmanager
+def _in_time(undo_seconds: float = 0.0) -> Iterator[None]:
+    """One Airtable request that must be answered early enough to leave time to answer (and to
+    undo what was written, `undo_seconds`) before the Lambda deadline; otherwise RateLimited."""
+    ends = deadline.at()
+    if ends is None:
+        yield
+        return
+    by = ends - _ANSWER_SECONDS - undo_seconds
+    if by - time.time() < 1.0:
+        raise RateLimited("Airtable is too busy to finish this write in time; retry later.",
+                          retry_after=5)
+    with answered_by(by):
+        yield
+
+
 def create(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            typecast: bool) -> list[dict[str, Any]]:
-    """Create any number of records, 10 per request, all or nothing.
+    """Create up to MAX_RECORDS records, 10 per request, all or nothing.
 
-    When a later chunk fails (say row 250 has a bad value), the rows already created are
-    deleted again, so a failed call leaves the table as it was.
+    When a later chunk fails (say row 250 has a bad value, or the base's budget is taken by
+    others and the Lambda deadline nears), the rows already created are deleted again, so a
+    failed call leaves the table as it was (or says exactly which rows it could not delete).
     """
+    check_size(len(records))
     target = access.api.table(base_id, table)
     created: list[dict[str, Any]] = []
-    with cache.invalidating(base_id):
-        for start in range(0, len(records), BATCH):
-            chunk = records[start:start + BATCH]
+    pace = _Pace()
+    with cache.invalidating(base_id, tracked=True) as write:
+        for start, chunk in _chunks(records):
             try:
-                created += target.batch_create([r["fields"] for r in chunk], typecast=typecast)
+                # Time for this chunk and for deleting it and everything before it.
+                undo = math.ceil((len(created) + len(chunk)) / BATCH)
+                with _in_time(undo * pace.seconds_per_request()):
+                    created += target.batch_create([r["fields"] for r in chunk],
+                                                   typecast=typecast)
+                pace.done()
+                write.wrote()
             except AppError as e:
                 e.details = [*(e.details or []), {"field": f"records[{start}:{start + len(chunk)}]",
                                                   "problem": e.message}]
@@ -84,44 +153,97 @@ def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) ->
     if not created:
         return
     ids = [r["id"] for r in created]
+    deleted: list[str] = []
+    ends = deadline.at()
     try:
-        target.batch_delete(ids)
+        # Stop short of the Lambda deadline too: a killed invocation could not say what it kept.
+        with answered_by(None if ends is None else ends - _ANSWER_SECONDS / 2):
+            for _, chunk in _chunks(ids):
+                deleted += [d["id"] for d in target.batch_delete(chunk)]
         error.message += f" Nothing was kept: the {len(ids)} records created before were deleted."
     except AppError:
-        error.message += f" The {len(ids)} records created before could not be deleted: {ids}."
+        kept = [i for i in ids if i not in set(deleted)]
+        error.message += f" {len(kept)} records created before could not be deleted: {kept}."
+        error.details = [*(error.details or []),
+                         *({"field": record_id, "problem": "created and kept"}
+                           for record_id in kept)]
+
+
+def _partial(error: AppError, verb: str, done: list[str]) -> None:
+    """Say exactly which records a failed write changed before it stopped."""
+    if not done:
+        error.message += f" No record was {verb}."
+        return
+    error.message += f" The first {len(done)} records were {verb} before that: {done}."
+    error.details = [*(error.details or []),
+                     *({"field": record_id, "problem": verb} for record_id in done)]
+
+
+def _chunked(base_id: str, items: list[Any], verb: str,
+             send: Callable[[list[Any]], list[str]]) -> list[str]:
+    """Send `items` 10 per request; on failure, report what the earlier requests did."""
+    check_size(len(items))
+    done: list[str] = []
+    with cache.invalidating(base_id, tracked=True) as write:
+        for start, chunk in _chunks(items):
+            try:
+                with _in_time():
+                    done += send(chunk)
+                write.wrote()
+            except AppError as e:
+                e.details = [*(e.details or []), {"field": f"records[{start}:{start + len(chunk)}]",
+                                                  "problem": e.message}]
+                _partial(e, verb, done)
+                raise
+    return done
 
 
 def update(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            typecast: bool, replace: bool = False) -> list[dict[str, Any]]:
-    """Update (or replace) records by id, 10 per request."""
-    with cache.invalidating(base_id):
-        updated = access.api.table(base_id, table).batch_update(
-            [{"id": r["id"], "fields": r["fields"]} for r in records], replace=replace,
-            typecast=typecast)
+    """Update (or replace) up to MAX_RECORDS records by id, 10 per request."""
+    target = access.api.table(base_id, table)
+    updated: list[dict[str, Any]] = []
+
+    def send(chunk: list[dict[str, Any]]) -> list[str]:
+        rows = target.batch_update([{"id": r["id"], "fields": r["fields"]} for r in chunk],
+                                   replace=replace, typecast=typecast)
+        updated.extend(rows)
+        return [r["id"] for r in rows]
+
+    _chunked(base_id, records, "updated", send)
     return [as_record(r) for r in updated]
 
 
 def upsert(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            merge_on: list[str], typecast: bool) -> dict[str, Any]:
-    """Create or update by the `merge_on` fields, 10 per request."""
-    with cache.invalidating(base_id):
-        result = access.api.table(base_id, table).batch_upsert(
-            records, key_fields=merge_on, typecast=typecast)
+    """Create or update up to MAX_RECORDS records by the `merge_on` fields, 10 per request."""
+    target = access.api.table(base_id, table)
+    result: dict[str, list[Any]] = {"records": [], "created_ids": [], "updated_ids": []}
+
+    def send(chunk: list[dict[str, Any]]) -> list[str]:
+        answer = target.batch_upsert(chunk, key_fields=merge_on, typecast=typecast)
+        result["records"] += answer["records"]
+        result["created_ids"] += answer["createdRecords"]
+        result["updated_ids"] += answer["updatedRecords"]
+        return [r["id"] for r in answer["records"]]
+
+    _chunked(base_id, records, "upserted", send)
     return {"records": [as_record(r) for r in result["records"]],
-            "created_ids": result["createdRecords"], "updated_ids": result["updatedRecords"]}
+            "created_ids": result["created_ids"], "updated_ids": result["updated_ids"]}
 
 
 def write_one(access: Access, base_id: str, table: str, record_id: str, fields: dict[str, Any],
               typecast: bool, replace: bool) -> dict[str, Any]:
     """PATCH (merge) or PUT (replace) one record."""
-    with cache.invalidating(base_id):
+    # One request: if Airtable refuses it, nothing changed and the cache stays.
+    with cache.invalidating(base_id, tracked=True):
         record = access.api.table(base_id, table).update(record_id, fields, replace=replace,
                                                          typecast=typecast)
     return as_record(record)
 
 
 def delete(access: Access, base_id: str, table: str, record_ids: list[str]) -> list[str]:
-    """Delete records by id, 10 per request."""
-    with cache.invalidating(base_id):
-        deleted = access.api.table(base_id, table).batch_delete(record_ids)
-    return [d["id"] for d in deleted]
+    """Delete up to MAX_RECORDS records by id, 10 per request."""
+    target = access.api.table(base_id, table)
+    return _chunked(base_id, record_ids, "deleted",
+                    lambda chunk: [d["id"] for d in target.batch_delete(chunk)])

@@ -58,5 +58,6 @@ def update_field(access: Access, base_id: str, table: str, field_id: str,
 
 def _write(access: Access, base_id: str, method: str, url: Any,
            body: dict[str, Any]) -> dict[str, Any]:
-    with cache.invalidating(base_id):
+    # One request: if Airtable refuses it, nothing changed and the cache stays.
+    with cache.invalidating(base_id, tracked=True):
         return access.api.request(method, url, json=body)

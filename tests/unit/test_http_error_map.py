@@ -1,0 +1,83 @@
+"""The error map: nesting limit on JSON bodies and a database outage as 503 with Retry-After."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from common.http import MAX_JSON_DEPTH, create_app, json_depth
+
+
+def _event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
+    return {"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+            "headers": {"content-type": "application/json"}, "body": body,
+            "isBase64Encoded": False,
+            "requestContext": {"http": {"method": method, "path": path}, "requestId": "r1",
+                               "stage": "$default"}}
+
+
+class Payload(BaseModel):
+    value: Any
+
+
+def _app():
+    app = create_app("test")
+
+    @app.post("/echo")
+    def echo(body: Payload) -> dict:  # validated (parsed) by Powertools before the route runs
+        return {"received": body.value is not None}
+
+    @app.get("/db")
+    def db() -> dict:
+        # A server nobody listens on: the driver cannot connect, as when the database is down.
+        engine = create_engine("postgresql+pg8000://u:p@127.0.0.1:9/none",
+                               connect_args={"timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {}
+
+    return app
+
+
+def _nested(levels: int) -> str:
+    return "[" * levels + "1" + "]" * levels
+
+
+def test_json_depth_counts_arrays_and_objects_but_not_brackets_in_strings():
+    assert json_depth('{"a": [1, {"b": "[[[[{{{{"}]}') == 3
+    assert json_depth(_nested(100)) == 100
+    assert json_depth('"\\"[[["') == 0
+
+
+def test_json_nested_to_the_limit_is_accepted_and_deeper_is_422():
+    app = _app()
+    ok = app.resolve(_event("POST", "/echo", '{"value": ' + _nested(MAX_JSON_DEPTH - 1) + "}"), {})
+    assert ok["statusCode"] == 200
+    # Deep enough to break Python's recursive parser: a 500 before the limit existed.
+    deep = app.resolve(_event("POST", "/echo", '{"value": ' + _nested(100_000) + "}"), {})
+    assert deep["statusCode"] == 422
+    error = json.loads(deep["body"])["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [{"field": "body", "problem": "nested deeper than 64"}]
+
+
+def test_a_database_that_cannot_be_reached_is_503_with_retry_after():
+    response = _app().resolve(_event("GET", "/db"), {})
+    assert response["statusCode"] == 503
+    assert int(response["headers"]["Retry-After"]) > 0
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "service_unavailable"
+    assert "127.0.0.1" not in response["body"]
+
+
+@pytest.mark.parametrize("exc", [OperationalError("SELECT 1", {}, Exception("gone"))])
+def test_the_outage_rule_names_sqlalchemys_connection_errors(exc):
+    from common.http import database_outage
+
+    assert database_outage(exc) is not None
+    assert database_outage(ValueError("x")) is None
