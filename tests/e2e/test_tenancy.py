@@ -18,4 +18,4 @@ def test_with_default_connection_for_admins_only_membership_grants_airtable(data
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
          str(SCENARIO)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert completed.returncode == 0, completed.stdout[-6000:] + completed.stderr[-2000:]
-    assert " 3 passed" in completed.stdout
+    assert "3 passed" in completed.stdout, completed.stdout[-2000:]
