@@ -34,6 +34,11 @@ if TYPE_CHECKING:  # pyairtable loads only when Airtable is really called (not o
 # connection in this interval: a new base shows up quickly, random ids cost Airtable nothing.
 RELIST_SECONDS = 10.0
 _relisted_at: dict[str, float] = {}
+# A base found in a connection's list is remembered by this process for a while, so a warm
+# function answers the reach check without a cache round trip. Only "reaches" is remembered:
+# if the token has lost the base since, Airtable itself refuses the request.
+REACH_MEMO_SECONDS = 60.0
+_reached_until: dict[tuple[str, str], float] = {}
 
 
 class Access:
@@ -184,13 +189,16 @@ def reaches(access: Access, base_id: str) -> bool:
     """Whether Airtable lists the base for this connection (cached; relisted when missing)."""
     from common.airtable import schema
 
-    if base_id in _ids(schema.bases(access).value):
+    at = time.monotonic()
+    if _reached_until.get((access.scope, base_id), 0.0) > at:
         return True
-    last = _relisted_at.get(access.scope, 0.0)
-    if time.monotonic() - last < RELIST_SECONDS:
-        return False
-    _relisted_at[access.scope] = time.monotonic()
-    return base_id in _ids(schema.bases(access, fresh=True).value)
+    found = base_id in _ids(schema.bases(access).value)
+    if not found and at - _relisted_at.get(access.scope, -RELIST_SECONDS) >= RELIST_SECONDS:
+        _relisted_at[access.scope] = at
+        found = base_id in _ids(schema.bases(access, fresh=True).value)
+    if found:
+        _reached_until[(access.scope, base_id)] = at + REACH_MEMO_SECONDS
+    return found
 
 
 def _ids(bases: list[dict[str, Any]]) -> set[str]:
