@@ -423,9 +423,14 @@ def test_outputs_stay_out_of_the_state_so_large_ones_never_hit_the_payload_limit
 
 
 def test_an_http_request_to_the_metadata_address_never_sends(machine):
-    execution = _run(machine, [
-        {"id": "meta", "type": "http_request",
-         "config": {"url": "http://169.254.169.254/latest/meta-data/"}}])
+    from common.errors import ValidationFailed
+
+    metadata = "http://169.254.169.254/latest/meta-data/"
+    with pytest.raises(ValidationFailed, match="link-local"):  # a literal URL: at save time
+        _create(machine, [{"id": "meta", "type": "http_request", "config": {"url": metadata}}])
+    execution = _run(machine, [  # a URL from a template: at send time
+        {"id": "meta", "type": "http_request", "config": {"url": "{{ input.url }}"}}],
+        {"url": metadata})
     assert execution["status"] == "failed"
     meta = execution["steps"][0]
     assert meta["error"]["code"] == "refused_target"

@@ -28,6 +28,11 @@ def test_a_template_that_is_the_whole_value_keeps_its_type():
         "n": 3, "text": "n=3"}
 
 
+def test_two_templates_in_one_string_are_rendered_separately():
+    item = {"item": {"fields": {"Name": "Ada", "Age": 36}}}
+    assert render("{{ item.fields.Name }} is {{ item.fields.Age }}", item) == "Ada is 36"
+
+
 def test_missing_values_render_empty_because_airtable_omits_empty_cells():
     assert render("<{{ item.fields.Email }}>", {"item": {"fields": {}}}) == "<>"
     assert render("{{ item.fields.Email }}", {"item": {"fields": {}}}) is None

@@ -67,6 +67,7 @@ def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any],
     workflow.name, workflow.description = data["name"], data.get("description") or ""
     workflow.trigger = {k: v for k, v in data["trigger"].items() if v not in (None, [])
                         or k == "changes"}
+    _check_urls(data["steps"])
     workflow.steps = data["steps"]
     workflow.enabled = data.get("enabled", True)
     workflow.run_as = identity.user_id
@@ -86,6 +87,17 @@ def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any],
     if trigger["type"] == "airtable_change" and not workflow.watch:
         workflow.watch = watches.add(workflow.workspace_id, identity.user_id, trigger)
     return secret
+
+
+def _check_urls(steps: list[dict[str, Any]]) -> None:
+    """A literal http_request URL refused by the address rule is refused now (422); every URL,
+    templated or not, is checked again on the resolved address when the step sends."""
+    from common import outbound
+
+    for position, step in enumerate(steps):
+        url = step["config"].get("url") if step["type"] == "http_request" else None
+        if url and "{{" not in url:
+            outbound.check_url(url, field_name=f"steps[{position}].config.url")
 
 
 def _encrypt(workflow_id: str, secret: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from common.errors import AppError, RateLimited, UpstreamError
-from common.workflows.templates import render
+from common.workflows.templates import TemplateError, render
 
 
 class StepError(Exception):
@@ -47,6 +47,8 @@ def execute(step_type: str, config: dict[str, Any], ctx: StepContext) -> Any:
         return EXECUTORS[step_type](config, ctx)
     except StepError:
         raise
+    except TemplateError as e:
+        raise StepError(str(e), "template_error") from e
     except RateLimited as e:
         raise TransientStepError(e.message, e.code) from e
     except AppError as e:

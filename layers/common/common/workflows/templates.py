@@ -7,7 +7,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-TEMPLATE = re.compile(r"\{\{\s*(.*?)\s*\}\}")
+# No braces inside: "{{ a }} and {{ b }}" is two templates, never one from a to b.
+TEMPLATE = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # A path is dotted names (Airtable field names may hold spaces) with optional [n] indexes.
 _SEGMENT = re.compile(r"([^.\[\]{}]+)((?:\[\d+\])*)")
 _INDEX = re.compile(r"\[(\d+)\]")
