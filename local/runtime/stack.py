@@ -201,8 +201,12 @@ class LocalStack:
             "AIRTABLE_ENDPOINT_URL": self.airtable_url, "ALLOW_PRIVATE_WEBHOOKS": "true",
             # Webhooks and http_request steps may call http:// receivers on this machine.
             "OUTBOUND_HTTPS_ONLY": "false",
-            "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            # EMF lines are printed, as in Lambda: the usage aggregator reads them from the logs.
+            "POWERTOOLS_METRICS_DISABLED": "false",
             "MAIL_DIR": str(self.mail_dir),
+            # Onboarding puts each new user's sample table in the emulator's demo base.
+            "ONBOARDING_SAMPLE_BASE_ID": self.demo_base_id or "",
             "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})
         env.update(self.options.extra_env)
         env.update(self.options.function_env.get(spec.logical_id, {}))

@@ -234,6 +234,24 @@ def test_another_users_saga_is_not_found_and_bad_input_is_422(api, stack):
     assert bad.json()["error"]["details"][0]["field"].startswith("input.operations")
 
 
+def test_registration_starts_onboarding_with_a_sample_table_in_the_demo_base(api, stack):
+    tokens = register(api, username=f"onb{uuid.uuid4().hex[:8]}")
+    headers = bearer(tokens["access_token"])
+    deadline = time.monotonic() + 60
+    onboarding: list[dict] = []
+    while time.monotonic() < deadline and not onboarding:
+        onboarding = [s for s in api.get("/api/sagas", headers=headers).json()["items"]
+                      if s["type"] == "user_onboarding"]
+        time.sleep(0.2)
+    saga = _finished(api, headers, onboarding[0]["id"])
+    assert saga["status"] == "succeeded"
+    sample = saga["output"]["sample_table"]
+    assert sample["base_id"] == stack.demo_base_id
+    assert len(_rows(stack, stack.demo_base_id, sample["table_id"])) == 3
+    me = api.get("/api/users/me", headers=headers).json()
+    assert me["preferences"]["timezone"] == "UTC"
+
+
 def test_saga_types_describe_their_input(api, stack):
     headers = _member(api, stack)
     types = api.get("/api/sagas/types", headers=headers)
