@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web dev test invoke lint validate build openapi publish-web clean
+.PHONY: venv web dev test bench invoke lint validate build openapi fuzz publish-web clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ dev: $(STAMP) web
 test: $(STAMP) web
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# Cold starts, warm latency, Airtable economy, throughput and the local stack under load, each
+# beside its reference: prints a table, writes bench/results.json (DATABASE_URL as for `make
+# test`; ONLY=coldstart,airtable,stack,membership,pending runs some parts).
+bench: $(STAMP)
+	PYTHONPATH=.:layers/common $(PY) -m bench $(if $(ONLY),--only $(ONLY))
+
 # Docker-free `sam local invoke`: make invoke FN=AuthFunction EVENT=events/auth/login.json
 invoke: $(STAMP)
 	$(PY) -m local.runtime invoke $(FN) -e $(EVENT) $(if $(ENV_VARS),--env-vars $(ENV_VARS))
@@ -52,7 +58,11 @@ build: $(STAMP)
 	$(VENV)/bin/sam build
 
 openapi: $(STAMP)
-	$(PY) -m local.openapi --write
+	PYTHONPATH=.:layers/common $(PY) -m local.openapi --write
+
+# Schemathesis over every route, signed in, with a larger budget than the suite's (EXAMPLES=n).
+fuzz: $(STAMP)
+	PYTHONPATH=.:layers/common $(PY) -m tests.fuzz.runner $(if $(EXAMPLES),--max-examples $(EXAMPLES))
 
 # After `sam deploy`: upload frontend/dist to the stack's WebBucket, invalidate CloudFront.
 publish-web: $(STAMP) web
