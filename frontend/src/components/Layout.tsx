@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useId, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { get, type Page } from "../api/client";
@@ -37,14 +37,15 @@ function WorkspaceSwitcher() {
   const workspaces = useWorkspaces();
   const selected = useWorkspaceId();
   const list = itemsOf(workspaces.data);
+  const id = useId();
   useEffect(() => {
     if (selected && workspaces.isSuccess && !list.some((w) => w.id === selected)) setWorkspace(null);
   }, [selected, workspaces.isSuccess, list]);
   if (!workspaces.isSuccess || list.length === 0) return null;
   return (
     <div className="workspace-switcher">
-      <label htmlFor="workspace-switcher">Workspace</label>
-      <select id="workspace-switcher" value={selected ?? ""} onChange={(e) => setWorkspace(e.target.value || null)}>
+      <label htmlFor={id}>Workspace</label>
+      <select id={id} value={selected ?? ""} onChange={(e) => setWorkspace(e.target.value || null)}>
         <option value="">All workspaces</option>
         {list.map((w) => (
           <option key={w.id} value={w.id}>
@@ -100,6 +101,13 @@ export function Layout() {
               </li>
             ))}
           </ul>
+          <div className="sidebar-extra">
+            <WorkspaceSwitcher />
+            {user && <span className="muted small">Signed in as {user.email}</span>}
+            <button type="button" className="button secondary small" onClick={() => void signOut()}>
+              Sign out
+            </button>
+          </div>
         </nav>
         <main id="main" className="content">
           <Outlet />
