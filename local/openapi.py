@@ -60,13 +60,23 @@ ERROR_ENVELOPE = {
 }
 
 
+GATEWAY_MESSAGE = {
+    "type": "object", "required": ["message"],
+    "properties": {"message": {"type": "string", "examples": ["Unauthorized", "Forbidden"]}},
+}
+
+
 def _use_error_envelope(schema: dict) -> None:
     """Describe errors as API.md's envelope instead of Powertools' default 422 body."""
     schemas = schema["components"].setdefault("schemas", {})
     for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
         schemas.pop(name, None)
     schemas["ErrorEnvelope"] = ERROR_ENVELOPE
+    schemas["GatewayMessage"] = GATEWAY_MESSAGE
     ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    # The gateway itself answers some errors before any function runs (401 without credentials,
+    # 403 refused by the authorizer, 413 over 10 MB, 429 throttled), in its own shape.
+    either = {"anyOf": [ref, {"$ref": "#/components/schemas/GatewayMessage"}]}
     for operations in schema.get("paths", {}).values():
         for operation in operations.values():
             responses = {str(k): v for k, v in operation.get("responses", {}).items()}
@@ -74,8 +84,9 @@ def _use_error_envelope(schema: dict) -> None:
             if "422" in responses:
                 responses["422"] = {"description": "Validation error",
                                     "content": {"application/json": {"schema": ref}}}
-            responses.setdefault("default", {"description": "Error",
-                                             "content": {"application/json": {"schema": ref}}})
+            responses.setdefault("default", {
+                "description": "Error: the envelope, or the gateway's own `{message}`",
+                "content": {"application/json": {"schema": either}}})
 
 
 def _mark_public_routes(schema: dict) -> None:

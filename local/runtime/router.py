@@ -260,6 +260,9 @@ class Gateway:
                     length -= len(chunk)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+            # Any other method is routed like these (to an ANY route or $default, if one
+            # matches), as API Gateway routes by method, rather than http.server's 501.
+            do_TRACE = do_CONNECT = do_PROPFIND = _handle
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # one line per request is logged by _handle
