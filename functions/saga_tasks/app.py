@@ -2,10 +2,12 @@
 
 from typing import Any
 
-from common.observability import logger
+from common.observability import logger, metrics
 from common.sagas import tasks
 
 
+# log_metrics: each invocation's Airtable request counts leave with it (common.usage).
 @logger.inject_lambda_context
+@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tasks.handle(event, context.get_remaining_time_in_millis())

@@ -202,7 +202,12 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
         "EVENT_BUS_NAME": "saga-tests", "JWT_SECRET_ARN": "unused",
         "CACHE_TABLE_NAME": "saga-cache", "UPLOADS_BUCKET_NAME": "unused",
         "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000"})
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "POWERTOOLS_METRICS_DISABLED": "true"})
+    # The template's POWERTOOLS_METRICS_NAMESPACE, for a Metrics object made at import time.
+    from common.observability import metrics
+
+    namespace, metrics.provider.namespace = metrics.provider.namespace, "PyAirtable"
     os.environ.pop("AWS_ENDPOINT_URL", None)
     original = LambdaFunction._invoke_lambda
     with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
@@ -249,6 +254,7 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
             yield machines
         finally:
             LambdaFunction._invoke_lambda = original
+            metrics.provider.namespace = namespace
             aws.client.cache_clear()
             secrets._providers.clear()
             os.environ.clear()

@@ -35,6 +35,10 @@ class SagaCancelled(SagaTaskError):
     """The saga was cancelled while this task ran; its compensation takes over."""
 
 
+class SagaGone(SagaTaskError):
+    """The saga no longer exists (its workspace was deleted): its execution just stops."""
+
+
 class CompensationFailed(SagaTaskError):
     """Undoing a step failed this time; retried, then the saga is left `failed`."""
 

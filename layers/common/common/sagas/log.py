@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 
 from common.db import UnitOfWork
-from common.errors import NotFound
 from common.models import Saga, SagaLogEntry, utcnow
+from common.sagas.errors import SagaGone
 
 # Terminal statuses and the event each one publishes (cancel and undo were asked for: no event).
 TERMINAL = {"succeeded", "compensated", "failed", "cancelled", "undone"}
@@ -21,7 +21,7 @@ def locked(uow: UnitOfWork, saga_id: str) -> Saga:
     """The saga row, locked until commit: tasks and cancel of one saga take turns."""
     saga = uow.session.scalar(select(Saga).where(Saga.id == saga_id).with_for_update())
     if saga is None:
-        raise NotFound(f"No saga {saga_id}.")
+        raise SagaGone(f"No saga {saga_id}.")
     return saga
 
 
@@ -35,7 +35,7 @@ def load(uow: UnitOfWork, saga_id: str) -> Saga:
     """The saga (not locked), readable after the unit of work ends."""
     saga = uow.session.get(Saga, saga_id)
     if saga is None:
-        raise NotFound(f"No saga {saga_id}.")
+        raise SagaGone(f"No saga {saga_id}.")
     return kept(uow, saga)
 
 

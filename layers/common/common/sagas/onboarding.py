@@ -38,6 +38,8 @@ def start_for(detail: dict[str, Any], event_id: str | None) -> dict[str, Any]:
     user_id = detail["user_id"]
     saga_id = uuid.uuid5(_NAMESPACE, f"user_onboarding:{user_id}").hex
     with UnitOfWork() as uow:
+        if uow.session.get(User, user_id) is None:  # deleted before the event arrived
+            return {"skipped": f"no user {user_id}"}
         workspace_id = personal_workspace_id(uow, user_id)
     service.create("user_onboarding", workspace_id, user_id, {"user_id": user_id}, saga_id)
     return {"saga_id": saga_id}

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from common.sagas import integration, onboarding, transaction
+from common.sagas.errors import SagaGone
 
 # Work a task takes on per invocation: it stops between chunks once this is spent, well inside
 # the function's 60 s timeout (one chunk may wait up to 10 s for the limiter plus two requests).
@@ -39,4 +40,10 @@ def handle(event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, 
     """Run the event's action (or start onboarding for a `user.registered` event)."""
     if event.get("detail-type") == "user.registered":
         return onboarding.start_for(event["detail"], event.get("id"))
-    return ACTIONS[event["action"]](event, _deadline(remaining_ms))
+    action = event["action"]
+    try:
+        return ACTIONS[action](event, _deadline(remaining_ms))
+    except SagaGone:
+        if action.endswith((".compensate", ".give_up")):
+            return {"done": True, "status": "gone"}  # nothing is left to undo or to mark
+        raise
