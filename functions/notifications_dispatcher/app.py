@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from common import inbox
 from common.notifications.dispatch import dispatch
-from common.observability import logger, tracer
+from common.observability import logger, traced
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -22,7 +22,7 @@ def _queued(record: SQSRecord) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=_queued,

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from common.aws import client
 from common.notifications.delivery import DeliveryFailed, attempt
-from common.observability import logger, tracer
+from common.observability import logger, traced
 from common.settings import get_settings
 
 _processor = BatchProcessor(event_type=EventType.SQS)
@@ -43,7 +43,7 @@ def _back_off(record: SQSRecord, received: int) -> None:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return process_partial_response(event=event, record_handler=_deliver, processor=_processor,
                                     context=context)

@@ -15,8 +15,8 @@ from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
 
 from common.http import create_app
-from common.lambda_handlers import http_handler, traced
-from common.observability import metrics
+from common.lambda_handlers import http_handler
+from common.observability import metrics, traced
 
 SECRET = "pyat_supersecret_ShouldNeverBeTraced"
 
@@ -96,3 +96,26 @@ def test_a_raised_errors_payload_is_not_in_the_trace_metadata(daemon):
     sent = _traced_call(daemon, lambda_handler, {})
     assert "## lambda_handler" in sent
     assert "lambda_handler error" not in sent  # Powertools' metadata copy of the exception
+
+
+def test_the_template_turns_capture_off_for_every_function(daemon, monkeypatch):
+    # A handler decorated the plain way (no arguments) still records nothing: the template's
+    # Globals set Powertools' switches for every function.
+    from samcli.yamlhelper import yaml_parse
+
+    from common.observability import tracer
+    from tests.helpers import ROOT
+
+    template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    for name in ("POWERTOOLS_TRACER_CAPTURE_RESPONSE", "POWERTOOLS_TRACER_CAPTURE_ERROR"):
+        assert variables[name] == "false"
+        monkeypatch.setenv(name, variables[name])
+
+    @tracer.capture_lambda_handler
+    def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return {"refresh_token": SECRET}
+
+    sent = _traced_call(daemon, lambda_handler, {})
+    assert "## lambda_handler" in sent
+    assert SECRET not in sent

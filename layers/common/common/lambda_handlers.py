@@ -2,25 +2,13 @@
 
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 from aws_lambda_powertools.logging import correlation_paths
 
 from common import deadline, idempotency, usage
-from common.observability import logger, metrics, tracer
-
-Handler = TypeVar("Handler", bound=Callable[..., Any])
-
-
-def traced(handler: Handler) -> Handler:
-    """`handler` in an X-Ray subsegment that records neither its response nor its error.
-
-    Responses carry access and refresh tokens, new API keys and record data, and errors carry
-    what the request held: none of it belongs in traces.
-    """
-    return tracer.capture_lambda_handler(handler, capture_response=False,  # type: ignore[return-value]
-                                         capture_error=False)
+from common.observability import logger, metrics, traced
 
 
 def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
