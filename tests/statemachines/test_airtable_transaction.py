@@ -251,3 +251,53 @@ def _wait_until(predicate, timeout: float = 30) -> None:
     from tests.helpers import wait_for
 
     wait_for(predicate, timeout=timeout, interval=0.05)
+
+
+def _crash_after_writing(action: str):
+    """A task that dies after Airtable applied its write, before logging it (a timeout)."""
+    from common.sagas import transaction
+
+    real = transaction._write
+
+    def write_then_die(target, info, op, rows, before):
+        result = real(target, info, op, rows, before)
+        if op["action"] == action:
+            raise RuntimeError("Task timed out after 60.00 seconds")
+        return result
+
+    return write_then_die
+
+
+def test_an_update_whose_task_died_after_writing_is_still_restored(sagas, monkeypatch):
+    from datetime import timedelta
+
+    from common.sagas import transaction
+
+    monkeypatch.setattr(transaction, "IN_FLIGHT", timedelta(0))
+    monkeypatch.setattr(transaction, "_write", _crash_after_writing("update"))
+    base_id = sagas.new_base()
+    before = sagas.records(base_id, "Deals")
+    saga = sagas.wait(sagas.start("airtable_transaction", _ops(sagas, base_id)))
+    assert saga["status"] == "compensated"
+    assert "timed out" in saga["error"]["message"]
+    assert saga["steps"][1]["compensation"]["status"] == "compensated"
+    assert sagas.records(base_id, "Deals") == before
+
+
+def test_a_create_whose_task_died_after_writing_is_listed_as_left_to_undo(sagas, monkeypatch):
+    from datetime import timedelta
+
+    from common.sagas import transaction
+
+    monkeypatch.setattr(transaction, "IN_FLIGHT", timedelta(0))
+    monkeypatch.setattr(transaction, "_write", _crash_after_writing("create"))
+    base_id = sagas.new_base()
+    data = {"base_id": base_id, "operations": [
+        {"action": "create", "table": "Contacts", "records": [{"fields": {"Name": "Orphan"}}]}]}
+    saga = sagas.wait(sagas.start("airtable_transaction", data))
+    # Airtable has no idempotency keys: which records the lost write made is unknown, so the
+    # saga says so instead of guessing.
+    assert saga["status"] == "failed"
+    (left,) = saga["left_to_undo"]
+    assert (left["action"], left["table"], left["records"]) == ("create", "Contacts", [])
+    assert "unknown" in left["problem"]
