@@ -40,7 +40,7 @@ export function NotificationsPage() {
           const items = itemsOf(data);
           if (items.length === 0) return <Empty title={unreadOnly ? "No unread notifications." : "Your inbox is empty."} />;
           return (
-            <ul className="list notifications">
+            <ul className="list notifications card">
               {items.map((n) => (
                 <li key={n.id} className={n.read ? "read" : "unread"}>
                   <div>

@@ -172,7 +172,7 @@ function Sessions() {
                 <tbody>
                   {rows.map((s) => (
                     <tr key={s.id}>
-                      <td className="wrap">
+                      <td>
                         {browserName(s.user_agent)} {s.current && <span className="badge badge-healthy">this device</span>}
                       </td>
                       <td>{s.ip ?? "—"}</td>
