@@ -145,7 +145,10 @@ def list_for(user_id: str, workspace_id: str | None, limit: int,
         for entry in uow.session.scalars(select(SagaLogEntry).where(
                 SagaLogEntry.saga_id.in_(list(logs))).order_by(SagaLogEntry.seq)):
             logs[entry.saga_id].append(entry)
-        items = [view(s, logs[s.id]) for s in rows[:limit]]
+        # Without their inputs: 50 transactions of thousands of records would outgrow a
+        # Lambda response (6 MB); GET /api/sagas/{id} has the whole saga.
+        items = [{k: v for k, v in view(s, logs[s.id]).items() if k != "input"}
+                 for s in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return {"items": items, "next_cursor": encode_cursor(
         last.created_at.isoformat(), last.id) if last else None}
