@@ -59,7 +59,6 @@ class _RoundTrips:
         event.listen(engine, "before_cursor_execute", self._one)
         event.listen(engine, "commit", self._one)
         event.listen(engine, "rollback", self._rollback)
-        event.listen(engine, "engine_connect", lambda conn: None)
         # A pessimistic ping is a statement of its own on every checkout.
         if getattr(engine.pool, "_pre_ping", False):
             event.listen(engine.pool, "checkout", lambda *a: self._one())
@@ -100,7 +99,7 @@ def main() -> None:
     out.update(import_ms=(imported - _STARTED) * 1000, invoke_ms=(done - imported) * 1000,
                total_ms=(done - _STARTED) * 1000,
                loaded={m: m in sys.modules for m in (
-                   "aws_xray_sdk", "sqlalchemy.orm", "botocore", "boto3", "pyairtable",
+                   "aws_xray_sdk", "sqlalchemy.orm", "botocore.client", "boto3", "pyairtable",
                    "pydantic", "requests")})
     warm = job.get("warm") or {}
     if warm:
@@ -118,11 +117,13 @@ def _warm(handler: object, context: Context, events: dict, runs: int) -> dict:
             samples[name].append((time.perf_counter() - started) * 1000)
     result = {name: {"median_ms": statistics.median(s)} for name, s in samples.items()}
     try:
-        from common.db import engine
+        from common import db
     except ImportError:
         return result
     trips = _RoundTrips()
-    trips.install(engine())
+    trips.install(db.engine())
+    if hasattr(db, "reader"):
+        trips.install(db.reader())
     for name, event in events.items():
         trips.count = 0
         status = _status(handler(event, context))

@@ -182,11 +182,11 @@ def _rows(naive: list[float], cold: dict[str, list[dict[str, Any]]],
         total = statistics.median(r["total_ms"] for r in runs)
         last = runs[-1]
         loaded = [m for m, yes in last["loaded"].items() if yes and m in (
-            "aws_xray_sdk", "sqlalchemy.orm", "botocore", "pyairtable")]
+            "aws_xray_sdk", "sqlalchemy.orm", "botocore.client", "pyairtable")]
         goal = AUTHORIZER_GOAL if lid == "AuthorizerFunction" else GOAL
         note = "import only, no sample event" if last.get("status") is None else ""
         note = ", ".join(x for x in (note, f"loads {'+'.join(loaded)}" if loaded else
-                                     "no xray/orm/botocore/pyairtable") if x)
+                                     "no xray/orm/botocore.client/pyairtable") if x)
         imported = statistics.median(r["import_ms"] for r in runs)
         rows.append(Row(figure, f"{total:.0f} ms (import {imported:.0f})",
                         f"naive import {reference:.0f} ms", round(total / reference, 2),

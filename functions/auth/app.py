@@ -116,7 +116,7 @@ def validate() -> dict:
 @app.get("/api/auth/me", summary="The caller's user", tags=TAGS,
           responses=documented(200, UserOut))
 def me() -> dict:
-    return service.me(current_identity(app), UnitOfWork())
+    return service.me(current_identity(app), UnitOfWork(read_only=True))
 
 
 @app.post("/api/auth/password",

@@ -3,13 +3,12 @@
 from typing import Any
 
 from common.auth import authorize
-from common.db import UnitOfWork
 from common.observability import logger
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    context_out = authorize.decide(event.get("headers") or {}, UnitOfWork())
+    context_out = authorize.decide(event.get("headers") or {})
     if context_out is None:
         logger.info("refused", extra={"route": event.get("routeKey")})
         return {"isAuthorized": False}

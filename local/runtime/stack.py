@@ -47,6 +47,8 @@ class Options:
     prewarm: bool = True
     sqs_retry_seconds: int = 2
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Template parameters over the ones above (e.g. the bench lifts the stage's throttling).
+    parameters: dict[str, str] = field(default_factory=dict)
     function_env: dict[str, dict[str, str]] = field(default_factory=dict)
     quiet: bool = False
 
@@ -184,7 +186,8 @@ class LocalStack:
                       "Registration": self.options.registration,
                       "DefaultConnection": self.options.default_connection,
                       "AuthIpLimitPerMinute": str(self.options.auth_ip_limit_per_minute),
-                      "CreateMailIdentity": "true", "WebUrl": self.web_url}
+                      "CreateMailIdentity": "true", "WebUrl": self.web_url,
+                      **self.options.parameters}
         stack = load_stack(ROOT / "template.yaml", "pyairtable", parameters, REGION,
                            "123456789012")
         self.stack = stack

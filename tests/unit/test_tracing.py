@@ -36,6 +36,8 @@ class _Context:
 def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
     """A UDP socket where the X-Ray daemon would listen, with tracing switched on."""
     monkeypatch.setattr(metrics, "namespace", "Test")  # the template sets it for functions
+    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")  # in Lambda, where tracing is on
+    monkeypatch.delenv("POWERTOOLS_TRACE_DISABLED", raising=False)
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind(("127.0.0.1", 0))
     sock.settimeout(2)

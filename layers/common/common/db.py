@@ -1,18 +1,30 @@
-"""SQLAlchemy engine (created lazily, once per execution environment) and the unit of work."""
+"""SQLAlchemy engines (created lazily, once per execution environment) and the unit of work.
+
+The ORM loads only with the first unit of work: the authorizer reads with Core alone.
+"""
 
 from __future__ import annotations
 
+import time
 from functools import lru_cache
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 
 from common.errors import Conflict
 from common.settings import get_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+# A connection idle longer than this is pinged before use (a frozen execution environment's
+# connections may have been closed by the server meanwhile); one used moments ago is not, which
+# saves the ping's round trips on every request. A connection that dies anyway fails its
+# statement, which invalidates it and answers 503 (common.http), and the next one reconnects.
+IDLE_PING_SECONDS = 30.0
 
 
 def database_url() -> str:
@@ -33,12 +45,52 @@ def database_url() -> str:
 @lru_cache(maxsize=1)
 def engine() -> Engine:
     """The engine; a Lambda environment serves one request at a time, so the pool stays small."""
-    url = database_url()
+    return _engine(database_url())
+
+
+def reader() -> Engine:
+    """An autocommit engine for reads of one statement: no BEGIN and ROLLBACK round trips (the
+    authorizer's one query, read-only units of work). Its own pool: switching a pooled
+    connection in and out of autocommit would cost round trips of its own."""
+    return _reader_of(engine())
+
+
+@lru_cache(maxsize=1)
+def _reader_of(main: Engine) -> Engine:
+    # Keyed by the main engine, so clearing `engine`'s cache (tests) replaces this one too.
+    return _engine(main.url.render_as_string(hide_password=False),
+                   isolation_level="AUTOCOMMIT", pool_size=1)
+
+
+def _engine(url: str, **options: Any) -> Engine:
     if url.startswith("sqlite"):
-        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                            **{k: v for k, v in options.items() if k == "isolation_level"})
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    return create_engine(url, pool_size=2, max_overflow=2, pool_pre_ping=True, pool_recycle=300)
+    options.setdefault("pool_size", 2)
+    eng = create_engine(url, max_overflow=2, pool_recycle=300, **options)
+    event.listen(eng, "checkin", _idle_from)
+    event.listen(eng, "checkout", _ping_if_idle)
+    return eng
+
+
+def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since <= IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SELECT 1")
+        cursor.close()
+        if not getattr(dbapi_connection, "autocommit", False):
+            dbapi_connection.rollback()
+    except Exception as e:  # any failure means this connection is unusable: the pool retries
+        raise DisconnectionError("stale pooled connection") from e
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,13 +105,19 @@ class UnitOfWork:
     """A session that commits only when told to and rolls back otherwise.
 
     Domain events added with `add_event` are published by `commit`, after the data they
-    describe exists; a rolled-back unit of work publishes nothing.
+    describe exists; a rolled-back unit of work publishes nothing. A `read_only` one reads
+    through the autocommit engine (no transaction round trips) and refuses to commit.
     """
 
     session: Session
 
+    def __init__(self, read_only: bool = False) -> None:
+        self.read_only = read_only
+
     def __enter__(self) -> UnitOfWork:
-        self.session = Session(engine(), expire_on_commit=False)
+        from sqlalchemy.orm import Session
+
+        self.session = Session(reader() if self.read_only else engine(), expire_on_commit=False)
         self._events: list[tuple[str, dict[str, Any]]] = []
         return self
 
@@ -75,6 +133,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit, then publish the collected events; a unique violation becomes a `Conflict`."""
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit")
         try:
             self.session.commit()
         except IntegrityError as e:

@@ -1,22 +1,68 @@
-"""Powertools Logger, Metrics and Tracer, configured once per function from the environment."""
+"""Powertools Logger, Metrics and Tracer, configured once per function from the environment.
 
+The Tracer is built on first use, not at import: building it loads the X-Ray SDK and patches
+botocore, requests and the database drivers (a third of a naive cold import), which only a
+function that traces should pay. The authorizer never traces; a `traced` handler builds it at
+its first invocation, and only when tracing is on.
+"""
+
+import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from functools import cache, wraps
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 logger = Logger(utc=True)
 metrics = Metrics()
-tracer = Tracer()
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+@cache
+def get_tracer() -> "Tracer":
+    """The function's Tracer (one per process, as Powertools expects)."""
+    from aws_lambda_powertools import Tracer
+
+    return Tracer()
+
+
+def tracing_on() -> bool:
+    """Powertools' own rule: in Lambda (LAMBDA_TASK_ROOT), unless POWERTOOLS_TRACE_DISABLED is
+    true or the process runs under `sam local`/Chalice."""
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower()
+    if disabled in ("1", "true", "yes", "on", "y", "t"):
+        return False
+    if os.environ.get("AWS_SAM_LOCAL") or os.environ.get("AWS_CHALICE_CLI_MODE"):
+        return False
+    return bool(os.environ.get("LAMBDA_TASK_ROOT"))
+
+
+def __getattr__(name: str) -> Any:
+    # `from common.observability import tracer` still works, and builds the Tracer there.
+    if name == "tracer":
+        return get_tracer()
+    raise AttributeError(name)
 
 
 def traced(handler: Handler) -> Handler:
     """`handler` in an X-Ray subsegment that records neither its response nor its error.
 
     Responses carry access and refresh tokens, new API keys and record data, and errors carry
-    what the request held: none of it belongs in traces.
+    what the request held: none of it belongs in traces. Whether to trace is decided at the
+    first invocation (the Tracer is built then, if tracing is on).
     """
-    return tracer.capture_lambda_handler(handler, capture_response=False,  # type: ignore[return-value]
-                                         capture_error=False)
+    chosen: list[Callable[..., Any]] = []
+
+    @wraps(handler)
+    def lambda_handler(event: Any, context: Any) -> Any:
+        if not chosen:
+            chosen.append(get_tracer().capture_lambda_handler(
+                handler, capture_response=False, capture_error=False) if tracing_on()
+                else handler)
+        return chosen[0](event, context)
+
+    return lambda_handler  # type: ignore[return-value]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -13,7 +12,7 @@ from common.clock import is_past
 from common.db import UnitOfWork
 from common.models import ApiKey
 
-_SHAPE = re.compile(r"^pak_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
+_SHAPE = tokens.API_KEY_SHAPE
 
 
 def generate() -> tuple[str, str]:
