@@ -1,24 +1,23 @@
-"""Files processor: fingerprints each object created in the uploads bucket."""
+"""Files processor: finishes presigned uploads when their objects land in the bucket."""
 
 from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
-from common import events, uploads
-from common.lambda_handlers import traced
-from common.observability import logger
+from common.files import service
+from common.observability import logger, tracer
+from common.uploads import object_key
 
 
 @logger.inject_lambda_context
-@traced
+@tracer.capture_lambda_handler
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: Any) -> dict[str, Any]:
     processed = []
     for record in event.records:
-        key = uploads.object_key(record.s3.get_object.key)
-        stored = uploads.fingerprint(record.s3.bucket.name, key)
-        logger.info("file fingerprinted", extra={"key": key, "size": stored.size})
-        events.publish("file.uploaded", {"file_id": stored.id, "key": key, "size": stored.size,
-                                         "user_id": stored.owner_id})
-        processed.append(stored.id)
+        key = object_key(record.s3.get_object.key)
+        registered = service.register(key)
+        logger.info("upload registered", extra={"key": key, "file": registered})
+        if registered:
+            processed.append(registered["id"])
     return {"processed": processed}

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import io
 import json
-import struct
-import zlib
 
 import pytest
 from openpyxl import Workbook
 
 from common.errors import ValidationFailed
 from common.files import formats, staging
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = struct.pack(">I", zlib.crc32(kind + data))
-        return struct.pack(">I", len(data)) + kind + data + crc
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
-            + chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b""))
+from tests.helpers import png_bytes
 
 
 def _xlsx(rows: list[list[object]], sheet: str = "Sheet") -> bytes:
@@ -57,14 +46,14 @@ def test_other_types_are_refused(name):
 # ------------------------------------------------------------------ content checks
 def test_a_png_renamed_csv_is_not_csv():
     with pytest.raises(ValidationFailed, match="claims to be CSV but it is not text"):
-        _verify("csv", _png())
+        _verify("csv", png_bytes())
 
 
 def test_a_png_renamed_json_or_xlsx_is_refused_too():
     with pytest.raises(ValidationFailed, match="not a JSON array"):
-        _verify("json", _png())
+        _verify("json", png_bytes())
     with pytest.raises(ValidationFailed, match="not a zip archive"):
-        _verify("xlsx", _png())
+        _verify("xlsx", png_bytes())
 
 
 def test_a_zip_without_the_spreadsheet_parts_is_not_xlsx():

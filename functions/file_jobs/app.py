@@ -1,0 +1,25 @@
+"""Task Lambda of the file-import and file-export state machines."""
+
+from typing import Any
+
+from common.files import exports, imports
+from common.observability import logger
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    action = event["action"]
+    if action == "prepare":
+        return imports.prepare(event["import_id"])
+    if action == "chunk":
+        return imports.run_chunk(event["import_id"], int(event["chunk"]),
+                                 context.get_remaining_time_in_millis)
+    if action == "finish":
+        return imports.finish(event["import_id"])
+    if action == "fail":
+        return imports.fail(event["import_id"], event.get("error"))
+    if action == "export":
+        return exports.run(event["export_id"])
+    if action == "export_failed":
+        return exports.fail(event["export_id"], event.get("error"))
+    raise ValueError(f"unknown action {action!r}")

@@ -1,0 +1,186 @@
+"""Files of a workspace: direct and presigned uploads, listing, download, deletion.
+
+Editors upload and delete; viewers list and download. A file's type is decided by its content:
+a name or media type only says what it claims to be, and a claim the content does not back is
+a 422 (a PNG renamed `.csv` stays a PNG).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+from typing import Any
+
+from sqlalchemy import select
+
+from common import cursor
+from common.db import UnitOfWork
+from common.errors import NotFound, PayloadTooLarge, ValidationFailed
+from common.files import formats, storage
+from common.models import StoredFile, new_id
+from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
+
+MAX_DIRECT_BYTES = 5 * 1024 * 1024
+MAX_PRESIGNED_BYTES = 100 * 1024 * 1024
+DIRECT_PREFIX = "files/"
+PRESIGNED_PREFIX = "uploads/"
+
+
+def view(row: StoredFile) -> dict[str, Any]:
+    """The API's file object."""
+    body = {"id": row.id, "workspace_id": row.workspace_id, "filename": row.filename,
+            "content_type": row.content_type, "format": row.format, "size": row.size,
+            "sha256": row.sha256, "status": row.status, "created_at": row.created_at.isoformat()}
+    if row.error:
+        body["error"] = row.error
+    return body
+
+
+def safe_name(filename: str) -> str:
+    """The base name, without path parts or control characters, at most 200 characters."""
+    name = re.sub(r"[\x00-\x1f/\\]", "_", filename.replace("\\", "/").rsplit("/", 1)[-1]).strip()
+    return (name or "file")[-200:]
+
+
+def object_key(prefix: str, workspace_id: str, file_id: str, filename: str) -> str:
+    """Where a file's bytes live."""
+    return f"{prefix}{workspace_id}/{file_id}/{safe_name(filename)}"
+
+
+def uploaded_event(row: StoredFile, user_id: str | None) -> dict[str, Any]:
+    """The `file.uploaded` event's detail."""
+    return {"file_id": row.id, "workspace_id": row.workspace_id, "user_id": user_id,
+            "filename": row.filename, "format": row.format, "size": row.size,
+            "sha256": row.sha256}
+
+
+def upload(uow: UnitOfWork, user_id: str, workspace_id: str | None, filename: str,
+           content_type: str | None, data: bytes) -> dict[str, Any]:
+    """Store a file sent through the API (up to 5 MB) after checking its content."""
+    workspace_id = resolve_workspace(uow, user_id, workspace_id, "editor")
+    if len(data) > MAX_DIRECT_BYTES:
+        raise too_large(len(data), MAX_DIRECT_BYTES,
+                        "Use POST /api/files/uploads for larger files.")
+    fmt = formats.claimed_format(filename, content_type)
+    formats.verify(fmt, data[:formats.SAMPLE_BYTES], io.BytesIO(data))
+    row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
+                     filename=safe_name(filename), content_type=formats.MEDIA_TYPES[fmt],
+                     format=fmt, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                     status="ready")
+    row.key = object_key(DIRECT_PREFIX, workspace_id, row.id, filename)
+    storage.put(row.key, data, row.content_type)
+    uow.session.add(row)
+    uow.add_event("file.uploaded", uploaded_event(row, user_id))
+    uow.commit()
+    return view(row)
+
+
+def too_large(size: int, limit: int, hint: str) -> PayloadTooLarge:
+    """The 413 for a file over a limit."""
+    return PayloadTooLarge(f"The file is {size} bytes; the limit is {limit} bytes. {hint}".strip())
+
+
+def start_upload(uow: UnitOfWork, user_id: str, workspace_id: str | None, filename: str,
+                 content_type: str | None, size: int) -> dict[str, Any]:
+    """A pending file and a presigned PUT for it; the S3 event finishes the registration."""
+    workspace_id = resolve_workspace(uow, user_id, workspace_id, "editor")
+    if size > MAX_PRESIGNED_BYTES:
+        raise too_large(size, MAX_PRESIGNED_BYTES, "")
+    fmt = formats.claimed_format(filename, content_type)
+    row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
+                     filename=safe_name(filename), content_type=formats.MEDIA_TYPES[fmt],
+                     format=fmt, declared_size=size, status="pending")
+    row.key = object_key(PRESIGNED_PREFIX, workspace_id, row.id, filename)
+    uow.session.add(row)
+    uow.commit()
+    return {"file_id": row.id, "upload_url": storage.upload_url(row.key, row.content_type, size),
+            "method": "PUT", "headers": {"Content-Type": row.content_type},
+            "expires_in": storage.URL_SECONDS}
+
+
+def register(key: str) -> dict[str, Any] | None:
+    """Finish a presigned upload when its object lands: size, content check, fingerprint.
+
+    Runs again harmlessly (S3 delivers at least once): a file no longer pending is left alone.
+    """
+    landed = storage.size(key)
+    with UnitOfWork() as uow:
+        row = uow.session.scalar(select(StoredFile).where(StoredFile.key == key))
+        if row is None:
+            # Nobody asked for this upload: it belongs to no workspace, so it is not kept.
+            storage.delete(key)
+            return None
+        if row.status != "pending":
+            return view(row)
+        limit = min(row.declared_size or MAX_PRESIGNED_BYTES, MAX_PRESIGNED_BYTES)
+        if landed > limit:
+            problem, digest = too_large(landed, limit, "").message, None
+        else:
+            path, landed, digest = storage.download(key)
+            try:
+                problem = _presigned_problem(row, path)
+            finally:
+                os.unlink(path)
+        row.size, row.sha256 = landed, digest
+        if problem:
+            row.status, row.error = "failed", problem
+            storage.delete(key)
+        else:
+            row.status = "ready"
+            uow.add_event("file.uploaded", uploaded_event(row, row.owner_id))
+        uow.commit()
+        return view(row)
+
+
+def _presigned_problem(row: StoredFile, path: str) -> str | None:
+    with open(path, "rb") as content:
+        try:
+            formats.verify(row.format or "", content.read(formats.SAMPLE_BYTES), content)
+        except ValidationFailed as e:
+            return e.message
+    return None
+
+
+def list_files(uow: UnitOfWork, user_id: str, workspace_id: str | None, limit: int,
+               after: str | None) -> dict[str, Any]:
+    """Files of the caller's workspaces (or one), newest first, keyset-paginated."""
+    ids = member_workspace_ids(uow, user_id, workspace_id)
+    query = select(StoredFile).where(StoredFile.workspace_id.in_(ids))
+    if after:
+        created, file_id = cursor.decode(after, 2)
+        query = query.where((StoredFile.created_at < created) | (
+            (StoredFile.created_at == created) & (StoredFile.id < file_id)))
+    rows = list(uow.session.scalars(query.order_by(StoredFile.created_at.desc(),
+                                                   StoredFile.id.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [view(r) for r in rows],
+            "next_cursor": cursor.encode(rows[-1].created_at.isoformat(), rows[-1].id)
+            if more else None}
+
+
+def get_file(uow: UnitOfWork, user_id: str, file_id: str, minimum: str = "viewer") -> StoredFile:
+    """A file the caller may see (404 outside their workspaces, 403 below `minimum`)."""
+    row = uow.session.get(StoredFile, file_id)
+    if row is None or row.workspace_id is None:
+        raise NotFound("No such file.")
+    require_role(uow, user_id, row.workspace_id, minimum)  # type: ignore[arg-type]
+    return row
+
+
+def download_url(uow: UnitOfWork, user_id: str, file_id: str) -> str:
+    """Where to fetch a ready file's bytes."""
+    row = get_file(uow, user_id, file_id)
+    if row.status != "ready":
+        raise NotFound(f"The file is {row.status}, not ready for download.")
+    return storage.download_url(row.key, row.filename)
+
+
+def delete_file(uow: UnitOfWork, user_id: str, file_id: str) -> None:
+    """Remove the object and the metadata (its imports go with it)."""
+    row = get_file(uow, user_id, file_id, "editor")
+    storage.delete(row.key)
+    uow.session.delete(row)
+    uow.commit()
