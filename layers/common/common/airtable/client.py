@@ -86,5 +86,12 @@ def shared_limiter() -> RateLimiter:
 
 
 def airtable_api(token: str) -> LimitedApi:
-    """An Airtable client for `token`."""
-    return LimitedApi(token, shared_limiter())
+    """The Airtable client for `token`, one per token and process: its requests.Session keeps
+    connections to Airtable open between requests and invocations (no new TCP and TLS
+    handshake per request, which would also delay a request past the slot it waited for)."""
+    return _client_of(token, shared_limiter())
+
+
+@lru_cache(maxsize=32)
+def _client_of(token: str, limiter: RateLimiter) -> LimitedApi:
+    return LimitedApi(token, limiter)

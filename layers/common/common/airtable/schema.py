@@ -24,9 +24,13 @@ def bases(access: Access, fresh: bool = False) -> cache.Cached:
 def base_schema(access: Access, base_id: str) -> cache.Cached:
     """Tables with fields and views, as Airtable describes them."""
     key = cache.entry_key(access.scope, base_id, "schema", None)
-    url = access.api.build_url("meta/bases", base_id, "tables")
-    return cache.get_or_load(key, base_id, SCHEMA_TTL, lambda: access.api.request(
-        "GET", url, params={"include": ["visibleFieldIds"]}))
+
+    def load() -> Any:
+        # Only a miss builds the client (and decrypts the connection's token).
+        url = access.api.build_url("meta/bases", base_id, "tables")
+        return access.api.request("GET", url, params={"include": ["visibleFieldIds"]})
+
+    return cache.get_or_load(key, base_id, SCHEMA_TTL, load)
 
 
 def create_table(access: Access, base_id: str, spec: dict[str, Any]) -> dict[str, Any]:
