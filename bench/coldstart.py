@@ -113,6 +113,15 @@ def _me_event(context: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _docs_event() -> dict[str, Any]:
+    """GET /api/docs (public) as the HTTP API hands it to the platform function."""
+    event = copy.deepcopy(_event("platform") or {})
+    event.update(routeKey="GET /api/docs", rawPath="/api/docs")
+    event["requestContext"].update(routeKey="GET /api/docs")
+    event["requestContext"]["http"]["path"] = "/api/docs"
+    return event
+
+
 def measure() -> list[Row]:
     """Every row of this part (the stack lock is held while the stack runs)."""
     interpreter = lambda_env.python()
@@ -160,12 +169,12 @@ def _rounds(stack: Any, interpreter: Path, token: str, context: dict[str, Any]) 
             naive.append(_run(interpreter, {"naive": True}, naive_env)["total_ms"])
             cold[lid].append(_run(interpreter, job, env))
     warm_runs = {}
-    for lid, folder_warm in (("AuthorizerFunction", "authorizer"), ("AuthFunction", "auth")):
+    warm_events = {"AuthorizerFunction": {"authorizer": _authorizer_event(token)},
+                   "AuthFunction": {"me": _me_event(context), "health": _event("auth")},
+                   "PlatformFunction": {"docs": _docs_event(), "health": _event("platform")}}
+    for lid, events in warm_events.items():
         job, env = jobs[lid]
-        job = {**job, "warm_runs": 200, "warm": (
-            {"authorizer": _authorizer_event(token)} if folder_warm == "authorizer" else
-            {"me": _me_event(context), "health": _event("auth")})}
-        warm_runs[lid] = _run(interpreter, job, env)
+        warm_runs[lid] = _run(interpreter, {**job, "warm_runs": 100, "warm": events}, env)
     return _rows(naive, cold, warm_runs)
 
 
@@ -212,6 +221,13 @@ def _warm_rows(warm: dict[str, dict[str, Any]]) -> list[Row]:
                     f"auth's public health {health['median_ms']:.2f} ms",
                     round(me["me"]["median_ms"] / health["median_ms"], 2), "", None,
                     f"status {me['me']['status']}"))
+    docs = (warm.get("PlatformFunction") or {}).get("warm", {})
+    if "docs" in docs:
+        rows.append(Row("warm GET /api/docs handler, in-process",
+                        f"{docs['docs']['median_ms']:.2f} ms",
+                        f"platform's health {docs['health']['median_ms']:.2f} ms",
+                        round(docs["docs"]["median_ms"] / docs["health"]["median_ms"], 2), "",
+                        None, f"status {docs['docs']['status']}"))
     trips = auth["round_trips"] + me["me"]["round_trips"]
     rows.append(Row("DB round trips per authenticated request (GET /api/auth/me)", str(trips),
                     f"authorizer {auth['round_trips']} + route {me['me']['round_trips']}", None,
