@@ -1,0 +1,74 @@
+"""Transactions in the browser: one that fails is compensated step by step and the inbox says
+so; one that succeeded is undone from its page."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+def _signed_in(desktop, stack) -> None:
+    email = f"sagas-{uuid.uuid4().hex[:10]}@example.com"
+    response = requests.post(f"{stack.url}/api/auth/register", timeout=60,
+                             json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    desktop.go("/login")
+    desktop.page.get_by_label("Email or username").fill(email)
+    desktop.page.get_by_label("Password").fill(PASSWORD)
+    desktop.page.get_by_role("button", name="Sign in").click()
+    desktop.page.get_by_role("heading", name="Dashboard").wait_for()
+
+
+def _compose(page, operations: list[tuple[str, list[dict]]]) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Transactions").click()
+    page.get_by_label("Base").select_option(label="Demo CRM")
+    for i, (action, records) in enumerate(operations, start=1):
+        if i > 1:
+            page.get_by_role("button", name="Add operation").click()
+        page.get_by_label(f"Operation {i} action").select_option(action)
+        page.get_by_label(f"Operation {i} table").select_option("Contacts")
+        page.get_by_label(f"Operation {i} records (JSON)").fill(json.dumps(records))
+
+
+def test_a_failing_transaction_is_compensated_and_the_inbox_says_so(desktop, stack):
+    page = desktop.page
+    _signed_in(desktop, stack)
+    _compose(page, [("create", [{"fields": {"Name": f"Saga {uuid.uuid4().hex[:6]}"}}]),
+                    ("update", [{"id": "recDOESNOTEXIST00", "fields": {"Name": "x"}}])])
+    page.get_by_role("button", name="Preview (dry run)").click()
+    expect(page.get_by_role("status").filter(has_text="would fail")).to_be_visible()
+
+    page.get_by_role("button", name="Run transaction").click()
+    page.wait_for_url(re.compile(r"/sagas/[^/]+$"))
+    header = page.locator(".page-header")
+    expect(header.get_by_text("compensated", exact=True)).to_be_visible(timeout=90_000)
+    steps = page.locator(".timeline-step")
+    expect(steps.filter(has_text="create Contacts").get_by_text("Compensation:")).to_be_visible()
+    expect(steps.filter(has_text="update Contacts").get_by_text("failed")).to_be_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(
+        "Notifications")).click()
+    expect(page.get_by_text("saga.compensated")).to_be_visible(timeout=60_000)
+    assert desktop.problems() == []
+
+
+def test_a_succeeded_transaction_is_undone_from_its_page(desktop, stack):
+    page = desktop.page
+    _signed_in(desktop, stack)
+    _compose(page, [("create", [{"fields": {"Name": f"Undo me {uuid.uuid4().hex[:6]}"}}])])
+    page.get_by_role("button", name="Run transaction").click()
+    page.wait_for_url(re.compile(r"/sagas/[^/]+$"))
+    header = page.locator(".page-header")
+    expect(header.get_by_text("succeeded", exact=True)).to_be_visible(timeout=90_000)
+    header.get_by_role("button", name="Undo").click()
+    expect(header.get_by_text("undone", exact=True)).to_be_visible(timeout=90_000)
+    assert desktop.problems() == []
