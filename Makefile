@@ -36,6 +36,7 @@ dev: $(STAMP) web
 	$(PY) -m local.runtime dev
 
 test: $(STAMP) web
+	cd frontend && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Cold starts, warm latency, Airtable economy, throughput and the local stack under load, each
