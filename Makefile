@@ -41,7 +41,7 @@ test: $(STAMP) web
 
 # Cold starts, warm latency, Airtable economy, throughput and the local stack under load, each
 # beside its reference: prints a table, writes bench/results.json (DATABASE_URL as for `make
-# test`; ONLY=coldstart,airtable,stack,membership,pending runs some parts).
+# test`; ONLY=coldstart,airtable,stack,membership,sagas,workflows,imports runs some).
 bench: $(STAMP)
 	PYTHONPATH=.:layers/common $(PY) -m bench $(if $(ONLY),--only $(ONLY))
 

@@ -18,13 +18,16 @@ from typing import Any
 
 from bench.report import ROOT, Row, machine, rows_from_json, table, write
 
-# name -> (module with measure() -> list[Row], what its failure leaves unmeasured)
+# name -> module with measure() -> list[Row]; the last three come with their issues (sagas,
+# workflows, files) and are reported as not measured until their module exists.
 PARTS: dict[str, str] = {
     "coldstart": "bench.coldstart",
     "airtable": "bench.airtable_economy",
     "stack": "bench.stack_load",
     "membership": "bench.membership",
-    "pending": "bench.pending",
+    "sagas": "bench.sagas",
+    "workflows": "bench.workflows",
+    "imports": "bench.imports",
 }
 
 
@@ -44,6 +47,10 @@ def _run_part(name: str) -> list[Row]:
 def _part(name: str) -> list[dict[str, Any]]:
     import importlib
 
+    from bench import pending
+
+    if PARTS[name] in pending.PENDING and not pending.available(PARTS[name]):
+        return [asdict(r) for r in pending.skipped(PARTS[name])]
     module = importlib.import_module(PARTS[name])
     return [asdict(r) for r in module.measure()]
 

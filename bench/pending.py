@@ -1,9 +1,8 @@
 """Rows of the issues still landing: each comes from its own bench module once that exists
-(`bench/<name>.py` with `measure() -> list[Row]`), else the row says why it is missing."""
+(`bench/<name>.py` with `measure() -> list[Row]`), else the rows say why they are missing."""
 
 from __future__ import annotations
 
-import importlib
 import subprocess
 
 from bench.report import ROOT, Row
@@ -18,20 +17,20 @@ PENDING = {
 }
 
 
+def available(module: str) -> bool:
+    """Whether the module's file exists (its issue has added its bench script)."""
+    return (ROOT / (module.replace(".", "/") + ".py")).exists()
+
+
 def _committed(path: str) -> bool:
     done = subprocess.run(["git", "log", "-1", "--format=%h", "--", path], cwd=ROOT,
                           capture_output=True, text=True, check=False)
     return bool(done.stdout.strip())
 
 
-def measure() -> list[Row]:
-    """Each pending module's rows, or one skipped row per figure with the reason."""
-    rows: list[Row] = []
-    for module, (figures, goal, code) in PENDING.items():
-        if (ROOT / (module.replace(".", "/") + ".py")).exists():
-            rows.extend(importlib.import_module(module).measure())
-            continue
-        reason = (f"{code} has landed, no {module.replace('.', '/')}.py measures it yet"
-                  if _committed(code) else f"{code} has not landed yet")
-        rows.extend(Row.skipped(figure, reason, goal) for figure in figures)
-    return rows
+def skipped(module: str) -> list[Row]:
+    """One row per figure the missing module would provide, with the reason."""
+    figures, goal, code = PENDING[module]
+    reason = (f"{code} has landed, no {module.replace('.', '/')}.py measures it yet"
+              if _committed(code) else f"{code} has not landed yet")
+    return [Row.skipped(figure, reason, goal) for figure in figures]
