@@ -260,9 +260,14 @@ class Gateway:
                     length -= len(chunk)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
-            # Any other method is routed like these (to an ANY route or $default, if one
-            # matches), as API Gateway routes by method, rather than http.server's 501.
-            do_TRACE = do_CONNECT = do_PROPFIND = _handle
+
+            def __getattr__(self, name: str) -> Any:
+                # Any other method (TRACE, QUERY, ...) is routed like these, to an ANY route
+                # or $default if one matches, as API Gateway routes by method; http.server
+                # would answer 501 itself.
+                if name.startswith("do_"):
+                    return self._handle
+                raise AttributeError(name)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # one line per request is logged by _handle

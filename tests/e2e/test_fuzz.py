@@ -8,3 +8,19 @@ from tests.fuzz.runner import run
 def test_no_route_answers_a_server_error_or_off_contract(stack, tmp_path):
     completed = run(stack.url, max_examples=3, report_dir=tmp_path)
     assert completed.returncode == 0, completed.stdout[-15000:] + completed.stderr[-3000:]
+
+
+def test_an_unknown_method_is_routed_not_refused_by_the_server(api):
+    response = api.request("QUERY", "/api/platform/info")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_body_that_is_not_json_is_a_validation_error(api, stack):
+    from tests.e2e.authutil import bearer, register
+
+    headers = {**bearer(register(api)["access_token"]), "Content-Type": "text/plain"}
+    response = api.post("/api/workspaces", data="name=x", headers=headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["details"] == [
+        {"field": "Content-Type", "problem": "must be application/json"}]

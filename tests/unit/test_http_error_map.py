@@ -81,3 +81,16 @@ def test_the_outage_rule_names_sqlalchemys_connection_errors(exc):
 
     assert database_outage(exc) is not None
     assert database_outage(ValueError("x")) is None
+
+
+@pytest.mark.parametrize(("content_type", "problem"), [
+    ("text/plain", "must be application/json"),
+    ("multipart/form-data", "Missing boundary in multipart/form-data content-type header"),
+])
+def test_a_body_its_content_type_cannot_describe_is_a_validation_error(content_type, problem):
+    event = _event("POST", "/echo", '{"value": 1}')
+    event["headers"]["content-type"] = content_type
+    response = _app().resolve(event, {})
+    assert response["statusCode"] == 422
+    assert json.loads(response["body"])["error"]["details"] == [
+        {"field": "Content-Type", "problem": problem}]

@@ -16,7 +16,10 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.metrics import MetricUnit
 
 from common.errors import AppError, ServiceUnavailable, ValidationFailed
@@ -92,6 +95,11 @@ def _install_error_map(app: APIGatewayHttpResolver, service: str) -> None:
         return error_response(app, 404, "not_found",
                               f"No route matches {event.http_method} {event.path}.")
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_exc: RequestUnsupportedContentType) -> Response:
+        return error_response(app, 422, "validation_error", "The body must be JSON.",
+                              [{"field": "Content-Type", "problem": "must be application/json"}])
+
     @app.exception_handler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
         status = HTTPStatus(exc.status_code)
@@ -146,6 +154,13 @@ class _NestingLimitedValidation(OpenAPIRequestValidationMiddleware):
                                    details=[{"field": "body",
                                              "problem": f"nested deeper than {MAX_JSON_DEPTH}"}])
         return super().handler(app, next_middleware)
+
+    def _get_body(self, app: Any) -> Any:
+        try:
+            return super()._get_body(app)
+        except ValueError as e:  # e.g. multipart/form-data without a boundary
+            raise ValidationFailed("The body does not match its Content-Type.", details=[
+                {"field": "Content-Type", "problem": str(e)[:200]}]) from e
 
 
 def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
