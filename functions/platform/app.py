@@ -1,15 +1,18 @@
 """Platform service: aggregate health, info, OpenAPI and docs."""
 
+from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import audit_log, health, openapi, platform
+from common import analytics, audit_log, health, openapi, platform
+from common.clock import aware
 from common.db import UnitOfWork
 from common.http import JSON, create_app
-from common.identity import require_admin
+from common.identity import current_identity, require_admin
 from common.lambda_handlers import http_handler
+from common.schemas import Page, documented
 
 app = create_app("platform")
 app.include_router(health.health_router("platform", {"database": health.database}))
@@ -36,14 +39,39 @@ def docs():
     return Response(status_code=200, content_type="text/html", body=openapi.docs_html())
 
 
-@app.get("/api/platform/audit", summary="Audit log (admin)", tags=["platform"])
+@app.get("/api/platform/audit", summary="Audit log (admin)", tags=["platform"],
+         responses=documented(200, Page))
 def audit(limit: Annotated[int, Query(ge=1, le=200)] = 50,
           cursor: Annotated[str | None, Query(max_length=1000)] = None,
           action: Annotated[str | None, Query(max_length=64)] = None,
-          actor_id: Annotated[str | None, Query(max_length=32)] = None) -> dict:
+          actor_id: Annotated[str | None, Query(max_length=32)] = None,
+          since: Annotated[datetime | None, Query()] = None,
+          until: Annotated[datetime | None, Query()] = None) -> dict:
     require_admin(app)
     return audit_log.entries(UnitOfWork(), limit=limit, after=cursor, action=action,
-                             actor_id=actor_id)
+                             actor_id=actor_id, since=since, until=until)
+
+
+@app.post("/api/platform/events", summary="Record an analytics event", tags=["platform"],
+          responses=documented(201, description="Recorded"))
+def record_event(body: analytics.AnalyticsEventIn):
+    recorded = analytics.record_event(UnitOfWork(), current_identity(app), body)
+    return Response(status_code=201, content_type=JSON, body=recorded)
+
+
+@app.get("/api/platform/usage", summary="The caller's API usage per day", tags=["platform"])
+def usage(days: Annotated[int, Query(ge=1, le=90)] = 30) -> dict:
+    return analytics.usage(UnitOfWork(), current_identity(app).user_id, days)
+
+
+@app.get("/api/platform/metrics",
+         summary="Requests, error rate and latency percentiles per service (admin)",
+         tags=["platform"])
+def metrics(since: Annotated[datetime | None, Query()] = None,
+            until: Annotated[datetime | None, Query()] = None,
+            service: Annotated[str | None, Query(max_length=32)] = None) -> dict:
+    require_admin(app)
+    return analytics.service_metrics(UnitOfWork(), aware(since), aware(until), service)
 
 
 lambda_handler = http_handler(app)

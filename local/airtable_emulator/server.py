@@ -38,6 +38,8 @@ class AirtableEmulator:
         self.store = Store(persist_path)
         self.limiter = RateLimiter()
         self._log: list[RequestLogEntry] = []
+        # The Airtable user (by token) behind each logged request, in the same order.
+        self._callers: list[str | None] = []
         self._log_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -109,19 +111,27 @@ class AirtableEmulator:
         """The logged requests addressed to one base."""
         return [entry for entry in self.requests if entry[3] == base_id]
 
+    def requests_of(self, user_id: str) -> list[RequestLogEntry]:
+        """The logged requests made with a token of this Airtable user."""
+        with self._log_lock:
+            return [e for e, caller in zip(self._log, self._callers, strict=True)
+                    if caller == user_id]
+
     def reset_requests(self) -> None:
         """Clear the request log."""
         with self._log_lock:
             self._log.clear()
+            self._callers.clear()
 
     def reset_rate_limits(self) -> None:
         """Forget rate-limit history and lift any lock-outs."""
         self.limiter.reset()
 
-    def record_request(self, entry: RequestLogEntry) -> None:
-        """Append an entry to the request log."""
+    def record_request(self, entry: RequestLogEntry, caller: str | None = None) -> None:
+        """Append an entry to the request log (`caller`: the token's Airtable user)."""
         with self._log_lock:
             self._log.append(entry)
+            self._callers.append(caller)
 
     def respond(self, method: str, raw_path: str, authorization: str,
                 raw_body: bytes) -> tuple[int, dict[str, Any]]:
@@ -177,7 +187,10 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         segments = [unquote(part) for part in path.split("/")[1:]]
         # Log before answering so a client that has its response always finds it in the log.
-        self.emulator.record_request((received, self.command, path, base_id_of(segments), status))
+        authorization = self.headers.get("Authorization", "")
+        self.emulator.record_request(
+            (received, self.command, path, base_id_of(segments), status),
+            self.emulator.tokens.get(authorization.removeprefix("Bearer ")))
         payload = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")

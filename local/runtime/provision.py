@@ -253,6 +253,21 @@ class Provisioner:
         return ref, {"Id": ident, "FunctionARN": ref, "DomainName": "localhost",
                      "Stage": "LIVE"}
 
+    def _create_log_group(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("LogGroupName") or self._physical_name(lid)
+        self.client("logs").create_log_group(logGroupName=name)
+        return name, {"Arn": f"arn:aws:logs:{self.stack.parameters['AWS::Region']}:{ACCOUNT}:"
+                             f"log-group:{name}:*"}
+
+    def _create_subscription_filter(self, lid: str,
+                                    props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # moto hands each batch put into the group to the destination Lambda (through the
+        # runtime's invoke hook); the filter pattern is stored but not applied by moto.
+        self.client("logs").put_subscription_filter(
+            logGroupName=props["LogGroupName"], filterName=lid,
+            filterPattern=props.get("FilterPattern", ""), destinationArn=props["DestinationArn"])
+        return lid, {}
+
     def _create_http_api(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         self.out.http_api = props["Body"]
         return "localapi", {"ApiEndpoint": "http://127.0.0.1"}
@@ -278,6 +293,8 @@ _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::KMS::Key": Provisioner._create_key,
     "AWS::StepFunctions::StateMachine": Provisioner._create_state_machine,
     "AWS::ApiGatewayV2::Api": Provisioner._create_http_api,
+    "AWS::Logs::LogGroup": Provisioner._create_log_group,
+    "AWS::Logs::SubscriptionFilter": Provisioner._create_subscription_filter,
     "AWS::ApiGatewayV2::Stage": Provisioner._create_http_stage,
     "AWS::CloudFront::Distribution": Provisioner._create_cloudfront,
     "AWS::CloudFront::Function": Provisioner._create_cloudfront,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import multiprocessing
 import os
+import queue
 import sys
 import threading
 import time
@@ -56,12 +58,11 @@ class LambdaContext:
 def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
                  log_path: str | None) -> None:
     """Entry point of a worker process: import the handler once, then serve invocations."""
-    if log_path:
-        log = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-        os.dup2(log, 1)
-        os.dup2(log, 2)
+    sink = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path \
+        else os.dup(1)
     os.environ.clear()
     os.environ.update(env)
+    _LogAgent(spec["name"], sink).start()
     # Powertools warns on every invocation without metrics; locally that is only noise.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
@@ -87,6 +88,62 @@ def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
+
+
+class _LogAgent:
+    """What Lambda does with a function's output: every line of stdout and stderr goes to the
+    log group `/aws/lambda/<name>` (moto's CloudWatch Logs, whose subscriptions then deliver
+    it), and a copy goes to the runtime's own log."""
+
+    BATCH_SECONDS = 0.2
+
+    def __init__(self, function_name: str, sink: int) -> None:
+        self.group = f"/aws/lambda/{function_name}"
+        self.stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        self.sink = sink
+        self.lines: queue.SimpleQueue[tuple[int, str]] = queue.SimpleQueue()
+
+    def start(self) -> None:
+        read, write = os.pipe()
+        os.dup2(write, 1)
+        os.dup2(write, 2)
+        os.close(write)
+        threading.Thread(target=self._copy, args=(read,), name="log-copy", daemon=True).start()
+        threading.Thread(target=self._ship, name="log-ship", daemon=True).start()
+
+    def _copy(self, read: int) -> None:
+        pending = b""
+        while chunk := os.read(read, 65536):
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(self.sink, view):]
+            *complete, pending = (pending + chunk).split(b"\n")
+            stamp = int(time.time() * 1000)
+            for line in complete:
+                if line.strip():
+                    self.lines.put((stamp, line.decode("utf-8", "replace")))
+
+    def _ship(self) -> None:
+        import boto3
+
+        logs = boto3.session.Session().client("logs")
+        # Declared in the template (with its subscription), or made by a sibling worker.
+        with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+            logs.create_log_group(logGroupName=self.group)
+        logs.create_log_stream(logGroupName=self.group, logStreamName=self.stream)
+        while True:
+            batch = [self.lines.get()]
+            until = time.monotonic() + self.BATCH_SECONDS
+            while len(batch) < 1000 and (left := until - time.monotonic()) > 0:
+                try:
+                    batch.append(self.lines.get(timeout=left))
+                except queue.Empty:
+                    break
+            try:
+                logs.put_log_events(logGroupName=self.group, logStreamName=self.stream,
+                                    logEvents=[{"timestamp": t, "message": m} for t, m in batch])
+            except Exception as e:  # the copy in the runtime's log is still there
+                os.write(self.sink, f"log agent: {type(e).__name__}: {e}\n".encode())
 
 
 def _error_body(e: BaseException) -> dict[str, Any]:

@@ -170,4 +170,5 @@ def test_failed_asynchronous_invocations_are_retried_twice(stack):
     finally:
         stack.dispatcher.invoke = original
     assert result.error is not None
-    assert calls == [spec.name] * 3
+    # Other functions run meanwhile (log subscriptions, events of earlier tests): count this one.
+    assert [c for c in calls if c == spec.name] == [spec.name] * 3

@@ -15,13 +15,18 @@ from common.models import AuditEntry
 
 
 def entries(uow: UnitOfWork, *, limit: int, after: str | None, action: str | None = None,
-            actor_id: str | None = None) -> dict[str, Any]:
-    """One page of audit entries, filtered by action and/or actor."""
+            actor_id: str | None = None, since: datetime | None = None,
+            until: datetime | None = None) -> dict[str, Any]:
+    """One page of audit entries, filtered by action, actor and time range [since, until)."""
     query = select(AuditEntry).order_by(AuditEntry.occurred_at.desc(), AuditEntry.id.desc())
     if action:
         query = query.where(AuditEntry.action == action)
     if actor_id:
         query = query.where(AuditEntry.actor_id == actor_id)
+    if since is not None:
+        query = query.where(AuditEntry.occurred_at >= aware(since))
+    if until is not None:
+        query = query.where(AuditEntry.occurred_at < aware(until))
     if after:
         stamp, last_id = cursor.decode(after, 2)
         at = _instant(stamp)

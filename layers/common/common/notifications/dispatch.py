@@ -47,9 +47,9 @@ def dispatch(event: dict[str, Any]) -> dict[str, Any]:
         enqueue(queued)
     result["webhooks"] = len(webhooks)
 
-    if user is not None and channels.get("in_app"):
+    if user_id and channels.get("in_app"):
         result["in_app"] = inbox.deliver(inbox.InboxMessage(
-            user_id=user.id, type=event_type, title=title, body=body, data=detail),
+            user_id=user_id, type=event_type, title=title, body=body, data=detail),
             f"event:{event_id}")
     if user is not None and channels.get("email") and user.is_active \
             and user.email_verified_at is not None:
