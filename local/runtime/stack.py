@@ -101,6 +101,7 @@ class LocalStack:
             self._start_deliveries()
             if self.options.port is not None:
                 self._start_gateway()
+            self._await_prewarm()
         except BaseException:
             self.stop()
             raise
@@ -222,9 +223,16 @@ class LocalStack:
         self.pools = {name: FunctionPool(spec, self._worker_env(spec), log_path=log)
                       for name, spec in self.provisioned.functions.items()}
         self._stoppers.append(lambda: [pool.close() for pool in self.pools.values()])
-        if self.options.prewarm:
-            for pool in self.pools.values():
-                threading.Thread(target=pool.prewarm, daemon=True).start()
+        # One warm worker per function before the stack says it is ready (as provisioned
+        # concurrency would): the first requests, even a burst, never wait for an import.
+        self._prewarming = [threading.Thread(target=pool.prewarm, daemon=True)
+                            for pool in self.pools.values()] if self.options.prewarm else []
+        for thread in self._prewarming:
+            thread.start()
+
+    def _await_prewarm(self) -> None:
+        for thread in self._prewarming:
+            thread.join()
 
     def _start_deliveries(self) -> None:
         from local.runtime.delivery import Dispatcher, QueuePoller, Scheduler

@@ -72,6 +72,7 @@ def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
     except Exception as e:  # an init error is reported on every invocation, as Lambda does
         init_error = _error_body(e)
         handler = None
+    conn.send(("ready", None))  # initialised: the pool may hand this worker requests now
     while True:
         try:
             request_id, event, deadline = conn.recv()
@@ -162,6 +163,13 @@ class _Worker:
         child.close()
         self.used = False
 
+    def wait_ready(self) -> bool:
+        """Block until the worker has imported its handler; False if it died first."""
+        try:
+            return bool(self.conn.recv())
+        except (EOFError, OSError):
+            return False
+
     def call(self, event: Any, timeout: float) -> tuple[Any, dict[str, Any] | None]:
         request_id = str(uuid.uuid4())
         self.conn.send((request_id, event, time.time() + timeout))
@@ -181,7 +189,13 @@ class _Worker:
 
 
 class FunctionPool:
-    """Warm workers of one function; a busy pool starts another worker, as Lambda scales out."""
+    """Warm workers of one function; a busy pool starts another worker, as Lambda scales out.
+
+    A request never waits for a cold start while a warm worker can serve it: when every worker
+    is busy, the pool starts one more in the background (one at a time, up to `max_workers`)
+    and the request takes whichever is free first, a warm worker finishing or the new one once
+    its handler is imported. A burst is served by the warm workers while the pool grows.
+    """
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], *, max_workers: int = 4,
                  log_path: str | None = None) -> None:
@@ -191,13 +205,18 @@ class FunctionPool:
         self.log_path = log_path
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
+        self._starting = 0
+        self._booting: list[_Worker] = []
         self._cond = threading.Condition()
         self._closed = False
 
     def prewarm(self) -> None:
-        """Start one worker ahead of the first request."""
-        worker = self._acquire()
-        self._release(worker)
+        """Start one worker ahead of the first request and wait until it is initialised."""
+        with self._cond:
+            if self._all or self._starting:
+                return
+            self._starting += 1
+        self._start_worker()
 
     def invoke(self, event: Any) -> Invocation:
         """Run the handler once with `event` in an idle worker."""
@@ -223,11 +242,31 @@ class FunctionPool:
                     if worker.alive():
                         return worker
                     self._all.remove(worker)
-                if len(self._all) < self.max_workers:
-                    worker = _Worker(self.spec, self.env, self.log_path)
-                    self._all.append(worker)
-                    return worker
+                if not self._starting and len(self._all) < self.max_workers:
+                    self._starting += 1
+                    threading.Thread(target=self._start_worker, daemon=True,
+                                     name=f"start:{self.spec.name}").start()
                 self._cond.wait(timeout=1)
+
+    def _start_worker(self) -> None:
+        """Start a worker, wait for its handler's import, then offer it as idle."""
+        worker, ready = None, False
+        try:
+            worker = _Worker(self.spec, self.env, self.log_path)
+            with self._cond:
+                self._booting.append(worker)
+            ready = worker.wait_ready()
+        finally:
+            with self._cond:
+                self._starting -= 1
+                if worker in self._booting:
+                    self._booting.remove(worker)
+                if worker is not None and ready and not self._closed:
+                    self._all.append(worker)
+                    self._idle.append(worker)
+                elif worker is not None:
+                    worker.stop()
+                self._cond.notify_all()
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:
@@ -241,7 +280,8 @@ class FunctionPool:
         """Stop every worker."""
         with self._cond:
             self._closed = True
-            workers, self._all, self._idle = list(self._all), [], []
+            workers = [*self._all, *self._booting]
+            self._all, self._idle = [], []
             self._cond.notify_all()
         for worker in workers:
             worker.conn.close()
