@@ -17,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from bench.report import ROOT, Row, machine, rows_from_json, table, write
+from bench.stacklock import WAITED
 
 # name -> module with measure() -> list[Row]; the last three come with their issues (sagas,
 # workflows, files) and are reported as not measured until their module exists.
@@ -31,13 +32,18 @@ PARTS: dict[str, str] = {
 }
 
 
-def _run_part(name: str) -> list[Row]:
+def _run_part(name: str, waited: list[float]) -> list[Row]:
     started = time.perf_counter()
     print(f"bench: {name} ...", flush=True)
     done = subprocess.run([sys.executable, "-m", "bench", "--part", name], cwd=ROOT,
                           capture_output=True, text=True, env=os.environ.copy(), check=False)
     lines = done.stdout.strip().splitlines()
-    print(f"bench: {name} took {time.perf_counter() - started:.0f} s", flush=True)
+    waits = [float(line.rsplit(" ", 1)[1]) for line in done.stderr.splitlines()
+             if line.startswith(WAITED)]
+    waited.extend(waits)
+    print(f"bench: {name} took {time.perf_counter() - started:.0f} s"
+          f"{f' ({sum(waits):.0f} s of it waiting for the stack lock)' if waits else ''}",
+          flush=True)
     if done.returncode != 0 or not lines or not lines[-1].startswith("["):
         tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
         return [Row.skipped(f"part {name}", "it failed: " + " / ".join(tail)[-300:])]
@@ -69,12 +75,14 @@ def main(argv: list[str] | None = None) -> int:
                                           f"pyairtable-bench-{os.getpid()}.db")
     info = machine()
     started = time.perf_counter()
-    rows = [row for name in names for row in _run_part(name)]
-    info["duration_s"] = round(time.perf_counter() - started)
+    waited: list[float] = []
+    rows = [row for name in names for row in _run_part(name, waited)]
+    info["duration_s"] = round(time.perf_counter() - started - sum(waited))
+    info["lock_wait_s"] = round(sum(waited))
     print()
     print(f"Machine: {info['cpu']}, {info['cores']} cores, Python {info['python']}, load "
           f"{info['load_at_start']} at start; commit {info['commit']}, {info['at']}, "
-          f"{info['duration_s']} s")
+          f"{info['duration_s']} s (plus {info['lock_wait_s']} s waiting for the stack lock)")
     print(table(rows))
     write(rows, info)
     print(f"\nwritten to {(ROOT / 'bench' / 'results.json').relative_to(ROOT)}")
