@@ -104,6 +104,36 @@ def test_a_manual_run_copies_rows_with_the_template_applied(api, member, base):
     assert _copies(base, source) == [f"Ada {tag} is 36", f"Bob {tag} is 7"]
 
 
+def test_an_idempotency_key_starts_one_execution(api, member):
+    workflow = _create(api, member, {"type": "manual"}, [
+        {"id": "c", "type": "condition", "config": {"left": 1, "op": "eq", "right": 1}}])
+    key = {"Idempotency-Key": uuid.uuid4().hex, **member}
+    first = api.post(f"/api/workflows/{workflow['id']}/execute", headers=key, json={})
+    again = api.post(f"/api/workflows/{workflow['id']}/execute", headers=key, json={})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["execution_id"] == again.json()["execution_id"]
+    assert len(_runs(api, member, workflow["id"])) == 1
+
+
+def test_a_files_export_step_hands_the_table_to_the_files_service(api, member, base):
+    workflow = _create(api, member, {"type": "manual"}, [
+        {"id": "export", "type": "files.export",
+         "config": {"base_id": base.id, "table": "People", "format": "csv"}}])
+    run = api.post(f"/api/workflows/{workflow['id']}/execute", headers=member, json={})
+    execution = _finished(api, member, run.json()["execution_id"])
+    assert execution["status"] == "succeeded", (execution["error"], execution["steps"])
+    export_id = execution["steps"][0]["output"]["export_id"]
+
+    def exported():
+        body = api.get(f"/api/files/exports/{export_id}", headers=member).json()
+        return body if body["status"] != "running" else None
+
+    job = wait_for(exported, timeout=60, interval=0.5)
+    assert job["status"] == "succeeded", job
+    csv = api.get(f"/api/files/{job['file_id']}/download", headers=member)
+    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("Name")
+
+
 def test_a_rate_schedule_runs_without_a_manual_call(api, member, base):
     tag = uuid.uuid4().hex[:6]
     base.table("People").create({"Name": f"Cy {tag}", "Age": 50})

@@ -557,3 +557,37 @@ def test_an_uploaded_file_starts_file_upload_workflows_of_its_workspace_once(mac
     (run,) = _executions_of(machine, csv_flow["id"])
     assert _finished(machine, run["id"])["steps"][0]["output"] == {"result": True}
     assert _executions_of(machine, pdf_flow["id"]) == []
+
+
+def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(machine):
+    from common.db import UnitOfWork
+    from common.errors import Forbidden, NotFound
+    from common.identity import Identity
+    from common.models import User, WorkspaceMember
+    from common.workflows import service
+
+    workflow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": 1, "op": "eq", "right": 1}}])
+    with UnitOfWork() as uow:
+        viewer = User(email=f"viewer-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
+        stranger = User(email=f"stranger-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
+        uow.session.add_all([viewer, stranger])
+        uow.flush()
+        uow.session.add(WorkspaceMember(workspace_id=machine["workspace_id"], user_id=viewer.id,
+                                        role="viewer"))
+        uow.commit()
+        as_viewer = Identity(user_id=viewer.id, role="member")
+        as_stranger = Identity(user_id=stranger.id, role="member")
+    started = service.execute(workflow["id"], {}, UnitOfWork(), machine["identity"])
+    assert service.get(workflow["id"], UnitOfWork(), as_viewer)["id"] == workflow["id"]
+    assert service.get_execution(started["execution_id"], UnitOfWork(), as_viewer)["id"]
+    with pytest.raises(Forbidden):
+        service.execute(workflow["id"], {}, UnitOfWork(), as_viewer)
+    with pytest.raises(Forbidden):
+        service.delete(workflow["id"], UnitOfWork(), as_viewer)
+    with pytest.raises(NotFound):
+        service.get(workflow["id"], UnitOfWork(), as_stranger)
+    with pytest.raises(NotFound):
+        service.get_execution(started["execution_id"], UnitOfWork(), as_stranger)
+    listed = service.list_workflows(UnitOfWork(), as_stranger, None, 50, None)["items"]
+    assert workflow["id"] not in [w["id"] for w in listed]

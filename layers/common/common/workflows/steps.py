@@ -285,9 +285,38 @@ def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
             "elapsed_ms": response.elapsed_ms}
 
 
-def files_step(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
-    """Hand-off to the files service (imports/exports)."""
-    raise StepError("files.* steps are not available in this deployment yet.", "not_available")
+def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
+    """Hand a table export to the files service; the step's output names the export job."""
+    from common.files import jobs
+    from common.files.schemas import ExportIn
+
+    if ctx.run_as is None:
+        raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
+    spec = _files_spec(ExportIn, {**config, "workspace_id": ctx.workspace_id})
+    return jobs.start_export(ctx.run_as, spec)
+
+
+def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
+    """Hand a file import to the files service, keyed by execution and step (started once)."""
+    from common.files import jobs
+    from common.files.schemas import ImportIn
+
+    if ctx.run_as is None:
+        raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
+    spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
+    return jobs.start_import(ctx.run_as, str(config["file_id"]), spec,
+                             f"workflow:{ctx.execution_id}:{ctx.position}")
+
+
+def _files_spec(model: Any, data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+                             for err in e.errors())
+        raise StepError(f"Invalid files step config: {problems}", "validation_error") from e
 
 
 EXECUTORS: dict[str, Callable[[dict[str, Any], StepContext], Any]] = {
@@ -295,5 +324,5 @@ EXECUTORS: dict[str, Callable[[dict[str, Any], StepContext], Any]] = {
     "airtable.update_records": update_records, "airtable.upsert_records": upsert_records,
     "airtable.delete_records": delete_records, "transform": transform, "condition": condition,
     "delay": delay, "notify": notify, "http_request": http_request,
-    "files.export": files_step, "files.import": files_step,
+    "files.export": files_export, "files.import": files_import,
 }
