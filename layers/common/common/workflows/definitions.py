@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -212,8 +213,8 @@ class Trigger(BaseModel):
             if not self.schedule:
                 raise ValueError("a schedule trigger needs `schedule`: rate(...) or cron(...)")
             try:
-                Schedule.parse(self.schedule)
-            except ValueError as e:
+                Schedule.parse(self.schedule).next_after(datetime.now(UTC))
+            except (ValueError, OverflowError) as e:
                 raise ValueError(f"invalid schedule: {e}") from e
         if self.type == "airtable_change" and not (self.base_id and self.table):
             raise ValueError("an airtable_change trigger needs `base_id` and `table`")

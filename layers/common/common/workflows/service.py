@@ -12,7 +12,7 @@ from sqlalchemy import and_, or_, select
 from common import cursor as cursors
 from common.clock import aware, now
 from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, UpstreamError
+from common.errors import Conflict, NotFound, UpstreamError, ValidationFailed
 from common.identity import Identity
 from common.models import Workflow, WorkflowExecution, WorkflowStepRun, new_id
 from common.observability import logger
@@ -121,6 +121,15 @@ def get(workflow_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]
         return view(_load(uow, identity.user_id, workflow_id, "viewer"))
 
 
+def _position(cursor: str) -> tuple[datetime, str]:
+    at, last_id = cursors.decode(cursor, 2)
+    try:
+        return datetime.fromisoformat(at), last_id
+    except ValueError as e:
+        raise ValidationFailed("The cursor is not valid.", details=[
+            {"field": "cursor", "problem": "not a cursor from this API"}]) from e
+
+
 def list_workflows(uow: UnitOfWork, identity: Identity, workspace_id: str | None, limit: int,
                    cursor: str | None) -> dict[str, Any]:
     """Workflows of the caller's workspaces, newest first."""
@@ -128,8 +137,7 @@ def list_workflows(uow: UnitOfWork, identity: Identity, workspace_id: str | None
         ids = workspaces.member_workspace_ids(uow, identity.user_id, workspace_id)
         query = select(Workflow).where(Workflow.workspace_id.in_(ids))
         if cursor:
-            at, last_id = cursors.decode(cursor, 2)
-            moment = datetime.fromisoformat(at)
+            moment, last_id = _position(cursor)
             query = query.where(or_(Workflow.created_at < moment, and_(
                 Workflow.created_at == moment, Workflow.id < last_id)))
         rows = list(uow.session.scalars(query.order_by(Workflow.created_at.desc(),
@@ -351,8 +359,7 @@ def list_executions(workflow_id: str, uow: UnitOfWork, identity: Identity, limit
         _load(uow, identity.user_id, workflow_id, "viewer")
         query = select(WorkflowExecution).where(WorkflowExecution.workflow_id == workflow_id)
         if cursor:
-            at, last_id = cursors.decode(cursor, 2)
-            moment = datetime.fromisoformat(at)
+            moment, last_id = _position(cursor)
             query = query.where(or_(WorkflowExecution.started_at < moment, and_(
                 WorkflowExecution.started_at == moment, WorkflowExecution.id < last_id)))
         rows = list(uow.session.scalars(query.order_by(
