@@ -99,9 +99,11 @@ class LocalStack:
             self._provision()
             self._start_workers()
             self._start_deliveries()
+            # The port opens once the workers are warm: a client either cannot connect yet or
+            # is answered at warm speed.
+            self._await_prewarm()
             if self.options.port is not None:
                 self._start_gateway()
-            self._await_prewarm()
         except BaseException:
             self.stop()
             raise

@@ -39,7 +39,7 @@ def test_dev_stack_becomes_healthy_and_ctrl_c_leaves_no_process(database_url):
         def healthy():
             try:
                 response = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=10)
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 return None
             return response.status_code == 200 and response.json()["status"] == "healthy"
 
