@@ -4,8 +4,10 @@ so; one that succeeded is undone from its page."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -54,6 +56,9 @@ def test_a_failing_transaction_is_compensated_and_the_inbox_says_so(desktop, sta
     steps = page.locator(".timeline-step")
     expect(steps.filter(has_text="create Contacts").get_by_text("Compensation:")).to_be_visible()
     expect(steps.filter(has_text="update Contacts").get_by_text("failed")).to_be_visible()
+    if os.environ.get("SCREENSHOTS_DIR"):
+        page.screenshot(path=str(Path(os.environ["SCREENSHOTS_DIR"]) / "saga-compensated.png"),
+                        full_page=True)
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name=re.compile(
         "Notifications")).click()

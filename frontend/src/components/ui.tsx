@@ -149,7 +149,14 @@ export function TextArea({ label, hint, id, ...area }: { label: string; hint?: R
 }
 
 export function StatusBadge({ status }: { status: string }) {
-  return <span className={`badge badge-${status.replace(/[^a-z]/g, "")}`}>{status}</span>;
+  return <span className={`badge badge-${status.replace(/[^a-z]/g, "")}`}>{status.replace(/_/g, " ")}</span>;
+}
+
+/** An error the API reported inside an object (a step's, a saga's): its sentence if it has one. */
+export function describeError(error: unknown): string {
+  if (typeof error === "string") return error;
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : JSON.stringify(error);
 }
 
 export function formatDate(value: string | null | undefined): string {

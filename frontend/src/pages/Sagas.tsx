@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, get, post, type Page } from "../api/client";
 import { fetchBases, fetchSchema } from "../api/airtable";
-import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, formatDate, itemsOf } from "../components/ui";
+import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 
 interface SagaStep {
@@ -300,7 +300,7 @@ export function SagaPage() {
               <Timeline steps={s.steps ?? []} />
               {s.error != null && (
                 <div className="notice" role="status">
-                  <strong>Error:</strong> {typeof s.error === "string" ? s.error : JSON.stringify(s.error)}
+                  <strong>Error:</strong> {describeError(s.error)}
                 </div>
               )}
               {s.output != null && (
@@ -331,7 +331,7 @@ export function Timeline({ steps }: { steps: SagaStep[] }) {
             {formatDate(step.started_at)}
             {step.finished_at ? ` → ${formatDate(step.finished_at)}` : ""}
           </small>
-          {step.error != null && <p className="field-error">{typeof step.error === "string" ? step.error : JSON.stringify(step.error)}</p>}
+          {step.error != null && <p className="field-error">{describeError(step.error)}</p>}
           {step.compensation && (
             <p className="compensation">
               Compensation: <StatusBadge status={step.compensation.status} />

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, del, get, patch, post, type Page } from "../api/client";
-import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, TextField, formatDate, itemsOf } from "../components/ui";
+import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { Timeline } from "./Sagas";
 
@@ -350,7 +350,7 @@ export function ExecutionPage() {
               <Timeline steps={(e.steps ?? []).map((s) => ({ ...s, name: s.name ?? s.id ?? "step" }))} />
               {e.error != null && (
                 <div className="notice" role="status">
-                  <strong>Error:</strong> {typeof e.error === "string" ? e.error : JSON.stringify(e.error)}
+                  <strong>Error:</strong> {describeError(e.error)}
                 </div>
               )}
             </section>
