@@ -29,6 +29,7 @@ PARTS: dict[str, str] = {
     "sagas": "bench.sagas",
     "workflows": "bench.workflows",
     "imports": "bench.imports",
+    "web": "bench.web_ui",
 }
 
 

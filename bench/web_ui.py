@@ -1,7 +1,7 @@
-"""Web UI figures on the local stack: time to interactive of the records page (median of 5),
-and the grid on a 10,000-record table (first page, paging, rows kept in the page).
+"""Web UI figures on the local stack: bundle size, time to interactive of the records page
+(median of 5), and the grid on a 10,000-record table (first page, paging, rows in the page).
 
-    flock /tmp/stack.lock .venv/bin/python bench/web_ui.py
+    make bench ONLY=web        (or: .venv/bin/python bench/web_ui.py, printing the figures)
 
 Time to interactive here: from navigation start until the first page of records is on screen
 with its cells' handlers attached (React attaches them when it commits the grid), measured by
@@ -18,12 +18,15 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
 
+from bench.report import Row  # noqa: E402
+from bench.stacklock import stack_lock  # noqa: E402
 from local.airtable_emulator.records import create_records  # noqa: E402
 from local.runtime.stack import LocalStack, Options  # noqa: E402
 
@@ -32,27 +35,48 @@ ROWS = 10_000
 GRID_ROW = "table.grid tbody tr .cell-button"
 
 
+def measure() -> list[Row]:
+    """The figures as `make bench` rows."""
+    subprocess.run(["make", "--no-print-directory", "web"], cwd=ROOT, check=True,
+                   capture_output=True)
+    sizes = _bundle()
+    with stack_lock():
+        stack = LocalStack(Options(port=0, database_url=os.environ.get("DATABASE_URL"),
+                                   quiet=True, auth_ip_limit_per_minute=100_000)).start()
+        try:
+            big_base = _big_base(stack)
+            email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
+            tokens = requests.post(f"{stack.url}/api/auth/register", timeout=60,
+                                   json={"email": email, "password": PASSWORD}).json()
+            headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+            demo = next(b for b in requests.get(f"{stack.url}/api/airtable/bases",
+                                                headers=headers, timeout=60).json()["items"]
+                        if b["name"] == "Demo CRM")
+            contacts = _table_id(stack.url, headers, demo["id"], "Contacts")
+            big = _table_id(stack.url, headers, big_base, "Big")
+            figures = _browser(stack.url, email, f"/bases/{demo['id']}/tables/{contacts}",
+                               f"/bases/{big_base}/tables/{big}")
+        finally:
+            stack.stop()
+    total = sum(sizes.values()) / 1024
+    return [
+        Row("web UI bundle, gzip -9 (js + css + html)", f"{total:.1f} KiB",
+            note=", ".join(f"{k} {v / 1024:.1f} KiB" for k, v in sizes.items())),
+        Row("records page time to interactive, median of 5", f"{figures['tti']:.0f} ms",
+            reference=f"first visit {figures['first']:.0f} ms",
+            note="runs " + ", ".join(f"{r:.0f}" for r in figures["runs"])),
+        Row("10,000-record table: first page interactive, median of 5",
+            f"{figures['big_tti']:.0f} ms"),
+        Row("10,000-record table: next page of 100, median of 5", f"{figures['next']:.0f} ms",
+            note=f"rows in the page: {figures['rows']} (server-side paging)"),
+    ]
+
+
 def main() -> int:
-    subprocess.run(["make", "--no-print-directory", "web"], cwd=ROOT, check=True)
-    gzip_sizes = _bundle()
-    database = os.environ.get("DATABASE_URL")
-    stack = LocalStack(Options(port=0, database_url=database, quiet=True,
-                               auth_ip_limit_per_minute=100_000)).start()
-    try:
-        big_base = _big_base(stack)
-        email = f"bench-{uuid.uuid4().hex[:8]}@example.com"
-        tokens = requests.post(f"{stack.url}/api/auth/register", timeout=60,
-                               json={"email": email, "password": PASSWORD}).json()
-        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
-        demo = next(b for b in requests.get(f"{stack.url}/api/airtable/bases", headers=headers,
-                                            timeout=60).json()["items"]
-                    if b["name"] == "Demo CRM")
-        contacts = _table_id(stack.url, headers, demo["id"], "Contacts")
-        big = _table_id(stack.url, headers, big_base, "Big")
-        _browser(stack.url, email, f"/bases/{demo['id']}/tables/{contacts}",
-                 f"/bases/{big_base}/tables/{big}", gzip_sizes)
-    finally:
-        stack.stop()
+    for row in measure():
+        print(f"{row.figure}: {row.value}"
+              f"{f' (reference: {row.reference})' if row.reference else ''}"
+              f"{f' [{row.note}]' if row.note else ''}")
     return 0
 
 
@@ -62,13 +86,10 @@ def _bundle() -> dict[str, int]:
     dist = ROOT / "frontend" / "dist"
     sizes = {p.name: len(gzip.compress(p.read_bytes(), 9)) for p in dist.rglob("*")
              if p.suffix in {".js", ".css", ".html"}}
-    print("bundle (gzip -9):", ", ".join(f"{k} {v / 1024:.1f} KiB" for k, v in sizes.items()),
-          f"total {sum(sizes.values()) / 1024:.1f} KiB")
     return sizes
 
 
 def _big_base(stack: LocalStack) -> str:
-    started = time.perf_counter()
     base_id = stack.airtable.create_base("Bench 10k", [{"name": "Big", "fields": [
         {"name": "Name", "type": "singleLineText"}, {"name": "Amount", "type": "number",
                                                      "options": {"precision": 0}},
@@ -79,7 +100,6 @@ def _big_base(stack: LocalStack) -> str:
             create_records(table, {"records": [
                 {"fields": {"Name": f"Row {i:05d}", "Amount": i, "Note": f"note {i}"}}
                 for i in range(start, start + 10)]})
-    print(f"seeded {ROWS} records in {time.perf_counter() - started:.1f}s")
     return base_id
 
 
@@ -98,7 +118,7 @@ def _tti(context, url: str) -> float:
     return float(value)
 
 
-def _browser(base: str, email: str, records: str, big: str, _sizes: dict[str, int]) -> None:
+def _browser(base: str, email: str, records: str, big: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -115,13 +135,8 @@ def _browser(base: str, email: str, records: str, big: str, _sizes: dict[str, in
         page.close()
         first = _tti(context, base + records)  # warms the workers and the HTTP cache
         runs = [_tti(context, base + records) for _ in range(5)]
-        print(f"records page (Demo CRM / Contacts), first visit of the profile: {first:.0f} ms")
-        print(f"records page time to interactive, median of 5: {statistics.median(runs):.0f} ms "
-              f"(runs: {', '.join(f'{r:.0f}' for r in runs)})")
 
         big_runs = [_tti(context, base + big) for _ in range(5)]
-        print(f"10,000-record table, first page interactive, median of 5: "
-              f"{statistics.median(big_runs):.0f} ms")
         page = context.new_page()
         page.goto(base + big)
         page.locator(GRID_ROW).first.wait_for()
@@ -134,9 +149,10 @@ def _browser(base: str, email: str, records: str, big: str, _sizes: dict[str, in
             page.get_by_text(f"Row {n * 100 + 99:05d}").wait_for()
             steps.append((time.perf_counter() - started) * 1000)
         rows = page.locator("table.grid tbody tr").count()
-        print(f"10,000-record table, Next page (100 rows), median of 5: "
-              f"{statistics.median(steps):.0f} ms; rows in the page: {rows}")
         browser.close()
+    return {"first": first, "runs": runs, "tti": statistics.median(runs),
+            "big_tti": statistics.median(big_runs), "next": statistics.median(steps),
+            "rows": rows}
 
 
 if __name__ == "__main__":
