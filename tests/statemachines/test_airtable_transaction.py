@@ -301,3 +301,20 @@ def test_a_create_whose_task_died_after_writing_is_listed_as_left_to_undo(sagas,
     (left,) = saga["left_to_undo"]
     assert (left["action"], left["table"], left["records"]) == ("create", "Contacts", [])
     assert "unknown" in left["problem"]
+
+
+def test_forced_undo_deletes_what_is_left_when_a_created_record_is_already_gone(sagas):
+    from common.sagas import service
+    from tests.statemachines.conftest import _api
+
+    base_id = sagas.new_base()
+    before = sagas.records(base_id, "Contacts")
+    saga_id = sagas.start("airtable_transaction", {"base_id": base_id, "operations": [
+        {"action": "create", "table": "Contacts",
+         "records": [{"fields": {"Name": "One"}}, {"fields": {"Name": "Two"}}]}]})
+    created = sagas.wait(saga_id)["output"]["operations"][0]["created"]
+    _api(sagas.emulator).table(base_id, "Contacts").delete(created[0])
+    service.undo(sagas.user_id, saga_id, force=True)
+    saga = sagas.wait(saga_id)
+    assert saga["status"] == "undone"
+    assert sagas.records(base_id, "Contacts") == before

@@ -447,10 +447,14 @@ def _reconstruct(target: Any, info: TableInfo, op: dict[str, Any], rows: list[di
 
 def _delete_existing(target: Any, ids: list[str]) -> list[str]:
     """Delete the records; ones already gone count as deleted (a retry may find them so)."""
-    existing = read_by_ids(target, ids)
-    doomed = [rid for rid in ids if rid in existing]
-    for start in range(0, len(doomed), BATCH):
-        target.batch_delete(doomed[start:start + BATCH])
+    for start in range(0, len(ids), BATCH):
+        group = ids[start:start + BATCH]
+        try:
+            target.batch_delete(group)
+        except NotFound:  # one of them is gone already: delete the ones still there
+            still = read_by_ids(target, group)
+            if still:
+                target.batch_delete(list(still))
     return ids
 
 
