@@ -10,10 +10,11 @@ def test_no_route_answers_a_server_error_or_off_contract(stack, tmp_path):
     assert completed.returncode == 0, completed.stdout[-15000:] + completed.stderr[-3000:]
 
 
-def test_an_unknown_method_is_routed_not_refused_by_the_server(api):
+def test_a_method_the_distribution_does_not_allow_is_refused_as_cloudfront_does(api):
+    # Not http.server's 501: the front answers as CloudFront does for a method outside a
+    # behaviour's AllowedMethods.
     response = api.request("QUERY", "/api/platform/info")
-    assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
+    assert response.status_code == 403
 
 
 def test_a_body_that_is_not_json_is_a_validation_error(api, stack):
