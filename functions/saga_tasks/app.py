@@ -1,9 +1,13 @@
 """Task Lambda of the saga state machines (and the start of onboarding on `user.registered`)."""
 
+import warnings
 from typing import Any
 
 from common.observability import logger, metrics
 from common.sagas import tasks
+
+# Steps that only touch the database send no Airtable request: nothing to publish is normal.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 # log_metrics: each invocation's Airtable request counts leave with it (common.usage).
