@@ -25,6 +25,12 @@ def _query(database_url, statement):
 def test_s3_upload_reaches_the_files_processor(stack, database_url):
     key = f"uploads/{uuid.uuid4().hex}/contacts list.csv"
     body = b"Name,Email\nAda,ada@example.com\n"
+    engine = create_engine(database_url)
+    with Session(engine) as session:  # a presigned upload announced through the API
+        session.add(StoredFile(key=key, filename="contacts list.csv", content_type="text/csv",
+                               format="csv", declared_size=len(body), status="pending"))
+        session.commit()
+    engine.dispose()
     stack.client("s3").put_object(Bucket=stack.resource("UploadsBucket"), Key=key, Body=body,
                                   ContentType="text/csv")
     rows = wait_for(lambda: _query(database_url, select(StoredFile).where(

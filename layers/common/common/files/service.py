@@ -20,6 +20,7 @@ from common.db import UnitOfWork
 from common.errors import NotFound, PayloadTooLarge, ValidationFailed
 from common.files import formats, storage
 from common.models import StoredFile, new_id
+from common.observability import logger
 from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
 
 MAX_DIRECT_BYTES = 5 * 1024 * 1024
@@ -109,8 +110,8 @@ def register(key: str) -> dict[str, Any] | None:
     with UnitOfWork() as uow:
         row = uow.session.scalar(select(StoredFile).where(StoredFile.key == key))
         if row is None:
-            # Nobody asked for this upload: it belongs to no workspace, so it is not kept.
-            storage.delete(key)
+            # Nobody announced this upload: it belongs to no workspace and is not registered.
+            logger.warning("unannounced upload ignored", extra={"key": key})
             return None
         if row.status != "pending":
             return view(row)
