@@ -1,0 +1,257 @@
+"""The file-import machine in moto's interpreter, its task Lambda called in this process.
+
+Real: statemachines/file_import.asl.json (Retry by error name, the chunk loop), the task Lambda
+functions/file_jobs/app.py and everything it calls, the database, S3 (moto), the Airtable
+emulator behind pyairtable and the shared limiter. A fault makes one write request end the
+way a dying Lambda would, before or after Airtable received it; the machine retries the chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.airtable_emulator import AirtableEmulator
+from tests.statemachines.conftest import REGION, ROOT, TOKEN, _Context, _error, _member, _zip
+
+PEOPLE = [{"name": "Name", "type": "singleLineText"},
+          {"name": "Score", "type": "number", "options": {"precision": 0}}]
+BUCKET = "file-import-tests"
+
+
+class Imports:
+    """What a test drives: a member, fresh bases, and faults on the write requests."""
+
+    def __init__(self, emulator: AirtableEmulator, user_id: str, bases: list[str]) -> None:
+        self.emulator, self.user_id, self.bases = emulator, user_id, bases
+        # write-request number (1-based, counted per test) -> "before" or "after" the send
+        self.faults: dict[int, str] = {}
+        self.sends = 0
+
+    def start(self, rows: int, **options: Any) -> tuple[str, str]:
+        """Upload `rows` people as CSV and start importing them; returns (import id, base)."""
+        from common.aws import client
+        from common.db import UnitOfWork
+        from common.files import jobs
+        from common.files.schemas import ImportIn
+        from common.models import StoredFile, Workspace
+
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["Name", "Score"])
+        writer.writerows([f"Person {i:04}", i] for i in range(1, rows + 1))
+        data = out.getvalue().encode()
+        key = f"files/test/{time.time_ns()}/people.csv"
+        client("s3").put_object(Bucket=BUCKET, Key=key, Body=data)
+        with UnitOfWork() as uow:
+            workspace = uow.session.query(Workspace).filter_by(personal_of=self.user_id).one()
+            stored = StoredFile(owner_id=self.user_id, workspace_id=workspace.id, key=key,
+                                filename="people.csv", content_type="text/csv", format="csv",
+                                size=len(data), status="ready")
+            uow.session.add(stored)
+            uow.commit()
+            file_id = stored.id
+        base_id = self.bases.pop()
+        started = jobs.start_import(self.user_id, file_id, ImportIn(
+            base_id=base_id, table="People", typecast=True, **options), None)
+        return started["import_id"], base_id
+
+    def wait(self, import_id: str, timeout: float = 120) -> dict[str, Any]:
+        """The import once it has ended, as GET /api/files/imports/{id} shows it."""
+        from common.db import UnitOfWork
+        from common.files.imports import status_view
+        from common.models import FileImport
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with UnitOfWork() as uow:
+                status = status_view(uow, uow.session.get(FileImport, import_id))
+            if status["status"] != "running":
+                return status
+            time.sleep(0.1)
+        raise AssertionError(f"import {import_id} still running after {timeout}s")
+
+    def names(self, base_id: str) -> list[str]:
+        """The Name of every record the emulator holds, in creation order."""
+        table = self.emulator.store.table(base_id, "People")
+        field = table.field("Name").id  # type: ignore[union-attr]
+        return [r.cells[field] for r in table.records.values()]
+
+
+class Dropped(Exception):
+    """The connection died mid-request (what a retried task looks like from inside)."""
+
+
+@pytest.fixture(scope="module")
+def imports(database_url: str) -> Iterator[Imports]:
+    """moto with the file-import machine, the emulator, a member with the default connection."""
+    import boto3
+    from moto import mock_aws
+    from moto.awslambda.models import LambdaFunction
+
+    from common import aws, secrets
+    from common.airtable.client import shared_limiter
+    from common.errors import UpstreamError
+    from common.files import imports as module
+    from common.observability import metrics
+    from common.settings import get_settings
+
+    emulator = AirtableEmulator(tokens={TOKEN: "usrFILES000000001"}, rate_limit=None).start()
+    saved = dict(os.environ)
+    os.environ.update({
+        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
+        "EVENT_BUS_NAME": "file-tests", "JWT_SECRET_ARN": "unused",
+        "CACHE_TABLE_NAME": "file-cache", "UPLOADS_BUCKET_NAME": BUCKET,
+        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "POWERTOOLS_METRICS_DISABLED": "true"})
+    namespace, metrics.provider.namespace = metrics.provider.namespace, "PyAirtable"
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    original_invoke, original_send = LambdaFunction._invoke_lambda, module._Writer._send
+    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
+        aws.client.cache_clear()
+        secrets._providers.clear()
+        session = boto3.session.Session(region_name=REGION)
+        key = session.client("kms").create_key()["KeyMetadata"]["KeyId"]
+        token_arn = session.client("secretsmanager").create_secret(
+            Name="airtable", SecretString=json.dumps({"token": TOKEN}))["ARN"]
+        session.client("dynamodb").create_table(
+            TableName="file-cache", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
+        session.client("events").create_event_bus(Name="file-tests")
+        session.client("s3").create_bucket(Bucket=BUCKET)
+        role = session.client("iam").create_role(
+            RoleName="files", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        function_arn = session.client("lambda").create_function(
+            FunctionName="file-jobs", Runtime="python3.11", Role=role,
+            Handler="app.lambda_handler", Code={"ZipFile": _zip()})["FunctionArn"]
+        definition = (ROOT / "statemachines" / "file_import.asl.json").read_text().replace(
+            "${FileJobsFunctionArn}", function_arn)
+        machine = session.client("stepfunctions").create_state_machine(
+            name="file-import", definition=definition, roleArn=role)["stateMachineArn"]
+        bases = [emulator.create_base(f"Files {n}", tables=[{"name": "People", "fields": PEOPLE}])
+                 for n in range(8)]
+        os.environ.update({"TOKEN_KEY_ID": key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
+                           "FILE_IMPORT_STATE_MACHINE_ARN": machine})
+        get_settings.cache_clear()
+        shared_limiter.cache_clear()
+        user_id, _ = _member()
+        state = Imports(emulator, user_id, bases)
+        handler = _handler()
+
+        def invoke(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+            try:
+                return json.dumps(handler(event or {}, _Context()), default=str), False, ""
+            except Exception as e:  # reported as Lambda reports a function error: by type name
+                return _error(e), True, ""
+
+        def send(writer: Any, rows: list[dict[str, Any]]) -> Any:
+            state.sends += 1
+            fault = state.faults.pop(state.sends, None)
+            if fault == "before":
+                raise UpstreamError("Airtable could not be reached.")
+            if fault == "leave":  # the importer is removed from the workspace meanwhile
+                _leave(state.user_id)
+            result = original_send(writer, rows)
+            if fault == "after":  # Airtable wrote the records; the task never learnt it
+                raise UpstreamError("Airtable could not be reached.") from Dropped()
+            return result
+
+        LambdaFunction._invoke_lambda = invoke
+        module._Writer._send = send
+        try:
+            yield state
+        finally:
+            LambdaFunction._invoke_lambda = original_invoke
+            module._Writer._send = original_send
+            metrics.provider.namespace = namespace
+            aws.client.cache_clear()
+            secrets._providers.clear()
+            os.environ.clear()
+            os.environ.update(saved)
+            get_settings.cache_clear()
+            shared_limiter.cache_clear()
+            emulator.stop()
+
+
+def _handler() -> Any:
+    path = ROOT / "functions" / "file_jobs" / "app.py"
+    spec = importlib.util.spec_from_file_location("file_jobs_app", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.lambda_handler
+
+
+@pytest.fixture(autouse=True)
+def _fresh_faults(imports: Imports) -> Iterator[None]:
+    imports.faults.clear()
+    imports.sends = 0
+    yield
+    imports.faults.clear()
+
+
+def test_1200_rows_run_as_three_chunks_and_every_row_is_written_once(imports):
+    import_id, base_id = imports.start(1200)
+    status = imports.wait(import_id)
+    assert (status["status"], status["rows_done"], status["created"]) == ("succeeded", 1200, 1200)
+    assert imports.names(base_id) == [f"Person {i:04}" for i in range(1, 1201)]
+
+
+def test_a_chunk_retried_after_a_failed_request_resumes_after_what_it_wrote(imports):
+    imports.faults = {23: "before"}  # request 23 of 60: chunk 0 dies with 22 batches written
+    import_id, base_id = imports.start(600)
+    status = imports.wait(import_id)
+    assert (status["status"], status["created"]) == ("succeeded", 600)
+    assert imports.names(base_id) == [f"Person {i:04}" for i in range(1, 601)]
+    assert imports.sends == 61  # the failed request, then the 60 that wrote
+
+
+def test_a_create_airtable_made_but_the_task_never_recorded_is_adopted_not_repeated(imports):
+    imports.faults = {7: "after", 55: "after"}
+    import_id, base_id = imports.start(600)
+    status = imports.wait(import_id)
+    assert (status["status"], status["created"], status["failed"]) == ("succeeded", 600, [])
+    assert imports.names(base_id) == [f"Person {i:04}" for i in range(1, 601)]
+
+
+def test_an_upsert_retried_after_its_request_landed_writes_the_same_records(imports):
+    imports.faults = {4: "after"}
+    import_id, base_id = imports.start(100, merge_on=["Name"])
+    status = imports.wait(import_id)
+    assert status["status"] == "succeeded"
+    assert sorted(imports.names(base_id)) == [f"Person {i:04}" for i in range(1, 101)]
+
+
+def _leave(user_id: str) -> None:
+    from common.db import UnitOfWork
+    from common.models import WorkspaceMember
+
+    with UnitOfWork() as uow:
+        uow.session.query(WorkspaceMember).filter_by(user_id=user_id).delete()
+        uow.commit()
+
+
+def test_an_importer_removed_from_the_workspace_stops_the_import_at_the_next_chunk(imports):
+    owner = imports.user_id
+    imports.user_id, _ = _member()
+    try:
+        imports.faults = {10: "leave"}  # during chunk 0 of 3
+        import_id, base_id = imports.start(1500)
+        status = imports.wait(import_id)
+    finally:
+        imports.user_id = owner
+    assert status["status"] == "failed"
+    assert "can no longer write" in status["error"]
+    assert status["rows_done"] == 500
+    assert len(imports.names(base_id)) == 500
