@@ -115,6 +115,22 @@ def test_an_idempotency_key_starts_one_execution(api, member):
     assert len(_runs(api, member, workflow["id"])) == 1
 
 
+def test_a_running_execution_is_cancelled_over_http(api, member):
+    workflow = _create(api, member, {"type": "manual"}, [
+        {"id": "pause", "type": "delay", "config": {"seconds": 600}},
+        {"id": "never", "type": "notify", "config": {"title": "never"}}])
+    started = api.post(f"/api/workflows/{workflow['id']}/execute", headers=member, json={})
+    execution_id = started.json()["execution_id"]
+    wait_for(lambda: api.get(f"/api/workflows/executions/{execution_id}", headers=member)
+             .json()["steps"][0]["status"] == "waiting")
+    cancelled = api.post(f"/api/workflows/executions/{execution_id}/cancel", headers=member)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["status"] == "cancelled"
+    assert [s["status"] for s in cancelled.json()["steps"]] == ["cancelled", "skipped"]
+    again = api.post(f"/api/workflows/executions/{execution_id}/cancel", headers=member)
+    assert again.status_code == 409
+
+
 def test_a_files_export_step_hands_the_table_to_the_files_service(api, member, base):
     workflow = _create(api, member, {"type": "manual"}, [
         {"id": "export", "type": "files.export",

@@ -591,3 +591,30 @@ def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(
         service.get_execution(started["execution_id"], UnitOfWork(), as_stranger)
     listed = service.list_workflows(UnitOfWork(), as_stranger, None, 50, None)["items"]
     assert workflow["id"] not in [w["id"] for w in listed]
+
+
+def test_a_step_delivered_twice_writes_once(machine):
+    from common.db import UnitOfWork
+    from common.models import Workflow, WorkflowExecution, new_id
+    from common.workflows import runner
+
+    tag = uuid.uuid4().hex[:6]
+    workflow = _create(machine, [
+        {"id": "copy", "type": "airtable.create_records",
+         "config": {"base_id": machine["base_id"], "table": "Copies",
+                    "records": [{"fields": {"Label": tag}}]}},
+        {"id": "after", "type": "condition", "config": {"left": 1, "op": "eq", "right": 1}}])
+    with UnitOfWork() as uow:  # an execution the machine does not drive: the test delivers
+        row = uow.session.get(Workflow, workflow["id"])
+        execution = WorkflowExecution(id=new_id(), workflow_id=row.id,
+                                      workspace_id=row.workspace_id, status="running",
+                                      trigger_type="manual", run_as=row.run_as, input={},
+                                      definition=row.steps)
+        uow.session.add(execution)
+        uow.commit()
+        execution_id = execution.id
+    first = runner.run_step(execution_id, 0, 0)
+    second = runner.run_step(execution_id, 0, 0)  # Step Functions re-delivering the task
+    assert first == second == {"execution_id": execution_id, "position": 1, "next": "run"}
+    assert [r["fields"]["Label"] for r in _copies(machine)].count(tag) == 1
+    assert _execution(machine, execution_id)["steps"][0]["attempts"] == 1
