@@ -33,6 +33,8 @@ def test_unsupported_filters_are_validation_errors(filters):
     ("http://h/v0/meta/bases/appBBBBBBBBBBBBBB/tables", "appBBBBBBBBBBBBBB"),
     ("http://h/v0/meta/bases", None),
     ("http://h/v0/meta/whoami", None),
+    # Airtable's webhooks API counts against the base too.
+    ("http://h/v0/bases/appCCCCCCCCCCCCCC/webhooks/achX/payloads", "appCCCCCCCCCCCCCC"),
     # Malformed ids never reach the limiter's table (a long one was a 500 on PostgreSQL).
     ("http://h/v0/app" + "A" * 40 + "/People", None),
     ("http://h/v0/meta/bases/appB/tables", None),

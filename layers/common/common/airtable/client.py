@@ -62,13 +62,16 @@ class LimitedApi(Api):
 
 
 def base_of(url: str) -> str | None:
-    """The well-formed base id a request URL addresses (`/v0/{base}/...` or
-    `/v0/meta/bases/{base}/...`); a malformed one never gets a slot row."""
+    """The well-formed base id a request URL addresses (`/v0/{base}/...`,
+    `/v0/meta/bases/{base}/...` or `/v0/bases/{base}/webhooks...`); a malformed one never gets
+    a slot row."""
     parts = [p for p in urlsplit(url).path.split("/") if p]
     base = None
     if len(parts) >= 2 and parts[0] == "v0":
-        if parts[1] == "meta":
-            base = parts[3] if len(parts) >= 4 and parts[2] == "bases" else None
+        if parts[1] in ("meta", "bases"):
+            nested = parts[2:] if parts[1] == "bases" else parts[3:] if parts[2:3] == ["bases"] \
+                else []
+            base = nested[0] if nested else None
         else:
             base = parts[1]
     return base if ids.is_id("base", base) else None
