@@ -57,7 +57,7 @@ const TEMPLATES: { name: string; steps: Step[] }[] = [
       { id: "create", type: "airtable.create_records", config: { base_id: "", table: "Deals", records: "{{ steps.transform.records }}", typecast: true } },
     ],
   },
-  { name: "Notify me", steps: [{ id: "notify", type: "notify", config: { title: "Hello", body: "The workflow ran with {{ input }}" } }] },
+  { name: "Notify me", steps: [{ id: "notify", type: "notify", config: { title: "Workflow says hello", body: "Hello {{ input.name }}" } }] },
 ];
 
 const ACTIVE = new Set(["running"]);

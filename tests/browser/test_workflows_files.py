@@ -1,0 +1,75 @@
+"""Workflows and files in the browser: a workflow built from a template runs and notifies; a
+CSV uploaded with a progress bar is imported, its progress and rejected rows shown."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Correct-Horse-Battery-9"
+
+
+def _signed_in(desktop, stack) -> None:
+    email = f"flows-{uuid.uuid4().hex[:10]}@example.com"
+    response = requests.post(f"{stack.url}/api/auth/register", timeout=60,
+                             json={"email": email, "password": PASSWORD})
+    assert response.status_code == 201, response.text
+    desktop.go("/login")
+    desktop.page.get_by_label("Email or username").fill(email)
+    desktop.page.get_by_label("Password").fill(PASSWORD)
+    desktop.page.get_by_role("button", name="Sign in").click()
+    desktop.page.get_by_role("heading", name="Dashboard").wait_for()
+
+
+def test_a_workflow_from_a_template_runs_and_its_notification_arrives(desktop, stack):
+    page = desktop.page
+    _signed_in(desktop, stack)
+    nav = page.get_by_role("navigation", name="Main")
+    nav.get_by_role("link", name="Workflows").click()
+    page.get_by_role("button", name="Notify me").click()
+    page.get_by_label("Name", exact=True).fill(f"Greeter {uuid.uuid4().hex[:6]}")
+    page.get_by_role("button", name="Create workflow").click()
+    page.wait_for_url(re.compile(r"/workflows/[^/]+$"))
+    page.get_by_label("Input (JSON)").fill('{"name": "Ada"}')
+    page.get_by_role("button", name="Run workflow").click()
+    page.wait_for_url(re.compile(r"/workflows/executions/[^/]+$"))
+    expect(page.locator(".page-header").get_by_text("succeeded", exact=True)).to_be_visible(
+        timeout=90_000)
+    expect(page.locator(".timeline-step").filter(has_text="notify")).to_contain_text("succeeded")
+
+    nav.get_by_role("link", name=re.compile("Notifications")).click()
+    expect(page.get_by_text("Hello Ada")).to_be_visible(timeout=60_000)
+    assert desktop.problems() == []
+
+
+def test_a_csv_is_uploaded_imported_and_its_rejected_row_named(desktop, stack):
+    page = desktop.page
+    _signed_in(desktop, stack)
+    tag = uuid.uuid4().hex[:6]
+    csv = (f"Name,Email,Score\nAda {tag},ada-{tag}@example.com,90\n"
+           f"Bob {tag},bob-{tag}@example.com,80\nCarl {tag},carl-{tag}@example.com,lots\n")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()
+    page.get_by_label("File (up to 5 MB)").set_input_files(
+        {"name": f"people-{tag}.csv", "mimeType": "text/csv", "buffer": csv.encode()})
+    page.get_by_role("button", name="Upload", exact=True).click()
+    row = page.get_by_role("row").filter(has_text=f"people-{tag}.csv")
+    expect(row.get_by_text("ready")).to_be_visible(timeout=60_000)
+    row.get_by_role("button", name="Import").click()
+
+    form = page.locator("section").filter(has=page.get_by_role(
+        "heading", name=f"Import people-{tag}.csv"))
+    form.get_by_label("Base").select_option(label="Demo CRM")
+    form.get_by_label("Table").select_option("Contacts")
+    form.get_by_role("button", name="Start import").click()
+    expect(form.get_by_text("succeeded", exact=True)).to_be_visible(timeout=120_000)
+    expect(form).to_contain_text("3 of 3 rows")
+    expect(form).to_contain_text("2 created")
+    rejected = form.get_by_role("table", name="Rejected rows")
+    expect(rejected.get_by_role("row").filter(has_text=re.compile(r"^\s*3"))).to_have_count(1)
+    assert desktop.problems() == []
