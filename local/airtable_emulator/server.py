@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +15,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from .api import Request, base_id_of, dispatch, is_mutation
 from .demo import seed_demo_base
 from .errors import ApiError, invalid_request
+from .faults import STATUS_BODIES, FaultError, Faults
 from .ratelimit import RateLimiter
 from .store import Store
 
@@ -21,6 +24,8 @@ UNAUTHORIZED = ApiError(401, "AUTHENTICATION_REQUIRED", "Authentication required
 RATE_LIMITED = ApiError(429, "RATE_LIMIT_REACHED", "Rate limit exceeded. Please try again later")
 
 RequestLogEntry = tuple[float, str, str, str | None, int]
+FAULTS_PATH = "/_faults"
+RESET = 0  # the logged status of a request whose connection was reset (no answer)
 
 
 class AirtableEmulator:
@@ -37,6 +42,8 @@ class AirtableEmulator:
         self.lockout_seconds = lockout_seconds
         self.store = Store(persist_path)
         self.limiter = RateLimiter()
+        # Faults tests inject (local/airtable_emulator/faults.py); none unless asked for.
+        self.faults = Faults()
         self._log: list[RequestLogEntry] = []
         # The Airtable user (by token) behind each logged request, in the same order.
         self._callers: list[str | None] = []
@@ -182,15 +189,61 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         received = time.monotonic()
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length else b""
-        status, body = self.emulator.respond(
-            self.command, self.path, self.headers.get("Authorization", ""), raw_body)
         path = urlsplit(self.path).path
+        if path == FAULTS_PATH:
+            self._send(*self._control(raw_body))
+            return
         segments = [unquote(part) for part in path.split("/")[1:]]
+        base_id = base_id_of(segments)
+        decision = self.emulator.faults.decide(
+            base_id, is_mutation(Request(self.command, segments)))
+        if decision.kind == "status":
+            status, body = decision.fault.status, STATUS_BODIES[decision.fault.status]
+        elif decision.kind == "reset_before":
+            self._log(received, path, base_id, RESET)
+            self._reset()
+            return
+        else:
+            status, body = self.emulator.respond(
+                self.command, self.path, self.headers.get("Authorization", ""), raw_body)
+        if decision.kind == "reset_after":  # applied, but the client never hears of it
+            self._log(received, path, base_id, RESET)
+            self._reset()
+            return
         # Log before answering so a client that has its response always finds it in the log.
+        self._log(received, path, base_id, status)
+        if decision.delay:
+            time.sleep(decision.delay)
+        self._send(status, body)
+
+    def _log(self, received: float, path: str, base_id: str | None, status: int) -> None:
         authorization = self.headers.get("Authorization", "")
         self.emulator.record_request(
-            (received, self.command, path, base_id_of(segments), status),
+            (received, self.command, path, base_id, status),
             self.emulator.tokens.get(authorization.removeprefix("Bearer ")))
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP reset (linger 0), sending no response."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close_connection = True
+        self.connection.close()
+
+    def _control(self, raw_body: bytes) -> tuple[int, Any]:
+        """The local fault-injection endpoint: GET lists, POST adds, DELETE clears."""
+        faults = self.emulator.faults
+        if self.command == "GET":
+            return 200, {"faults": [f.to_json() for f in faults.active()]}
+        if self.command == "DELETE":
+            faults.clear()
+            return 200, {"faults": []}
+        if self.command == "POST":
+            try:
+                return 200, faults.from_json(_parse_body(raw_body)).to_json()
+            except (FaultError, ApiError) as e:
+                return 422, {"error": {"type": "INVALID_FAULT", "message": str(e)}}
+        return 405, {"error": {"type": "METHOD_NOT_ALLOWED", "message": self.command}}
+
+    def _send(self, status: int, body: Any) -> None:
         payload = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
