@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import gzip
 import json
 import threading
 import time
@@ -42,22 +44,26 @@ class Dispatcher:
                  f"{result.duration_ms:.0f}ms{' (cold)' if result.cold else ''}")
         return result
 
-    def invoke_async(self, function: str, event: Any, *, source: str) -> Future[Invocation]:
+    def invoke_async(self, function: str, event: Any, *, source: str,
+                     quiet: bool = False) -> Future[Invocation]:
         """Invoke without waiting (S3, EventBridge, schedules), retrying failures as Lambda does.
 
         Lambda retries a failed asynchronous invocation twice; locally the pauses are short
         (0.5 s, 1 s) instead of one and two minutes.
         """
-        future = self._async.submit(self._with_retries, function, event, source)
+        future = self._async.submit(self._with_retries, function, event, source, quiet)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
 
-    def _with_retries(self, function: str, event: Any, source: str) -> Invocation:
+    def _with_retries(self, function: str, event: Any, source: str,
+                      quiet: bool = False) -> Invocation:
         for delay in ASYNC_RETRY_DELAYS:
-            result = self.invoke(function, event, source=source)
+            result = self.invoke(function, event, source=source, quiet=quiet)
             if result.error is None:
                 return result
+            if quiet:
+                self.log(f"{source:>12} -> {function} error {result.error.get('errorType')}")
             time.sleep(delay)
         return self.invoke(function, event, source=source)
 
@@ -72,14 +78,14 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ moto hooks
     def install_moto_hooks(self) -> Callable[[], None]:
-        """Patch moto's three delivery points; returns a function that undoes the patches."""
-        from moto.awslambda.models import LambdaFunction
+        """Patch moto's four delivery points; returns a function that undoes the patches."""
+        from moto.awslambda.models import LambdaBackend, LambdaFunction
         from moto.events.models import Rule
         from moto.s3 import notifications
 
         dispatcher = self
         originals = (LambdaFunction._invoke_lambda, Rule.send_to_targets,
-                     notifications._invoke_awslambda)
+                     notifications._invoke_awslambda, LambdaBackend.send_log_event)
 
         def _invoke_lambda(fn: Any, event: Any = None) -> tuple[str, bool, str]:
             return dispatcher.invoke(fn.function_arn, event or {}, source="lambda").moto_result()
@@ -101,13 +107,25 @@ class Dispatcher:
                 clone.targets = others
                 originals[1](clone, event, transform_input)
 
+        def send_log_event(backend: Any, function_arn: str, filter_name: str,
+                           log_group_name: str, log_stream_name: str, log_events: Any) -> None:
+            # CloudWatch Logs invokes its subscription targets asynchronously (moto would run
+            # them inside PutLogEvents); quietly, since every request's log lines cause one.
+            data = {"messageType": "DATA_MESSAGE", "owner": backend.account_id,
+                    "logGroup": log_group_name, "logStream": log_stream_name,
+                    "subscriptionFilters": [filter_name], "logEvents": log_events}
+            payload = base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()
+            dispatcher.invoke_async(function_arn, {"awslogs": {"data": payload}}, source="logs",
+                                    quiet=True)
+
         LambdaFunction._invoke_lambda = _invoke_lambda
         Rule.send_to_targets = send_to_targets
         notifications._invoke_awslambda = _s3_notification
+        LambdaBackend.send_log_event = send_log_event
 
         def undo() -> None:
             (LambdaFunction._invoke_lambda, Rule.send_to_targets,
-             notifications._invoke_awslambda) = originals
+             notifications._invoke_awslambda, LambdaBackend.send_log_event) = originals
 
         return undo
 

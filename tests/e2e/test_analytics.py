@@ -90,7 +90,7 @@ def test_metrics_show_the_requests_per_service_for_admins_only(api, stack, admin
     for _ in range(4):
         assert api.get("/api/notifications", headers=auth).status_code == 200
     assert api.post("/api/notifications/missing/read", headers=auth).status_code == 404
-    _counted(database_url, tokens["user"]["id"], 5)
+    _counted(database_url, tokens["user"]["id"], 6)  # with the refused metrics call
 
     body = api.get("/api/platform/metrics", headers=admin).json()
     notifications = body["services"]["notifications"]
