@@ -106,6 +106,8 @@ def test_a_failing_last_operation_leaves_both_tables_exactly_as_before(api, stac
     assert second["compensation"]["status"] == "compensated"
     assert second["compensation"]["output"]["restored"] == second["output"]["updated"]
     assert last["compensation"]["status"] == "not_needed"
+    inbox = _wait_for_notification(api, headers, "saga.compensated")
+    assert inbox["data"]["saga_id"] == saga["id"]
 
 
 def test_the_happy_path_keeps_every_change(api, stack):
@@ -258,6 +260,18 @@ def test_saga_types_describe_their_input(api, stack):
     assert types.status_code == 200
     assert {t["type"] for t in types.json()["items"]} == {
         "airtable_transaction", "user_onboarding", "airtable_integration"}
+
+
+def _wait_for_notification(api, headers, kind: str) -> dict[str, Any]:
+    """The caller's newest inbox entry of this type (the event goes bus -> dispatcher)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = [n for n in api.get("/api/notifications", headers=headers).json()["items"]
+                 if n["type"] == kind]
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no {kind} notification")
 
 
 def _transactions(api, headers) -> list[str]:
