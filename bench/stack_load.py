@@ -82,7 +82,7 @@ def _measure() -> list[Row]:
         rows += _load(port)
         return rows
     finally:
-        os.killpg(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signal.SIGTERM)  # SIGINT is ignored when bench runs in background
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
