@@ -117,6 +117,7 @@ def test_api_key_works_until_revoked_and_is_shown_once(api):
     assert created.status_code == 201, created.text
     key = created.json()
     assert key["key"].startswith(key["prefix"] + "_") and key["name"] == "ci"
+    assert key["prefix"].startswith("pyat_")
     me = api.get("/api/auth/me", headers=bearer(key["key"]))
     assert me.status_code == 200 and me.json()["id"] == user["user"]["id"]
     validate = api.get("/api/auth/validate", headers=bearer(key["key"])).json()

@@ -121,7 +121,8 @@ def test_malformed_authorization_headers_are_refused(api, value):
     assert response.status_code != 500
 
 
-@pytest.mark.parametrize("key", ["pak_deadbeef_" + "a" * 43, "nonsense", "pak_" + "x" * 100])
+@pytest.mark.parametrize("key", ["pyat_deadbeef_" + "a" * 43, "nonsense", "pyat_" + "x" * 100,
+                                 "pak_deadbeef_" + "a" * 43])
 def test_unknown_or_malformed_api_keys_are_refused(api, key):
     _refused(api, bearer(key))
 

@@ -1,4 +1,4 @@
-"""API keys `pak_<prefix>_<secret>`: shown once, stored as a SHA-256 hash."""
+"""API keys `pyat_<8 hex>_<secret>`: shown once, stored as a SHA-256 hash."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ _SHAPE = tokens.API_KEY_SHAPE
 
 
 def generate() -> tuple[str, str]:
-    """A new key and its display prefix (`pak_<8 hex>`)."""
-    prefix = f"pak_{secrets.token_hex(4)}"
+    """A new key and its display prefix (`pyat_<8 hex>`)."""
+    prefix = f"pyat_{secrets.token_hex(4)}"
     return f"{prefix}_{tokens.opaque_secret()}", prefix
 
 

@@ -13,8 +13,9 @@ import jwt
 from common.settings import get_settings
 
 ALGORITHM = "HS256"
-# API keys are `pak_<8 hex>_<43 url-safe>`; anything else is never looked up.
-API_KEY_SHAPE = re.compile(r"^pak_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
+# API keys are `pyat_<8 hex>_<43 url-safe>` (the prefix tells the authorizer the kind);
+# anything else is never looked up.
+API_KEY_SHAPE = re.compile(r"^pyat_[0-9a-f]{8}_[A-Za-z0-9_-]{43}$")
 REQUIRED_CLAIMS = ("sub", "sid", "role", "iat", "exp", "iss", "aud", "jti")
 MAX_TOKEN_LENGTH = 4096
 _MIN_KEY_BYTES = 32
