@@ -33,8 +33,10 @@ def _from_environment(**options: Any) -> Options:
 
 def _dev(args: argparse.Namespace) -> int:
     (ROOT / ".local").mkdir(exist_ok=True)
+    # The emulator's bases survive restarts in .local/ (tests point it at a file of their own).
+    persist = Path(os.environ.get("AIRTABLE_EMULATOR_FILE") or ROOT / ".local" / "airtable.json")
     stack = LocalStack(_from_environment(port=int(os.environ.get("PORT", args.port)),
-                                         airtable_persist=ROOT / ".local" / "airtable.json"))
+                                         airtable_persist=persist))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -72,6 +72,8 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     port = _free_port()
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url,
            "MAIL_DIR": str(tmp / "mail"), "PYTHONUNBUFFERED": "1",
+           # A fresh emulator, not the developer's .local/airtable.json.
+           "AIRTABLE_EMULATOR_FILE": str(tmp / "airtable.json"),
            # Every page load signs in again from 127.0.0.1; the per-IP auth limit is tested
            # elsewhere (tests/e2e/test_registration_modes.py).
            "AUTH_IP_LIMIT_PER_MINUTE": "100000"}

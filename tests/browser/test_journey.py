@@ -1,5 +1,6 @@
 """A person's first visit, in Chromium: register, verify the email from the message, find the
-demo base, add and edit a record in the grid, keep the session across a reload, sign out."""
+demo base and its records, create a table, add and edit a record in its grid, keep the session
+across a reload, sign out."""
 
 from __future__ import annotations
 
@@ -40,8 +41,28 @@ def test_register_verify_edit_records_reload_and_sign_out(desktop, stack):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Bases").click()
     page.get_by_role("link", name=re.compile("Demo CRM")).click()
     page.get_by_role("link", name=re.compile("Contacts")).click()
-    grid = page.get_by_role("region", name="Contacts records")
-    grid.get_by_role("row").nth(1).wait_for()
+    contacts = page.get_by_role("region", name="Contacts records")
+    expect(contacts.get_by_role("button", name="Name: Grace Hopper. Edit")).to_be_visible()
+    contacts.get_by_role("button", name="Name", exact=True).click()  # sort by Name
+    expect(contacts.get_by_role("columnheader", name="Name")).to_have_attribute(
+        "aria-sort", "ascending")
+    expect(contacts.get_by_role("table")).to_have_attribute("aria-busy", "false")
+    names = contacts.locator("tbody tr td:first-child").all_inner_texts()
+    assert names == sorted(names) and len(names) > 1
+    page.get_by_role("link", name="Demo CRM").click()
+
+    table = f"Leads {uuid.uuid4().hex[:6]}"
+    page.get_by_role("button", name="New table").click()
+    page.get_by_label("Table name").fill(table)
+    page.get_by_role("button", name="Add field").click()
+    page.get_by_label("Field 2 name").fill("Company")
+    page.get_by_role("button", name="Add field").click()
+    page.get_by_label("Field 3 name").fill("Score")
+    page.get_by_label("Field 3 type").select_option("number")
+    page.get_by_role("button", name="Create table").click()
+    page.get_by_role("heading", name=table).wait_for()
+    grid = page.get_by_role("region", name=f"{table} records")
+    expect(grid.get_by_text("This table has no records yet.")).to_be_visible()
 
     page.get_by_role("button", name="Add record").click()
     form = page.locator("form.new-record")
@@ -51,7 +72,6 @@ def test_register_verify_edit_records_reload_and_sign_out(desktop, stack):
     form.get_by_role("button", name="Save record").click()
     form.wait_for(state="detached")
 
-    _filter_by_name(page, name)
     row = grid.get_by_role("row").filter(has_text=name)
     row.get_by_role("button", name="Company: Difference Engines. Edit").click()
     cell = row.get_by_label(re.compile("^Company, press Enter"))
@@ -63,13 +83,13 @@ def test_register_verify_edit_records_reload_and_sign_out(desktop, stack):
     # A reload keeps the session (the refresh token is kept, the access token is not) and
     # shows what the API stored.
     page.reload(wait_until="networkidle")
-    page.get_by_role("heading", name="Contacts").wait_for()
-    _filter_by_name(page, name)
+    page.get_by_role("heading", name=table).wait_for()
     row.get_by_role("button", name="Company: Analytical Engines. Edit").wait_for()
+    _filter_by_name(page, grid, name)
 
     row.get_by_role("button", name=f"Delete {name}").click()
     row.get_by_role("button", name="Confirm delete").click()
-    page.get_by_text("No records match this filter.").wait_for()
+    expect(grid.get_by_text("No records match this filter.")).to_be_visible()
 
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/login")
@@ -99,12 +119,12 @@ def test_wrong_password_is_explained_in_words(desktop):
     assert page.url.endswith("/login")
 
 
-def _filter_by_name(page, name: str) -> None:
+def _filter_by_name(page, grid, name: str) -> None:
     bar = page.get_by_role("search", name="Filter records")
     bar.get_by_label("Filter field").select_option("Name")
     bar.get_by_label("equals").fill(name)
     bar.get_by_role("button", name="Apply filter").click()
     # The previous page stays on screen (aria-busy) until the filtered one arrives.
-    grid = page.get_by_role("region", name="Contacts records")
     expect(grid.get_by_role("table")).to_have_attribute("aria-busy", "false")
     expect(grid.locator("tbody tr")).to_have_count(1)
+    expect(grid.locator("tbody tr")).to_contain_text(name)
