@@ -422,6 +422,10 @@ def _record_id(ctx: Context) -> str:
     return ctx.record_id
 
 
+def _created_time(ctx: Context) -> str:
+    return ctx.created_time
+
+
 def _find(needle: Any, haystack: Any, start: Any = 0) -> int:
     offset = max(int(to_number(start)) - 1, 0)
     return to_text(haystack).find(to_text(needle), offset) + 1
@@ -500,7 +504,7 @@ def _mod(value: Any, divisor: Any) -> float:
     return math.fmod(to_number(value), d)
 
 
-LAZY_FUNCTIONS = {"IF", "ISERROR", "RECORD_ID"}
+LAZY_FUNCTIONS = {"IF", "ISERROR", "RECORD_ID", "CREATED_TIME"}
 
 # name -> (implementation, minimum args, maximum args or None for variadic)
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
@@ -511,6 +515,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {
     "IF": (_lazy_if, 2, 3),
     "ISERROR": (_lazy_iserror, 1, 1),
     "RECORD_ID": (_record_id, 0, 0),
+    "CREATED_TIME": (_created_time, 0, 0),
     "TRUE": (lambda: True, 0, 0),
     "FALSE": (lambda: False, 0, 0),
     "BLANK": (lambda: None, 0, 0),

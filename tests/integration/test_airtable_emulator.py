@@ -331,6 +331,18 @@ def test_record_id_formula(crowd: Table) -> None:
     assert names(crowd.all(formula=EQ(RECORD_ID(), jane["id"]))) == ["Jane"]
 
 
+def test_created_time_formula_finds_the_records_created_since_a_moment(people: Table) -> None:
+    from pyairtable.formulas import CREATED_TIME, DATETIME_PARSE, IS_AFTER
+
+    people.create({"Name": "Before"})
+    time.sleep(0.01)
+    since = people.all()[0]["createdTime"]
+    time.sleep(0.01)
+    people.create({"Name": "After"})
+    formula = IS_AFTER(CREATED_TIME(), DATETIME_PARSE(since))
+    assert names(people.all(formula=formula)) == ["After"]
+
+
 @pytest.mark.parametrize("formula", ["{Name}='x", "AND(", "{Nope}=1", "NOSUCHFN(1)", "1 +"])
 def test_invalid_formulas_are_422(crowd: Table, formula: str) -> None:
     with pytest.raises(requests.HTTPError) as caught:

@@ -238,7 +238,7 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
         sample_base_id = emulator.seed_demo()
         bases = [emulator.create_base(f"Sagas {n}", tables=[
             {"name": "Contacts", "fields": CONTACTS}, {"name": "Deals", "fields": DEALS}])
-            for n in range(24)]
+            for n in range(32)]
         os.environ.update({
             "TOKEN_KEY_ID": key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
             "SAGA_STATE_MACHINES": ",".join(f"{k}={v}" for k, v in arns.items()),

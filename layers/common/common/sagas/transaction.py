@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common.airtable import cache, connections
@@ -162,18 +162,16 @@ def _apply_chunk(run: Run, i: int, j: int, entries: list[SagaLogEntry]) -> None:
     info = run.table(op)
     target = run.api_table(info)
     rows = _rows(op, j)
-    attempts = sum(1 for e in entries if e.kind == "chunk.started" and (e.step, e.chunk) == (i, j))
-    unfinished = _open_attempt(entries, i, j)
+    earlier = [e for e in entries if e.kind == "chunk.started" and (e.step, e.chunk) == (i, j)]
+    attempts = len(earlier)
     try:
-        if unfinished is not None:
-            if op["action"] == "create":
-                raise OperationFailed(
-                    f"Operation {i} chunk {j}: an earlier attempt ended without a result; "
-                    "Airtable may have created its records, so it is not repeated.")
-            # The earlier attempt may have written: only the values read before it are true.
-            before = unfinished.data["before"]
-        else:
-            before = _read_before(target, info, op, rows)
+        # An earlier attempt (killed, or failed transiently: a reset or a 5xx may come after
+        # Airtable applied the write) may have written: only the values read before the first
+        # attempt are true, and records it created are adopted instead of created again.
+        before = earlier[0].data["before"] if earlier else _read_before(target, info, op, rows)
+        adopted = _created_by_attempts(target, info, rows, earlier[0].at,
+                                       _claimed(run.ops, entries, op["table"])) \
+            if earlier and op["action"] == "create" else None
     except AppError as e:
         raise named(e) from e
     with UnitOfWork() as uow:
@@ -187,7 +185,8 @@ def _apply_chunk(run: Run, i: int, j: int, entries: list[SagaLogEntry]) -> None:
         uow.commit()
     try:
         with cache.invalidating(run.base_id):
-            result = _write(target, info, op, rows, before)
+            result = _write(target, info, op, rows, before) if adopted is None \
+                else _create_rest(target, info, op, rows, adopted)
     except AppError as e:
         transient = is_transient(e)
         with UnitOfWork() as uow:
@@ -245,8 +244,72 @@ def _write(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str
     missing = [rid for rid in ids if rid not in before]
     if missing:
         raise NotFound(f"Airtable: records {missing} not found in {info.name}.")
-    target.batch_delete(ids)
+    # A retried delete finds the records an earlier attempt deleted already gone.
+    _delete_existing(target, ids)
     return {"deleted": ids}
+
+
+# A record created by an attempt is created after the attempt was logged; the margin absorbs
+# the difference between this clock and Airtable's.
+CLOCK_SKEW = timedelta(seconds=10)
+
+
+def _claimed(ops: list[dict[str, Any]], entries: list[SagaLogEntry], table: str) -> set[str]:
+    """Records this saga's applied chunks created in `table` (never adopted twice)."""
+    return {rid for e in entries if e.kind == "chunk.applied"
+            and ops[e.step or 0]["table"] == table for rid in e.data.get("created", [])}
+
+
+def _created_by_attempts(target: Any, info: TableInfo, rows: list[dict[str, Any]],
+                         since: datetime, claimed: set[str]) -> list[dict[str, Any] | None]:
+    """For each row, the record an earlier attempt created for it, if Airtable has one.
+
+    Airtable has no idempotency keys, so a create whose answer was lost is found by what it
+    wrote: records created since the first attempt started, with the row's values, that no
+    applied chunk of this saga claims.
+    """
+    from pyairtable.formulas import CREATED_TIME, DATETIME_PARSE, IS_AFTER
+
+    if since.tzinfo is None:  # SQLite hands back naive UTC
+        since = since.replace(tzinfo=UTC)
+    formula = IS_AFTER(CREATED_TIME(), DATETIME_PARSE((since - CLOCK_SKEW).isoformat()))
+    candidates = [r for r in target.all(formula=str(formula), use_field_ids=True)
+                  if r["id"] not in claimed]
+    found: list[dict[str, Any] | None] = []
+    for row in rows:
+        wanted = info.by_ids(row.get("fields") or {})
+        match = next((r for r in candidates if _same_values(wanted, r.get("fields", {}))), None)
+        if match is not None:
+            candidates.remove(match)
+        found.append(match)
+    return found
+
+
+def _same_values(sent: dict[str, Any], stored: dict[str, Any]) -> bool:
+    """Whether a stored record holds what was sent (typecast may have turned "3" into 3)."""
+    def norm(value: Any) -> Any:
+        if isinstance(value, bool) or value is None:
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) \
+                else str(value)
+
+    return all(norm(stored.get(k)) == norm(v) for k, v in sent.items()
+               if v not in (None, "", []))
+
+
+def _create_rest(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str, Any]],
+                 adopted: list[dict[str, Any] | None]) -> dict[str, Any]:
+    """Create the rows no earlier attempt created; the chunk's records in row order."""
+    missing = [row for row, found in zip(rows, adopted, strict=True) if found is None]
+    made = iter(target.batch_create([info.by_ids(r.get("fields") or {}) for r in missing],
+                                    typecast=bool(op.get("typecast")), use_field_ids=True)
+                if missing else [])
+    records = [found if found is not None else next(made) for found in adopted]
+    return {"created": [r["id"] for r in records], "written": _written(records),
+            "adopted": [r["id"] for r in adopted if r is not None]}
 
 
 def _written(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -350,9 +413,18 @@ def pending_undo(ops: list[dict[str, Any]],
             continue
         if e.kind == "chunk.applied":
             todo[key] = {**e.data, "before": _before(entries, *key)}
-        elif e.kind == "chunk.started" and _open_attempt(entries, *key) is e \
-                and ops[key[0]]["action"] != "create":
+        elif e.kind == "chunk.started" and _open_attempt(entries, *key) is e:
             todo[key] = {"before": e.data["before"], "unknown": True}
+        elif e.kind == "chunk.failed" and e.data.get("transient") \
+                and ops[key[0]]["action"] == "create" and key not in todo:
+            # A create that failed transiently may have been applied all the same (its answer
+            # lost to a reset or a timeout): what it created is looked up and deleted.
+            todo[key] = {"before": {}, "unknown": True}
+    for (i, j), applied in todo.items():
+        if applied.get("unknown") and ops[i]["action"] == "create":
+            first = next(e for e in entries if e.kind == "chunk.started"
+                         and (e.step, e.chunk) == (i, j))
+            applied.update(since=first.at, claimed=_claimed(ops, entries, ops[i]["table"]))
     return [(i, j, todo[(i, j)]) for i, j in sorted(todo, reverse=True)]
 
 
@@ -364,15 +436,14 @@ def _before(entries: list[SagaLogEntry], i: int, j: int) -> dict[str, Any]:
 
 def left_to_undo(ops: list[dict[str, Any]], entries: list[SagaLogEntry]) -> list[dict[str, Any]]:
     """What compensation has not undone: applied chunks, and creates whose outcome is unknown."""
-    left = [{"step": i, "chunk": j, "action": ops[i]["action"], "table": ops[i]["table"],
-             "records": _touched(applied)} for i, j, applied in pending_undo(ops, entries)]
-    for e in entries:
-        if e.kind == "chunk.started" and ops[e.step or 0]["action"] == "create" \
-                and _open_attempt(entries, e.step or 0, e.chunk or 0) is e:
-            left.append({"step": e.step, "chunk": e.chunk, "action": "create",
-                         "table": ops[e.step or 0]["table"], "records": [],
-                         "problem": "the write's outcome is unknown: Airtable may have created "
-                                    "these records; look for them by their values"})
+    left = []
+    for i, j, applied in pending_undo(ops, entries):
+        item = {"step": i, "chunk": j, "action": ops[i]["action"], "table": ops[i]["table"],
+                "records": _touched(applied)}
+        if applied.get("unknown") and ops[i]["action"] == "create":
+            item["problem"] = ("the write's outcome is unknown: Airtable may have created "
+                               "these records; look for them by their values")
+        left.append(item)
     return left
 
 
@@ -412,7 +483,7 @@ def _undo(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str,
           applied: dict[str, Any]) -> dict[str, Any]:
     action, before = op["action"], applied.get("before", {})
     if applied.get("unknown"):
-        applied = _reconstruct(target, info, op, rows, before)
+        applied = _reconstruct(target, info, op, rows, applied)
     result: dict[str, Any] = {}
     if applied.get("created"):
         result["deleted"] = _delete_existing(target, applied["created"])
@@ -433,13 +504,17 @@ def _undo(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str,
 
 
 def _reconstruct(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str, Any]],
-                 before: dict[str, Any]) -> dict[str, Any]:
+                 applied: dict[str, Any]) -> dict[str, Any]:
     """What an attempt that never reported may have done, read from Airtable as it is now."""
+    before = applied.get("before", {})
     if op["action"] == "update":
         return {"updated": list(before)}
     if op["action"] == "delete":
         still = read_by_ids(target, before)
         return {"deleted": [rid for rid in before if rid not in still]}
+    if op["action"] == "create":
+        found = _created_by_attempts(target, info, rows, applied["since"], applied["claimed"])
+        return {"created": [r["id"] for r in found if r is not None]}
     now = read_matches(target, info, op["merge_on"], rows)
     return {"created": [rid for rid in now if rid not in before],
             "updated": [rid for rid in now if rid in before]}
