@@ -174,9 +174,12 @@ class _Worker:
         request_id = str(uuid.uuid4())
         self.conn.send((request_id, event, time.time() + timeout))
         if not self.conn.poll(timeout):
+            # As Lambda does: the execution environment is killed mid-work (whatever it was
+            # writing stays half done) and the next invocation gets a fresh one.
             self.stop()
             return None, {"errorType": "Sandbox.Timedout",
-                          "errorMessage": f"Task timed out after {timeout:.2f} seconds"}
+                          "errorMessage": f"{request_id} Task timed out after {timeout:.2f} "
+                                          "seconds"}
         return self.conn.recv()
 
     def alive(self) -> bool:
@@ -203,6 +206,8 @@ class FunctionPool:
         self.env = env
         self.max_workers = max_workers
         self.log_path = log_path
+        # The template's Timeout; tests shorten it as UpdateFunctionConfiguration would.
+        self.timeout = float(spec.timeout)
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._starting = 0
@@ -224,7 +229,7 @@ class FunctionPool:
         cold = not worker.used
         started = time.perf_counter()
         try:
-            payload, error = worker.call(event, float(self.spec.timeout))
+            payload, error = worker.call(event, self.timeout)
         except (EOFError, OSError, BrokenPipeError) as e:
             payload, error = None, {"errorType": "Runtime.ExitError", "errorMessage": str(e)}
             worker.stop()
