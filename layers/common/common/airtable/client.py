@@ -13,9 +13,12 @@ from requests.adapters import HTTPAdapter
 
 from common import usage
 from common.airtable import ids
-from common.airtable.errors import translate
+from common.airtable.errors import Unanswered, translate
 from common.airtable.limiter import RateLimiter, answer_by, token_key
 from common.settings import get_settings
+
+# Pauses before a failed read is sent again.
+READ_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 
 class _LimitedAdapter(HTTPAdapter):
@@ -54,11 +57,21 @@ class LimitedApi(Api):
         self.session.mount("https://", adapter)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        """Send through pyairtable, translating Airtable's errors into domain errors."""
-        try:
-            return super().request(method, url, *args, **kwargs)
-        except requests.RequestException as e:
-            raise translate(e) from e
+        """Send through pyairtable, translating Airtable's errors into domain errors; a read
+        that met a 5xx or a lost connection is sent again (reads change nothing)."""
+        verb = method.upper()  # pyairtable's listings say "get"
+        reading = verb == "GET" or (verb == "POST" and str(url).endswith("/listRecords"))
+        for delay in (*(READ_RETRY_DELAYS if reading else ()), None):
+            try:
+                return super().request(method, url, *args, **kwargs)
+            except requests.RequestException as e:
+                error = translate(e)
+                by = answer_by()
+                if delay is None or not isinstance(error, Unanswered) or (
+                        by is not None and time.time() + delay >= by):
+                    raise error from e
+            time.sleep(delay)
+        raise AssertionError("unreachable")
 
 
 def base_of(url: str) -> str | None:

@@ -1,0 +1,64 @@
+"""The Airtable client against a failing Airtable: a read that meets a 5xx or a lost connection
+is sent again; a write is never sent again by the client (its caller knows whether that is
+safe), and the failure reaches the caller as `Unanswered`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from common.airtable.errors import Unanswered
+from local.airtable_emulator import AirtableEmulator
+from tests.integration.test_airtable_hardening import _clear_caches
+
+TOKEN = "patCLIENTFAULTS00.secretpart"
+
+
+@pytest.fixture
+def emulator(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[AirtableEmulator]:
+    from tests.integration.test_airtable_hardening import _ENV
+
+    emulator = AirtableEmulator(tokens={TOKEN: "usrCLIENTFAULTS01"}, rate_limit=None).start()
+    for name, value in {**_ENV, "DATABASE_URL": database_url,
+                        "AIRTABLE_ENDPOINT_URL": emulator.url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    _clear_caches()
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+        _clear_caches()
+
+
+@pytest.fixture
+def people(emulator: AirtableEmulator):
+    from common.airtable.client import airtable_api
+
+    base_id = emulator.create_base(
+        "Faults", [{"name": "People", "fields": [{"name": "Name", "type": "singleLineText"}]}])
+    return airtable_api(TOKEN).table(base_id, "People")
+
+
+@pytest.mark.parametrize("kind, status", [("status", 500), ("status", 502), ("status", 503),
+                                          ("reset_before", None), ("reset_after", None)])
+def test_a_read_that_fails_transiently_is_sent_again(emulator, people, kind, status):
+    people.create({"Name": "Ada"})
+    fault = emulator.faults.inject(kind, status=status, count=2)
+    assert [r["fields"]["Name"] for r in people.all()] == ["Ada"]
+    assert fault.injected == 2
+
+
+def test_a_read_that_keeps_failing_reaches_the_caller_as_unanswered(emulator, people):
+    emulator.faults.inject("status", status=503)
+    with pytest.raises(Unanswered):
+        people.all()
+
+
+def test_a_write_is_never_sent_again_by_the_client(emulator, people):
+    fault = emulator.faults.inject("reset_after", writes_only=True, count=1)
+    with pytest.raises(Unanswered):
+        people.create({"Name": "Ada"})
+    assert fault.injected == 1
+    assert [r["fields"]["Name"] for r in people.all()] == ["Ada"]  # written once, answer lost
