@@ -62,3 +62,38 @@ def test_a_write_is_never_sent_again_by_the_client(emulator, people):
         people.create({"Name": "Ada"})
     assert fault.injected == 1
     assert [r["fields"]["Name"] for r in people.all()] == ["Ada"]  # written once, answer lost
+
+
+def _names(emulator: AirtableEmulator, base_id: str) -> list[str]:
+    table = emulator.store.table(base_id, "People")
+    field_id = table.field("Name").id
+    return sorted(r.cells.get(field_id, "") for r in table.records.values())
+
+
+def test_a_create_whose_answer_was_lost_keeps_what_airtable_wrote_once(emulator, people):
+    from common.airtable import records
+    from common.airtable.connections import Access
+
+    rows = [{"fields": {"Name": f"Row {n:02}"}} for n in range(25)]
+    fault = emulator.faults.inject("reset_after", writes_only=True, count=2)
+    made = records.create(Access("test", lambda: TOKEN), people.base.id, "People", rows, False)
+    assert fault.injected == 2
+    assert sorted(r["fields"]["Name"] for r in made) == [f"Row {n:02}" for n in range(25)]
+    assert _names(emulator, people.base.id) == [f"Row {n:02}" for n in range(25)]
+    assert len({r["id"] for r in made}) == 25
+
+
+def test_a_create_that_fails_leaves_nothing_even_when_answers_were_lost(emulator, people):
+    from common.airtable import records
+    from common.airtable.connections import Access
+
+    rows = [{"fields": {"Name": f"Row {n:02}"}} for n in range(25)]
+    # The first chunk is written but its answer lost, the second is refused, and the delete
+    # that undoes the first is applied with its answer lost too.
+    lost = emulator.faults.inject("reset_after", writes_only=True, count=1)
+    refused = emulator.faults.inject("status", status=503, writes_only=True, count=1)
+    undo_lost = emulator.faults.inject("reset_after", writes_only=True, count=1)
+    with pytest.raises(Unanswered):
+        records.create(Access("test", lambda: TOKEN), people.base.id, "People", rows, False)
+    assert (lost.injected, refused.injected, undo_lost.injected) == (1, 1, 1)
+    assert _names(emulator, people.base.id) == []

@@ -168,7 +168,7 @@ def test_compensation_failing_twice_then_succeeding_ends_compensated(sagas):
 
 def test_compensation_that_keeps_failing_leaves_failed_with_what_is_left(sagas):
     base_id = sagas.new_base()
-    sagas.faults["transaction.compensate"] = [CompensationFailed("still down")] * 4
+    sagas.faults["transaction.compensate"] = [CompensationFailed("still down")] * 7
     data = {"base_id": base_id, "operations": [
         {"action": "create", "table": "Contacts", "records": [{"fields": {"Name": "Stuck"}}]},
         {"action": "create", "table": "Nowhere", "records": [{"fields": {"Name": "x"}}]}]}

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from common import deadline
 from common.airtable import cache
 from common.airtable.connections import Access
+from common.airtable.errors import Unanswered
 from common.airtable.limiter import MARGIN, answered_by
-from common.errors import AppError, PayloadTooLarge, RateLimited, ValidationFailed
+from common.errors import AppError, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from common.settings import get_settings
 
 RECORD_TTL = 60
@@ -119,6 +122,51 @@ def _in_time(undo_seconds: float = 0.0) -> Iterator[None]:
         yield
 
 
+# A record a request created is created after the request was sent; the margin absorbs the
+# difference between this clock and Airtable's.
+CLOCK_SKEW = timedelta(seconds=10)
+
+
+def find_created(target: Any, rows: list[dict[str, Any]], since: datetime,
+                 exclude: set[str] = frozenset(), *,  # type: ignore[assignment]
+                 use_field_ids: bool = False) -> list[dict[str, Any] | None]:
+    """For each row's fields, a record created since `since` holding them, if Airtable has one.
+
+    Airtable has no idempotency keys: a create whose answer was lost (a reset, a 5xx after the
+    write, a killed task) is found by what it wrote, among records created since it was sent
+    and not in `exclude` (records the caller already accounts for); None where none matches.
+    """
+    from pyairtable.formulas import CREATED_TIME, DATETIME_PARSE, IS_AFTER
+
+    if since.tzinfo is None:  # SQLite hands back naive UTC
+        since = since.replace(tzinfo=UTC)
+    formula = IS_AFTER(CREATED_TIME(), DATETIME_PARSE((since - CLOCK_SKEW).isoformat()))
+    candidates = [r for r in target.all(formula=str(formula), use_field_ids=use_field_ids)
+                  if r["id"] not in exclude]
+    found: list[dict[str, Any] | None] = []
+    for fields in rows:
+        match = next((r for r in candidates if _holds(r.get("fields", {}), fields)), None)
+        if match is not None:
+            candidates.remove(match)
+        found.append(match)
+    return found
+
+
+def _holds(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Whether a stored record holds what was sent (typecast may have turned "3" into 3)."""
+    def norm(value: Any) -> Any:
+        if isinstance(value, bool) or value is None:
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) \
+                else str(value)
+
+    return all(norm(stored.get(k)) == norm(v) for k, v in sent.items()
+               if v not in (None, "", []))
+
+
 def create(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
            typecast: bool) -> list[dict[str, Any]]:
     """Create up to MAX_RECORDS records, 10 per request, all or nothing.
@@ -136,9 +184,20 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
             try:
                 # Time for this chunk and for deleting it and everything before it.
                 undo = math.ceil((len(created) + len(chunk)) / BATCH)
+                sent = datetime.now(UTC)
                 with _in_time(undo * pace.seconds_per_request()):
-                    created += target.batch_create([r["fields"] for r in chunk],
-                                                   typecast=typecast)
+                    try:
+                        created += target.batch_create([r["fields"] for r in chunk],
+                                                       typecast=typecast)
+                    except Unanswered:
+                        # The answer was lost, not necessarily the write: what it made is
+                        # kept (all found) or undone with the rest, never left behind.
+                        write.wrote()
+                        found = find_created(target, [r["fields"] for r in chunk], sent,
+                                             {r["id"] for r in created})
+                        created += [r for r in found if r is not None]
+                        if None in found:
+                            raise
                 pace.done()
                 write.wrote()
             except AppError as e:
@@ -159,7 +218,7 @@ def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) ->
         # Stop short of the Lambda deadline too: a killed invocation could not say what it kept.
         with answered_by(None if ends is None else ends - _ANSWER_SECONDS / 2):
             for _, chunk in _chunks(ids):
-                deleted += [d["id"] for d in target.batch_delete(chunk)]
+                deleted += _delete_surely(target, chunk)
         error.message += f" Nothing was kept: the {len(ids)} records created before were deleted."
     except AppError:
         kept = [i for i in ids if i not in set(deleted)]
@@ -167,6 +226,27 @@ def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) ->
         error.details = [*(error.details or []),
                          *({"field": record_id, "problem": "created and kept"}
                            for record_id in kept)]
+
+
+def _delete_surely(target: Any, ids: list[str]) -> list[str]:
+    """Delete records; after a lost answer, delete again only those still there."""
+    from pyairtable.formulas import EQ, OR, RECORD_ID
+
+    left = list(ids)
+    for delay in (0.2, 0.5, None):
+        try:
+            target.batch_delete(left)
+            return ids
+        except (Unanswered, NotFound):
+            if delay is None:
+                raise
+        time.sleep(delay)
+        formula = OR(*[EQ(RECORD_ID(), rid) for rid in left])
+        still = {r["id"] for r in target.all(formula=str(formula))}
+        left = [rid for rid in left if rid in still]
+        if not left:
+            return ids
+    return ids
 
 
 def _partial(error: AppError, verb: str, done: list[str]) -> None:

@@ -13,10 +13,10 @@ import contextlib
 import json
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from common.airtable import cache, connections
+from common.airtable import cache, connections, records
 from common.airtable.connections import Access
 from common.airtable.records import BATCH
 from common.db import UnitOfWork
@@ -249,11 +249,6 @@ def _write(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str
     return {"deleted": ids}
 
 
-# A record created by an attempt is created after the attempt was logged; the margin absorbs
-# the difference between this clock and Airtable's.
-CLOCK_SKEW = timedelta(seconds=10)
-
-
 def _claimed(ops: list[dict[str, Any]], entries: list[SagaLogEntry], table: str) -> set[str]:
     """Records this saga's applied chunks created in `table` (never adopted twice)."""
     return {rid for e in entries if e.kind == "chunk.applied"
@@ -262,42 +257,11 @@ def _claimed(ops: list[dict[str, Any]], entries: list[SagaLogEntry], table: str)
 
 def _created_by_attempts(target: Any, info: TableInfo, rows: list[dict[str, Any]],
                          since: datetime, claimed: set[str]) -> list[dict[str, Any] | None]:
-    """For each row, the record an earlier attempt created for it, if Airtable has one.
-
-    Airtable has no idempotency keys, so a create whose answer was lost is found by what it
-    wrote: records created since the first attempt started, with the row's values, that no
-    applied chunk of this saga claims.
-    """
-    from pyairtable.formulas import CREATED_TIME, DATETIME_PARSE, IS_AFTER
-
-    if since.tzinfo is None:  # SQLite hands back naive UTC
-        since = since.replace(tzinfo=UTC)
-    formula = IS_AFTER(CREATED_TIME(), DATETIME_PARSE((since - CLOCK_SKEW).isoformat()))
-    candidates = [r for r in target.all(formula=str(formula), use_field_ids=True)
-                  if r["id"] not in claimed]
-    found: list[dict[str, Any] | None] = []
-    for row in rows:
-        wanted = info.by_ids(row.get("fields") or {})
-        match = next((r for r in candidates if _same_values(wanted, r.get("fields", {}))), None)
-        if match is not None:
-            candidates.remove(match)
-        found.append(match)
-    return found
-
-
-def _same_values(sent: dict[str, Any], stored: dict[str, Any]) -> bool:
-    """Whether a stored record holds what was sent (typecast may have turned "3" into 3)."""
-    def norm(value: Any) -> Any:
-        if isinstance(value, bool) or value is None:
-            return value
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) \
-                else str(value)
-
-    return all(norm(stored.get(k)) == norm(v) for k, v in sent.items()
-               if v not in (None, "", []))
+    """For each row, the record an earlier attempt created for it, if Airtable has one (found
+    by its values among records created since the first attempt started, never one an applied
+    chunk of this saga claims)."""
+    return records.find_created(target, [info.by_ids(r.get("fields") or {}) for r in rows],
+                                since, claimed, use_field_ids=True)
 
 
 def _create_rest(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str, Any]],
@@ -307,8 +271,8 @@ def _create_rest(target: Any, info: TableInfo, op: dict[str, Any], rows: list[di
     made = iter(target.batch_create([info.by_ids(r.get("fields") or {}) for r in missing],
                                     typecast=bool(op.get("typecast")), use_field_ids=True)
                 if missing else [])
-    records = [found if found is not None else next(made) for found in adopted]
-    return {"created": [r["id"] for r in records], "written": _written(records),
+    chosen = [found if found is not None else next(made) for found in adopted]
+    return {"created": [r["id"] for r in chosen], "written": _written(chosen),
             "adopted": [r["id"] for r in adopted if r is not None]}
 
 
