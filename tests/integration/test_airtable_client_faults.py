@@ -83,17 +83,36 @@ def test_a_create_whose_answer_was_lost_keeps_what_airtable_wrote_once(emulator,
     assert len({r["id"] for r in made}) == 25
 
 
-def test_a_create_that_fails_leaves_nothing_even_when_answers_were_lost(emulator, people):
+def test_a_create_meeting_5xx_and_lost_answers_writes_each_row_once(emulator, people):
     from common.airtable import records
     from common.airtable.connections import Access
 
     rows = [{"fields": {"Name": f"Row {n:02}"}} for n in range(25)]
-    # The first chunk is written but its answer lost, the second is refused, and the delete
-    # that undoes the first is applied with its answer lost too.
-    lost = emulator.faults.inject("reset_after", writes_only=True, count=1)
-    refused = emulator.faults.inject("status", status=503, writes_only=True, count=1)
-    undo_lost = emulator.faults.inject("reset_after", writes_only=True, count=1)
-    with pytest.raises(Unanswered):
+    # Chunk 0 is written with its answer lost; chunk 1 is refused, then written with its
+    # answer lost when sent again.
+    faults = [emulator.faults.inject("reset_after", writes_only=True, count=1),
+              emulator.faults.inject("status", status=503, writes_only=True, count=1),
+              emulator.faults.inject("reset_after", writes_only=True, count=1)]
+    made = records.create(Access("test", lambda: TOKEN), people.base.id, "People", rows, False)
+    assert [f.injected for f in faults] == [1, 1, 1]
+    assert len({r["id"] for r in made}) == 25
+    assert _names(emulator, people.base.id) == [f"Row {n:02}" for n in range(25)]
+
+
+def test_a_create_that_fails_leaves_nothing_even_when_answers_were_lost(emulator, people):
+    from common.airtable import records
+    from common.airtable.connections import Access
+    from common.errors import ValidationFailed
+
+    rows = [{"fields": {"Name": f"Row {n:02}"}} for n in range(25)]
+    rows[22] = {"fields": {"Name": "Row 22", "Nope": 1}}  # Airtable refuses the third chunk
+    # The first two chunks are written with their answers lost (the second after a 502), and
+    # the refusal of the third is lost once too: what was written is deleted again.
+    faults = [emulator.faults.inject("reset_after", writes_only=True, count=1),
+              emulator.faults.inject("status", status=502, writes_only=True, count=1),
+              emulator.faults.inject("reset_after", writes_only=True, count=1),
+              emulator.faults.inject("reset_after", writes_only=True, count=1)]
+    with pytest.raises(ValidationFailed):
         records.create(Access("test", lambda: TOKEN), people.base.id, "People", rows, False)
-    assert (lost.injected, refused.injected, undo_lost.injected) == (1, 1, 1)
+    assert [f.injected for f in faults] == [1, 1, 1, 1]
     assert _names(emulator, people.base.id) == []

@@ -122,6 +122,8 @@ def _in_time(undo_seconds: float = 0.0) -> Iterator[None]:
         yield
 
 
+# Pauses before a chunk Airtable did not write (a 5xx, a reset) is sent again.
+CREATE_RETRY_DELAYS = (0.2, 0.5, 1.0)
 # A record a request created is created after the request was sent; the margin absorbs the
 # difference between this clock and Airtable's.
 CLOCK_SKEW = timedelta(seconds=10)
@@ -184,20 +186,9 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
             try:
                 # Time for this chunk and for deleting it and everything before it.
                 undo = math.ceil((len(created) + len(chunk)) / BATCH)
-                sent = datetime.now(UTC)
                 with _in_time(undo * pace.seconds_per_request()):
-                    try:
-                        created += target.batch_create([r["fields"] for r in chunk],
-                                                       typecast=typecast)
-                    except Unanswered:
-                        # The answer was lost, not necessarily the write: what it made is
-                        # kept (all found) or undone with the rest, never left behind.
-                        write.wrote()
-                        found = find_created(target, [r["fields"] for r in chunk], sent,
-                                             {r["id"] for r in created})
-                        created += [r for r in found if r is not None]
-                        if None in found:
-                            raise
+                    _create_chunk(target, [r["fields"] for r in chunk], typecast, created,
+                                  write.wrote)
                 pace.done()
                 write.wrote()
             except AppError as e:
@@ -206,6 +197,27 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
                 _undo_create(target, created, e)
                 raise
     return [as_record(r) for r in created]
+
+
+def _create_chunk(target: Any, rows: list[dict[str, Any]], typecast: bool,
+                  created: list[dict[str, Any]], wrote: Callable[[], None]) -> None:
+    """Create one chunk (appended to `created`), sent again after a 5xx or a lost connection
+    only once Airtable shows it did not write it: records a lost answer made are kept, never
+    made twice."""
+    for delay in (*CREATE_RETRY_DELAYS, None):
+        sent = datetime.now(UTC)
+        try:
+            created += target.batch_create(rows, typecast=typecast)
+            return
+        except Unanswered:
+            wrote()  # it may have written: the cache must not keep the old listing
+            found = find_created(target, rows, sent, {r["id"] for r in created})
+            created += [r for r in found if r is not None]  # kept, or undone with the rest
+            if None not in found:
+                return
+            if delay is None or any(r is not None for r in found):
+                raise
+        time.sleep(delay)
 
 
 def _undo_create(target: Any, created: list[dict[str, Any]], error: AppError) -> None:
