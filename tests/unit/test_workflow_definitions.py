@@ -86,3 +86,15 @@ def test_the_runner_and_the_state_machine_agree_on_transient_retries():
     (retrier,) = [r for r in asl["States"]["RunStep"]["Retry"]
                   if r["ErrorEquals"] == ["StepTransientError"]]
     assert retrier["MaxAttempts"] == TRANSIENT_RETRIES
+
+
+def test_the_runner_and_the_state_machine_agree_on_throttled_retries():
+    from common.workflows.runner import THROTTLED_RETRIES
+
+    asl = json.loads((ROOT / "statemachines" / "workflow.asl.json").read_text())
+    (retrier,) = [r for r in asl["States"]["RunStep"]["Retry"]
+                  if r["ErrorEquals"] == ["StepThrottled"]]
+    assert retrier["MaxAttempts"] == THROTTLED_RETRIES
+    waits = [retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n
+             for n in range(THROTTLED_RETRIES)]
+    assert sum(waits) > 30  # outlasts Airtable's lock-out after a 429

@@ -23,12 +23,18 @@ from common.workflows.templates import render
 # Must equal MaxAttempts of the `StepTransientError` retrier in statemachines/workflow.asl.json:
 # the last attempt applies the step's on_error instead of asking for another retry.
 TRANSIENT_RETRIES = 2
+# Likewise for `StepThrottled`: spaced to outlast Airtable's 30 s lock-out after a 429.
+THROTTLED_RETRIES = 4
 # Outputs larger than this are left out of execution responses (they stay in the database).
 INLINE_OUTPUT_BYTES = 256 * 1024
 
 
 class StepTransientError(Exception):
     """Retry this step (the state machine's Retry matches this name)."""
+
+
+class StepThrottled(Exception):
+    """Retry this step once Airtable's rate limit lets it (a retrier of its own, spaced out)."""
 
 
 class StepFailed(Exception):
@@ -103,9 +109,10 @@ def run_step(execution_id: str, position: int, retry: int) -> dict[str, Any]:
     try:
         output = step_types.execute(step["type"], config, ctx)
     except step_types.TransientStepError as e:
-        if retry < TRANSIENT_RETRIES:
+        throttled = e.code == "rate_limited"
+        if retry < (THROTTLED_RETRIES if throttled else TRANSIENT_RETRIES):
             _note_attempt(execution_id, position, e)
-            raise StepTransientError(e.message) from e
+            raise (StepThrottled if throttled else StepTransientError)(e.message) from e
         error = {"code": e.code, "message": e.message, "attempts": retry + 1}
     except step_types.StepError as e:
         error = {"code": e.code, "message": e.message}
