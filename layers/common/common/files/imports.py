@@ -125,7 +125,7 @@ def prepare(import_id: str) -> dict[str, Any]:
         merge_on, base_id, table = job.merge_on, job.base_id, job.table
     known = _table_fields(access, base_id, table)
     staging_key = f"staging/{import_id}.jsonl"
-    with tempfile.TemporaryFile() as out:
+    with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
         try:
             header, rows, cleanup = _open_rows(fmt, key, sheet)
             try:
@@ -136,8 +136,9 @@ def prepare(import_id: str) -> dict[str, Any]:
                 cleanup()
         except ValidationFailed as e:
             raise ImportRejected(e.message) from e
-        out.seek(0)
-        storage.put(staging_key, out, "application/x-ndjson")
+        out.flush()
+        # A managed transfer streams the file in parts; put_object would read it whole.
+        storage.upload_file(staging_key, out.name, "application/x-ndjson")
     with UnitOfWork() as uow:
         job = _job(uow, import_id)
         job.rows_total, job.chunk_offsets, job.staging_key = total, offsets, staging_key
