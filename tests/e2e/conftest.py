@@ -7,20 +7,40 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from sqlalchemy.engine import make_url
 
 from local.runtime.stack import LocalStack, Options
+from tests.faults.tcp_proxy import TcpProxy
 
 ADMIN_EMAIL = "admin@example.com"
 
 
 @pytest.fixture(scope="session")
-def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+def database_link(database_url: str) -> Iterator[TcpProxy | None]:
+    """The stack reaches PostgreSQL through a relay tests can cut (tests/e2e/test_outage.py)."""
+    if not database_url.startswith("postgresql"):
+        yield None
+        return
+    url = make_url(database_url)
+    proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(database_url: str, database_link: TcpProxy | None,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """The whole stack; worker logs go to a file tests can read (`stack.options.worker_log`)."""
+    if database_link is not None:
+        database_url = make_url(database_url).set(host="127.0.0.1", port=database_link.port) \
+            .render_as_string(hide_password=False)
     log = tmp_path_factory.mktemp("stack") / "workers.log"
     # `make dev`'s tenancy settings unless a module in its own process asks for the deployed
     # ones (tests/e2e/test_tenancy.py runs with DEFAULT_CONNECTION=admins).
-    tenancy = {"REGISTRATION": os.environ.get("E2E_REGISTRATION", "open"),
-               "DEFAULT_CONNECTION": os.environ.get("E2E_DEFAULT_CONNECTION", "every_workspace")}
+    tenancy = {"registration": os.environ.get("E2E_REGISTRATION", "open"),
+               "default_connection": os.environ.get("E2E_DEFAULT_CONNECTION", "every_workspace")}
     # A hosts file the functions consult before DNS: tests map names (and re-map them, as a
     # DNS rebinding would) without a resolver of their own (tests/e2e/test_webhooks.py).
     hosts = log.parent / "hosts"
@@ -30,7 +50,7 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
                                # Every test connects from 127.0.0.1: the per-IP limit of the
                                # auth routes is tested on a stack of its own (test_email_flows).
                                auth_ip_limit_per_minute=100_000,
-                               extra_env={**tenancy, "OUTBOUND_HOSTS_FILE": str(hosts)})).start()
+                               extra_env={"OUTBOUND_HOSTS_FILE": str(hosts)}, **tenancy)).start()
     try:
         yield local
     finally:

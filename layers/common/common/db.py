@@ -48,6 +48,29 @@ def engine() -> Engine:
     return _engine(database_url())
 
 
+def is_outage(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached (or is overloaded), not a bad query.
+
+    pg8000 lets some socket errors (a reset mid-query) escape unwrapped, so SQLAlchemy neither
+    wraps them nor invalidates the connection: such a pool would hand the dead connection out
+    again, so it is emptied here.
+    """
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, ConnectionError):
+        _forget_connections()
+        return True
+    return isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError) or (
+        isinstance(exc, sa.DBAPIError) and exc.connection_invalidated)
+
+
+def _forget_connections() -> None:
+    if engine.cache_info().currsize:
+        engine().dispose(close=False)
+        if _reader_of.cache_info().currsize:
+            reader().dispose(close=False)
+
+
 def reader() -> Engine:
     """An autocommit engine for reads of one statement: no BEGIN and ROLLBACK round trips (the
     authorizer's one query, read-only units of work). Its own pool: switching a pooled

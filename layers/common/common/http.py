@@ -126,8 +126,9 @@ def database_outage(exc: BaseException) -> ServiceUnavailable | None:
     sa = sys.modules.get("sqlalchemy.exc")  # only functions that use the database load it
     if sa is None:
         return None
-    if isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError) or (
-            isinstance(exc, sa.DBAPIError) and exc.connection_invalidated):
+    from common.db import is_outage
+
+    if is_outage(exc):
         return ServiceUnavailable("The database is unavailable; retry shortly.",
                                   retry_after=DATABASE_RETRY_AFTER)
     return None

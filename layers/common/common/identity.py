@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-from common.errors import Forbidden, Unauthorized
+from common.errors import Forbidden, ServiceUnavailable, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,9 @@ def current_identity(app: APIGatewayHttpResolver) -> Identity:
     """The authorizer's context; a route reached without one is refused (defence in depth)."""
     authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
     ctx = authorizer.get("lambda") or {}
+    if ctx.get("degraded"):
+        raise ServiceUnavailable("The service cannot check credentials right now (its database "
+                                 "is unavailable); retry shortly.", retry_after=5)
     if not ctx.get("user_id"):
         raise Unauthorized("Authentication required.")
     return Identity(user_id=ctx["user_id"], role=ctx.get("role", "member"),

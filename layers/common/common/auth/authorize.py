@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, DateTime, String, column, select, table, update
 
 from common.auth import tokens
 from common.clock import aware, is_past, now
-from common.db import reader
+from common.db import is_outage, reader
 
 _BEARER = re.compile(r"^Bearer ([A-Za-z0-9_.~+/=-]+)$", re.IGNORECASE)
 # Usage timestamps are for display; writing them at most once a minute keeps requests read-only.
@@ -49,9 +49,17 @@ def decide(headers: dict[str, Any]) -> dict[str, Any] | None:
         return None
     credential = match.group(1)
     # A JWT is three dot-separated parts; an API key has none (its shape is checked on lookup).
-    if credential.count(".") == 2:
-        return _by_token(credential)
-    return _by_api_key(credential)
+    try:
+        if credential.count(".") == 2:
+            return _by_token(credential)
+        return _by_api_key(credential)
+    except Exception as e:
+        if not is_outage(e):
+            raise
+        # An authorizer cannot answer 503 (API Gateway turns its errors into 500), so it lets
+        # the request through marked degraded, and `current_identity` answers 503 for every
+        # route before anything is read or written: nothing is served on an unchecked token.
+        return {"degraded": "database"}
 
 
 def _header(headers: dict[str, Any], name: str) -> str | None:

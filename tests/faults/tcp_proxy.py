@@ -1,0 +1,84 @@
+"""A TCP relay the tests can cut: the database "goes down" for the stack, and comes back.
+
+`down()` resets every relayed connection and refuses new ones (what clients see when the
+server process dies); `up()` relays again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+
+
+class TcpProxy:
+    """Relays 127.0.0.1:<port> to `target`; start with `start()`."""
+
+    def __init__(self, target_host: str, target_port: int) -> None:
+        self.target = (target_host, target_port)
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.port = self._server.getsockname()[1]
+        self._open: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._up = True
+        self._stopped = False
+
+    def start(self) -> TcpProxy:
+        """Accept and relay in the background."""
+        threading.Thread(target=self._accept, name="tcp-proxy", daemon=True).start()
+        return self
+
+    def down(self) -> None:
+        """Reset every connection; new ones are closed at once."""
+        self._up = False
+        with self._lock:
+            sockets, self._open = list(self._open), set()
+        for sock in sockets:
+            _reset(sock)
+
+    def up(self) -> None:
+        """Relay again."""
+        self._up = True
+
+    def stop(self) -> None:
+        """Stop accepting and drop everything."""
+        self._stopped = True
+        self.down()
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stopped:
+            try:
+                client, _ = self._server.accept()
+            except OSError:
+                return
+            if not self._up:
+                _reset(client)
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                _reset(client)
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._open.update((client, upstream))
+            for source, sink in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while chunk := source.recv(65536):
+                sink.sendall(chunk)
+        for sock in (source, sink):
+            with self._lock:
+                self._open.discard(sock)
+            _reset(sock)
+
+
+def _reset(sock: socket.socket) -> None:
+    # SO_LINGER 0: close with RST, as a dead server's host answers.
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with contextlib.suppress(OSError):
+        sock.close()
