@@ -18,6 +18,7 @@ from typing import Any
 
 from common.airtable import cache, connections, records
 from common.airtable.connections import Access
+from common.airtable.errors import Unanswered
 from common.airtable.records import BATCH
 from common.db import UnitOfWork
 from common.errors import AppError, NotFound
@@ -461,10 +462,22 @@ def _undo(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str,
         result["restored"] = [r["id"] for r in restore]
     if action == "delete" and applied.get("deleted"):
         ids = applied["deleted"]
-        made = target.batch_create([info.writable(before.get(rid, {})) for rid in ids],
-                                   use_field_ids=True)
+        made = _recreate(target, [info.writable(before.get(rid, {})) for rid in ids])
         result["recreated"] = {old: new["id"] for old, new in zip(ids, made, strict=True)}
     return result
+
+
+def _recreate(target: Any, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Create the deleted records again; after a lost answer, the ones it made are found by
+    value instead of being made twice."""
+    sent = utcnow()
+    try:
+        return target.batch_create(rows, use_field_ids=True)
+    except Unanswered:
+        found = records.find_created(target, rows, sent, use_field_ids=True)
+        if None in found:
+            raise
+        return [r for r in found if r is not None]
 
 
 def _reconstruct(target: Any, info: TableInfo, op: dict[str, Any], rows: list[dict[str, Any]],
