@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web dev test bench invoke lint validate build openapi fuzz publish-web clean
+.PHONY: venv web dev test bench invoke lint validate build openapi fuzz load faults publish-web clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,16 @@ openapi: $(STAMP)
 # Schemathesis over every route, signed in, with a larger budget than the suite's (EXAMPLES=n).
 fuzz: $(STAMP)
 	PYTHONPATH=.:layers/common $(PY) -m tests.fuzz.runner $(if $(EXAMPLES),--max-examples $(EXAMPLES))
+
+# 32 concurrent clients of mixed reads and writes for 60 s (LOAD_SECONDS=n), checked against the
+# emulator's tables; `make test` runs the same for 10 s.
+load: $(STAMP)
+	LOAD_SECONDS=$(or $(LOAD_SECONDS),60) $(PY) -m pytest tests/e2e/test_load.py -q -s
+
+# The fault tests at the issue's size: a 5,000-row import under 20 % 5xx, a 429 storm and lost
+# answers (`make test` imports 500 rows; FAULT_IMPORT_ROWS=n).
+faults: $(STAMP)
+	FAULT_IMPORT_ROWS=$(or $(FAULT_IMPORT_ROWS),5000) $(PY) -m pytest tests/e2e/test_faults.py -q -s
 
 # After `sam deploy`: upload frontend/dist to the stack's WebBucket, invalidate CloudFront.
 publish-web: $(STAMP) web
