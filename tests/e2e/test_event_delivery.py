@@ -102,7 +102,8 @@ def test_schedule_reaches_the_housekeeping_function(stack, database_url):
         assert future.result(timeout=30).error is None
     runs = _query(database_url, select(JobRun).where(JobRun.job == "housekeeping"))
     assert len(runs) == before + 1
-    assert set(runs[-1].result) == {"refresh_tokens", "sessions", "login_throttle"}
+    assert set(runs[-1].result) == {"refresh_tokens", "sessions", "login_throttle",
+                                   "usage_batches"}
 
 
 def test_state_machine_task_failure_is_caught_and_compensated(stack, database_url):

@@ -1,4 +1,4 @@
-"""Scheduled clean-up: expired sessions and refresh tokens, stale login throttles."""
+"""Scheduled clean-up: expired sessions and tokens, stale throttles, old usage batch markers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,14 @@ from typing import Any
 from sqlalchemy import delete
 
 from common.db import UnitOfWork
-from common.models import AuthSession, JobRun, LoginThrottle, RefreshToken, utcnow
+from common.models import (
+    AuthSession,
+    JobRun,
+    LoginThrottle,
+    RefreshToken,
+    UsageBatch,
+    utcnow,
+)
 
 
 def run() -> dict[str, Any]:
@@ -24,6 +31,9 @@ def run() -> dict[str, Any]:
                 AuthSession.expires_at < now - timedelta(days=7))).rowcount,
             "login_throttle": s.execute(delete(LoginThrottle).where(
                 LoginThrottle.window_started_at < now - timedelta(days=1))).rowcount,
+            # Counted log batches are remembered only as long as a redelivery could come.
+            "usage_batches": s.execute(delete(UsageBatch).where(
+                UsageBatch.processed_at < now - timedelta(days=2))).rowcount,
         }
         run.result, run.finished_at = counts, utcnow()
         s.add(run)
