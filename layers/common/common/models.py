@@ -141,7 +141,7 @@ class Notification(Base):
 
 
 class StoredFile(Base):
-    """An object in the uploads bucket: its type checked by content, fingerprinted, in a workspace."""
+    """An object in the uploads bucket: type checked by content, fingerprinted, in a workspace."""
 
     __tablename__ = "files"
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
@@ -195,7 +195,7 @@ class FileImport(Base):
 
 
 class FileImportChunk(Base):
-    """Progress of one chunk, committed after every batch so a retried chunk resumes, not repeats."""
+    """Progress of one chunk, committed after each batch: a retried chunk resumes, not repeats."""
 
     __tablename__ = "file_import_chunks"
     import_id: Mapped[str] = mapped_column(
