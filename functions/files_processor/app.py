@@ -5,12 +5,12 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
 from common.files import service
-from common.observability import logger, tracer
+from common.observability import logger, traced
 from common.uploads import object_key
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
+@traced
 @event_source(data_class=S3Event)
 def lambda_handler(event: S3Event, context: Any) -> dict[str, Any]:
     processed = []
