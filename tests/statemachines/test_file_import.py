@@ -255,3 +255,18 @@ def test_an_importer_removed_from_the_workspace_stops_the_import_at_the_next_chu
     assert "can no longer write" in status["error"]
     assert status["rows_done"] == 500
     assert len(imports.names(base_id)) == 500
+
+
+def test_real_airtable_failures_are_retried_in_the_task_and_then_by_the_machine(imports):
+    # Five 503s in a row on the first write: the task retries it four times, then fails with
+    # Unanswered (the class name Lambda reports), which the machine retries by that name.
+    refused = imports.emulator.faults.inject("status", status=503, writes_only=True, count=5)
+    lost = imports.emulator.faults.inject("reset_after", writes_only=True, count=2)
+    try:
+        import_id, base_id = imports.start(100)
+        status = imports.wait(import_id)
+    finally:
+        imports.emulator.faults.clear()
+    assert (refused.injected, lost.injected) == (5, 2)
+    assert (status["status"], status["created"]) == ("succeeded", 100), status.get("error")
+    assert imports.names(base_id) == [f"Person {i:04}" for i in range(1, 101)]
