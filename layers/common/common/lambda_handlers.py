@@ -21,7 +21,12 @@ def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any],
         deadline.start(context)
         idempotency.register_lambda_context(context)
         started = time.perf_counter()
-        result = app.resolve(event, context)
+        try:
+            result = app.resolve(event, context)
+        finally:
+            # The deadline is this invocation's only: other handlers in the process (tests run
+            # several) must not inherit a context that has since run out.
+            deadline.start(None)
         # Usage and latency ride on this invocation's EMF line: no database write here.
         usage.record_request(event, result.get("statusCode", 500),
                              (time.perf_counter() - started) * 1000)
