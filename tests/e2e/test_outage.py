@@ -10,11 +10,11 @@ import pytest
 import requests
 from sqlalchemy import create_engine, text
 
-from tests.e2e.authutil import bearer, register
+from tests.e2e.authutil import PASSWORD, bearer, register
 from tests.helpers import wait_for
 
 
-def test_a_database_outage_answers_503_and_leaves_nothing_half_applied(api, stack,
+def test_a_database_outage_answers_503_then_recovers_with_nothing_half_applied(api, stack,
                                                                         database_link,
                                                                         database_url):
     if database_link is None:
@@ -44,7 +44,11 @@ def test_a_database_outage_answers_503_and_leaves_nothing_half_applied(api, stac
         worker.start()
     time.sleep(2)
     database_link.down()
-    time.sleep(5)
+    time.sleep(1)
+    login = api.post("/api/auth/login", json={"email": account["user"]["email"],
+                                             "password": PASSWORD}, timeout=30)
+    health = api.get("/api/users/health", timeout=30)
+    time.sleep(4)
     database_link.up()
 
     def recovered() -> bool:
@@ -56,6 +60,14 @@ def test_a_database_outage_answers_503_and_leaves_nothing_half_applied(api, stac
     stop.set()
     for worker in workers:
         worker.join(timeout=60)
+
+    # A public route and a health check say what is wrong, and nothing about where.
+    assert login.status_code == 503 and int(login.headers["Retry-After"]) > 0
+    assert login.json()["error"]["code"] == "service_unavailable"
+    assert health.status_code == 503
+    assert health.json()["checks"]["database"]["status"] == "error"
+    for body in (login.text, health.text):
+        assert str(database_link.port) not in body and "postgres" not in body.lower()
 
     statuses = collections.Counter(status for _, status, _ in answers)
     assert set(statuses) <= {200, 201, 503}, statuses
