@@ -94,3 +94,10 @@ def test_a_body_its_content_type_cannot_describe_is_a_validation_error(content_t
     assert response["statusCode"] == 422
     assert json.loads(response["body"])["error"]["details"] == [
         {"field": "Content-Type", "problem": problem}]
+
+
+def test_an_error_response_carries_its_request_id_header():
+    response = _app().resolve(_event("POST", "/echo", "not json"), {})
+    assert response["statusCode"] == 422
+    assert response["headers"]["X-Request-Id"] == "r1"
+    assert json.loads(response["body"])["error"]["request_id"] == "r1"

@@ -63,8 +63,9 @@ def error_response(app: APIGatewayHttpResolver, status: int, code: str, message:
     if details:
         error["details"] = details
     error["request_id"] = request_id(app)
+    # An exception handler's response skips the middlewares, so it carries the id itself.
     return Response(status_code=status, content_type=JSON, body=json.dumps({"error": error}),
-                    headers=headers or {})
+                    headers={**(headers or {}), "X-Request-Id": error["request_id"]})
 
 
 def validation_details(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
