@@ -19,6 +19,7 @@ from common.airtable.connections import Access
 from common.airtable.limiter import RateLimiter, answered_by, token_key
 from common.errors import AppError, RateLimited
 from local.airtable_emulator import AirtableEmulator
+from tests.helpers import wait_for
 
 TOKEN = "patHARDENING00000.secretpart"
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "cache",
@@ -116,10 +117,8 @@ def test_a_create_meeting_contention_near_the_deadline_rolls_back(env):
         writer = threading.Thread(target=create)
         writer.start()
         # Once the first chunk is in, another tenant takes the base's next 5 seconds.
-        started = time.monotonic()
-        while not any(m == "POST" for _, m, *_ in emulator.requests_for(base)):
-            assert time.monotonic() - started < 10
-            time.sleep(0.01)
+        wait_for(lambda: any(m == "POST" for _, m, *_ in emulator.requests_for(base)),
+                 timeout=10, interval=0.01)
         from common.airtable.client import shared_limiter
 
         shared_limiter().lock_out(base, seconds=5)
