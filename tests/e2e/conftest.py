@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import requests
@@ -51,10 +52,22 @@ def stack(database_url: str, database_link: TcpProxy | None,
                                # auth routes is tested on a stack of its own (test_email_flows).
                                auth_ip_limit_per_minute=100_000,
                                extra_env={"OUTBOUND_HOSTS_FILE": str(hosts)}, **tenancy)).start()
+    _running.append(local)
     try:
         yield local
     finally:
         local.stop()
+
+
+_running: list[LocalStack] = []
+
+
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the stack once the run leaves this directory: the browser tests' stack must not
+    share PostgreSQL's connections (and the 2 cores) with an idle one."""
+    here = Path(__file__).parent
+    if _running and (nextitem is None or here not in Path(nextitem.path).parents):
+        _running.pop().stop()
 
 
 @pytest.fixture(scope="session")

@@ -91,7 +91,9 @@ def _engine(url: str, **options: Any) -> Engine:
                             **{k: v for k, v in options.items() if k == "isolation_level"})
         event.listen(eng, "connect", _sqlite_pragmas)
         return eng
-    options.setdefault("pool_size", 2)
+    # A Lambda instance serves one request at a time: it keeps one connection, and a second one
+    # held at once (rare) is closed when returned. Thousands of instances share one database.
+    options.setdefault("pool_size", 1)
     eng = create_engine(url, max_overflow=2, pool_recycle=300, **options)
     event.listen(eng, "checkin", _idle_from)
     event.listen(eng, "checkout", _ping_if_idle)
