@@ -51,7 +51,8 @@ def test_malformed_airtable_ids_are_422_before_airtable_or_the_limiter(api, stac
     assert response.json()["error"]["code"] == "validation_error"
     assert stack.airtable.requests == []
     with create_engine(database_url).connect() as conn:
-        slots = conn.execute(text("SELECT base_id FROM airtable_rate_slots")).scalars().all()
+        slots = conn.execute(text("SELECT DISTINCT rate_key FROM airtable_rate_window")) \
+            .scalars().all()
     assert all(len(s) <= 32 and "SHORT" not in s and not s.startswith("tbl") for s in slots)
 
 

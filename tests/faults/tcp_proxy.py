@@ -1,7 +1,8 @@
 """A TCP relay the tests can cut: the database "goes down" for the stack, and comes back.
 
 `down()` resets every relayed connection and refuses new ones (what clients see when the
-server process dies); `up()` relays again.
+server process dies); `up()` relays again. `delay` holds back what clients send by a random
+time of its choosing, as a congested network or a loaded machine delivers requests late.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
+from collections.abc import Callable
 
 
 class TcpProxy:
     """Relays 127.0.0.1:<port> to `target`; start with `start()`."""
 
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int,
+                 delay: Callable[[], float] | None = None) -> None:
         self.target = (target_host, target_port)
+        self.delay = delay
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = self._server.getsockname()[1]
         self._open: set[socket.socket] = set()
@@ -63,12 +68,17 @@ class TcpProxy:
             upstream.settimeout(None)
             with self._lock:
                 self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
+            for source, sink, delay in ((client, upstream, self.delay),
+                                        (upstream, client, None)):
+                threading.Thread(target=self._pipe, args=(source, sink, delay),
+                                 daemon=True).start()
 
-    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket,
+              delay: Callable[[], float] | None) -> None:
         with contextlib.suppress(OSError):
             while chunk := source.recv(65536):
+                if delay is not None:
+                    time.sleep(delay())
                 sink.sendall(chunk)
         for sock in (source, sink):
             with self._lock:

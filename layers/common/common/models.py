@@ -283,12 +283,15 @@ class AirtableConnection(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class AirtableRateSlot(Base):
-    """The shared limiter's state per base: the next free request slot (epoch seconds)."""
+class AirtableRateWindow(Base):
+    """One of the shared limiter's request slots of a base or token key: when its last request
+    was sent and answered (epoch seconds; no answer yet while in flight)."""
 
-    __tablename__ = "airtable_rate_slots"
-    base_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    next_at: Mapped[float] = mapped_column(default=0.0)
+    __tablename__ = "airtable_rate_window"
+    rate_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    slot: Mapped[int] = mapped_column(primary_key=True)
+    sent_at: Mapped[float] = mapped_column(default=0.0)
+    answered_at: Mapped[float | None] = mapped_column(default=0.0)
 
 
 class Workspace(Base):

@@ -23,7 +23,7 @@ READ_RETRY_DELAYS = (0.2, 0.5, 1.0)
 
 class _LimitedAdapter(HTTPAdapter):
     """Takes the token's and the base's slots at the last moment before the request goes on the
-    wire."""
+    wire, and frees them when its answer (or failure) arrives."""
 
     def __init__(self, limiter: RateLimiter, token: str) -> None:
         super().__init__()
@@ -32,15 +32,15 @@ class _LimitedAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         base_id = base_of(request.url or "")
-        self.limiter.acquire(base_id, self.token_key)
-        by = answer_by()
-        if by is not None:
-            # The answer must come before the caller's deadline: wait no longer than that.
-            kwargs["timeout"] = _capped(kwargs.get("timeout"), max(by - time.time(), 0.5))
-        usage.count_airtable_request()
-        response = super().send(request, **kwargs)
-        if base_id and response.status_code == 429:
-            self.limiter.lock_out(base_id)
+        with self.limiter.slot(base_id, self.token_key):
+            by = answer_by()
+            if by is not None:
+                # The answer must come before the caller's deadline: wait no longer than that.
+                kwargs["timeout"] = _capped(kwargs.get("timeout"), max(by - time.time(), 0.5))
+            usage.count_airtable_request()
+            response = super().send(request, **kwargs)
+            if base_id and response.status_code == 429:
+                self.limiter.lock_out(base_id)
         return response
 
 

@@ -1,51 +1,60 @@
-"""One rate limiter for every Lambda instance: request slots per base and per token, reserved in
-the database.
+"""One rate limiter for every Lambda instance: a sliding window of request slots per base and per
+token, kept in the database.
 
-Each request reserves its token's next free slot (Airtable allows 50 requests/s per token) and
-its base's next free slot (5 requests/s per base) with atomic upserts in one transaction; slots
-are spaced 1/rate seconds apart (plus a small margin for the time between taking a slot and
-Airtable receiving the request), so no rolling second ever holds more than `rate` requests,
-whichever process sends them. A token is keyed by a hash, never stored. A 429 from Airtable
-pushes the base's next slot 30 seconds out.
+Airtable counts the requests it receives in any rolling second: 5 per base, 50 per token. A
+client never sees when Airtable received a request, only that it was after the request was sent
+and before its answer arrived. So a key (a base, a token) has `rate` slots, each remembering when
+its last request was answered; a request takes the slot answered longest ago and is sent no
+earlier than one second after that answer. Then the request `rate` places after any other is
+sent a full second after the other one was received, however late the network or a loaded
+machine delivered it: no rolling second ever holds more than `rate` requests, whichever process
+sends them, and the cost is the requests' own latency, not a fixed margin that a busy machine
+exceeds. A token is keyed by a hash, never stored. A 429 marks every slot of its base answered
+30 seconds out (Airtable's lock-out).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
-from sqlalchemy import text
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from common.db import engine
 from common.errors import RateLimited
 
+logger = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 1.0
 LOCKOUT_SECONDS = 30.0
 TOKEN_RATE = 50.0  # Airtable's limit per token, across all its bases
-# Fraction of each slot kept free to absorb jitter between taking a slot and Airtable receiving
-# the request: 5 slots span 1.04 s, so a request may reach Airtable up to 40 ms later than the
-# one five slots after it (clients reuse their connections: no handshake in that interval).
-# `make bench` measures the write rate this leaves (>= 0.97 of 50 records/s, no 429).
-MARGIN = 0.04
+# A slot whose answer was never reported (its process was killed mid-request) is free again
+# after the longest a request may take: the client's 5 s connect and 25 s read timeouts.
+STALE_SECONDS = 30.0 + WINDOW_SECONDS
+# How often a request polls while every slot of its key has a request in flight.
+POLL_SECONDS = 0.05
 
-# Parameters are cast explicitly: PostgreSQL cannot infer the type of `:now + :gap`.
-_RESERVE = text("""
-INSERT INTO airtable_rate_slots (base_id, next_at)
-VALUES (:base, CAST(:now AS DOUBLE PRECISION) + CAST(:gap AS DOUBLE PRECISION))
-ON CONFLICT (base_id) DO UPDATE SET next_at =
-    CASE WHEN airtable_rate_slots.next_at > CAST(:now AS DOUBLE PRECISION)
-         THEN airtable_rate_slots.next_at ELSE CAST(:now AS DOUBLE PRECISION) END
-    + CAST(:gap AS DOUBLE PRECISION)
-RETURNING next_at
-""")
-_PUSH_BACK = text("""
-INSERT INTO airtable_rate_slots (base_id, next_at) VALUES (:base, CAST(:until AS DOUBLE PRECISION))
-ON CONFLICT (base_id) DO UPDATE SET next_at =
-    CASE WHEN airtable_rate_slots.next_at > CAST(:until AS DOUBLE PRECISION)
-         THEN airtable_rate_slots.next_at ELSE CAST(:until AS DOUBLE PRECISION) END
-""")
+# The first statement takes the key's row locks (a write lock in SQLite), so choosing a slot
+# and taking it is atomic across processes.
+_LOCK = text("UPDATE airtable_rate_window SET slot = slot "
+             "WHERE rate_key = :key AND slot < :rate")
+_ADD = text("INSERT INTO airtable_rate_window (rate_key, slot, sent_at, answered_at) "
+            "VALUES (:key, :slot, 0, 0) ON CONFLICT (rate_key, slot) DO NOTHING")
+_SLOTS = text("SELECT slot, sent_at, answered_at FROM airtable_rate_window "
+              "WHERE rate_key = :key AND slot < :rate")
+_TAKE = text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
+             "WHERE rate_key = :key AND slot = :slot")
+# Only the request that took the slot reports its answer; a lock-out set meanwhile stays.
+_ANSWERED = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
+                 "AND slot = :slot AND sent_at = :sent AND answered_at IS NULL")
+_LOCK_OUT = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
+                 "AND (answered_at IS NULL OR answered_at < :at)")
 
 # When the requests sent in this context must be answered by (epoch seconds), if anything.
 _ANSWER_BY: ContextVar[float | None] = ContextVar("airtable_answer_by", default=None)
@@ -71,43 +80,112 @@ def answer_by() -> float | None:
     return _ANSWER_BY.get()
 
 
+@dataclass(frozen=True)
+class _Taken:
+    key: str
+    slot: int
+    sent_at: float
+
+
+@dataclass
+class Permit:
+    """The slots one request holds until its answer is reported with `answered`."""
+
+    taken: Sequence[_Taken]
+    waited: float
+
+    def answered(self) -> None:
+        """The answer (or the failure) arrived: each slot is free one window from now."""
+        if not self.taken:
+            return
+        try:
+            with engine().begin() as conn:
+                at = time.time()
+                for t in self.taken:
+                    conn.execute(_ANSWERED, {"at": at, "key": t.key, "slot": t.slot,
+                                             "sent": t.sent_at})
+        except SQLAlchemyError as e:
+            # Airtable has answered; failing the request now would lose its answer. The slots
+            # become free once stale.
+            logger.warning("rate limiter: answer not recorded (%s)", type(e).__name__)
+
+
 class RateLimiter:
-    """Admits at most `rate` requests per second per base, and `token_rate` per token, across
-    all processes."""
+    """Admits at most `rate` requests per rolling second per base, and `token_rate` per token,
+    across all processes."""
 
     def __init__(self, rate: float = 5.0, max_wait: float = 10.0,
                  token_rate: float = TOKEN_RATE) -> None:
-        self.gap = (1.0 / rate) * (1.0 + MARGIN)
-        self.token_gap = (1.0 / token_rate) * (1.0 + MARGIN)
+        self.rate = max(int(rate), 1)
+        self.token_rate = max(int(token_rate), 1)
         self.max_wait = max_wait
 
-    def acquire(self, base_id: str | None, token: str | None = None) -> float:
-        """Wait for this request's slots (its token's and its base's); returns the seconds waited.
+    @contextmanager
+    def slot(self, base_id: str | None, token: str | None = None) -> Iterator[Permit]:
+        """Hold the token's and the base's slots while one request is sent and answered."""
+        permit = self.acquire(base_id, token)
+        try:
+            yield permit
+        finally:
+            permit.answered()
+
+    def acquire(self, base_id: str | None, token: str | None = None) -> Permit:
+        """Wait for this request's slots (its token's and its base's); the caller reports the
+        answer with `Permit.answered`.
 
         Raises `RateLimited` instead of waiting longer than `max_wait` (e.g. during a lock-out)
-        or past the context's `answered_by` time; the slots stay reserved, which only makes the
-        limiter more conservative.
+        or past the context's `answered_by` time.
         """
         # Always token before base: concurrent transactions lock rows in one order.
-        keys = [(k, gap) for k, gap in ((token, self.token_gap), (base_id, self.gap)) if k]
-        if not keys:
-            return 0.0
-        with engine().begin() as conn:
-            # The clock is read once connected: a slow (first) connect must not date the request.
-            now = time.time()
-            slot = max(float(conn.execute(_RESERVE, {"base": key, "now": now, "gap": gap})
-                             .scalar_one()) - gap for key, gap in keys)
-        wait = slot - time.time()
+        keys = [(k, n) for k, n in ((token, self.token_rate), (base_id, self.rate)) if k]
+        started = time.time()
         by = _ANSWER_BY.get()
-        budget = self.max_wait if by is None else min(self.max_wait, by - time.time() - 1.0)
-        if wait > budget:
-            raise RateLimited("Airtable's request limit for this base is exhausted; retry later.",
-                              retry_after=int(wait) + 1)
+        give_up = started + (self.max_wait if by is None else min(self.max_wait,
+                                                                   by - started - 1.0))
+        while True:
+            with engine().begin() as conn:
+                # The clock is read once connected: a slow (first) connect must not date it.
+                now = time.time()
+                chosen = [(key, *self._free_slot(conn, key, rate)) for key, rate in keys]
+                at = max([now, *(free for _, _, free, _ in chosen)])
+                # Every slot of a key holds a request still waiting for its answer: poll.
+                busy = any(in_flight and free > now for _, _, free, in_flight in chosen)
+                if not busy:
+                    if at > give_up:
+                        raise RateLimited("Airtable's request limit for this base is exhausted;"
+                                          " retry later.", retry_after=int(at - now) + 1)
+                    for key, slot, _, _ in chosen:
+                        conn.execute(_TAKE, {"at": at, "key": key, "slot": slot})
+                    taken = [_Taken(key, slot, at) for key, slot, _, _ in chosen]
+                    break
+            if time.time() + POLL_SECONDS > give_up:
+                raise RateLimited("Airtable's request limit for this base is exhausted; retry "
+                                  "later.", retry_after=1)
+            time.sleep(POLL_SECONDS)
+        wait = at - time.time()
         if wait > 0:
             time.sleep(wait)
-        return max(wait, 0.0)
+        return Permit(taken, max(time.time() - started, 0.0))
+
+    @staticmethod
+    def _free_slot(conn: Connection, key: str, rate: int) -> tuple[int, float, bool]:
+        """The key's slot free soonest: (slot, when, whether a request still holds it)."""
+        if conn.execute(_LOCK, {"key": key, "rate": rate}).rowcount < rate:
+            conn.execute(_ADD, [{"key": key, "slot": n} for n in range(rate)])
+            conn.execute(_LOCK, {"key": key, "rate": rate})
+        rows = conn.execute(_SLOTS, {"key": key, "rate": rate}).all()
+        slot, sent, answered = min(rows, key=lambda r: _free_at(r[1], r[2]))
+        return slot, _free_at(sent, answered), answered is None
 
     def lock_out(self, base_id: str, seconds: float = LOCKOUT_SECONDS) -> None:
         """Airtable answered 429: nobody uses this base until its lock-out is over."""
         with engine().begin() as conn:
-            conn.execute(_PUSH_BACK, {"base": base_id, "until": time.time() + seconds})
+            self._free_slot(conn, base_id, self.rate)  # the base's slots exist, locked
+            conn.execute(_LOCK_OUT, {"key": base_id,
+                                     "at": time.time() + seconds - WINDOW_SECONDS})
+
+
+def _free_at(sent_at: float, answered_at: float | None) -> float:
+    if answered_at is None:
+        return sent_at + STALE_SECONDS
+    return answered_at + WINDOW_SECONDS

@@ -14,7 +14,7 @@ from common import deadline
 from common.airtable import cache
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
-from common.airtable.limiter import MARGIN, answered_by
+from common.airtable.limiter import WINDOW_SECONDS, answered_by
 from common.errors import AppError, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from common.settings import get_settings
 
@@ -100,7 +100,7 @@ class _Pace:
         self.requests += 1
 
     def seconds_per_request(self) -> float:
-        spacing = (1.0 / get_settings().airtable_rate_limit) * (1.0 + MARGIN)
+        spacing = WINDOW_SECONDS / get_settings().airtable_rate_limit
         if not self.requests:
             return spacing
         return max(spacing, (time.monotonic() - self.started) / self.requests)
