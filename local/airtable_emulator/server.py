@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -67,8 +68,7 @@ class AirtableEmulator:
         """Load persisted data, then start serving on a background thread; returns self."""
         self._ensure_loaded()
         handler = type("BoundHandler", (EmulatorHandler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, self.port), handler)
-        self._server.daemon_threads = True
+        self._server = _Server((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         # A short poll interval keeps stop() fast (shutdown waits for the next poll).
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,),
@@ -81,6 +81,7 @@ class AirtableEmulator:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server.close_connections()
             self._server = None
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -173,6 +174,37 @@ def _parse_body(raw: bytes) -> Any:
         return json.loads(raw)
     except ValueError:
         raise invalid_request("The request body is not valid JSON") from None
+
+
+class _Server(ThreadingHTTPServer):
+    """Serves each connection on a thread, and closes kept-alive ones when stopped: a stopped
+    Airtable answers no client, however long its connection has been open."""
+
+    daemon_threads = True
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, address = super().get_request()
+        with self._connections_lock:
+            self._connections.add(sock)
+        return sock, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Shut every open connection down (its handler thread then ends)."""
+        with self._connections_lock:
+            sockets, self._connections = list(self._connections), set()
+        for sock in sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 class EmulatorHandler(BaseHTTPRequestHandler):

@@ -411,3 +411,16 @@ def test_persistence_round_trip(tmp_path: Any) -> None:
         assert len(api.table(base_id, "Contacts").all()) == 13
     finally:
         second.stop()
+
+
+def test_a_stopped_emulator_answers_no_one_not_even_a_kept_alive_connection() -> None:
+    emulator = AirtableEmulator(tokens={TOKEN: USER_ID}, rate_limit=None).start()
+    session = requests.Session()
+    url = f"{emulator.url}/v0/meta/whoami"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    try:
+        assert session.get(url, headers=headers, timeout=5).status_code == 200
+    finally:
+        emulator.stop()
+    with pytest.raises(requests.ConnectionError):
+        session.get(url, headers=headers, timeout=5)
