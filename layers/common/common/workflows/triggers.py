@@ -67,7 +67,7 @@ def _poll_one(workflow_id: str) -> int:
         except (AppError, StepError) as e:
             logger.warning("airtable changes not read", extra={
                 "workflow_id": workflow_id, "error": type(e).__name__,
-                "message": getattr(e, "message", "")})
+                "reason": getattr(e, "message", "")})
             return 0
         # The cursor moves only with the executions recorded: a crash re-reads, keys dedupe.
         for key, payload in changes:
