@@ -58,8 +58,10 @@ class LambdaContext:
 def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
                  log_path: str | None) -> None:
     """Entry point of a worker process: import the handler once, then serve invocations."""
+    # Without a log file the copy goes to the runtime's stderr, as `sam local invoke` prints a
+    # function's logs: stdout carries only the response (an EMF line there broke `invoke`).
     sink = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log_path \
-        else os.dup(1)
+        else os.dup(2)
     os.environ.clear()
     os.environ.update(env)
     _LogAgent(spec["name"], sink).start()
