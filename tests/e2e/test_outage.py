@@ -49,6 +49,7 @@ def test_a_database_outage_answers_503_then_recovers_with_nothing_half_applied(a
                                              "password": PASSWORD}, timeout=30)
     health = api.get("/api/users/health", timeout=30)
     time.sleep(4)
+    back_up = time.time()
     database_link.up()
 
     def recovered() -> bool:
@@ -92,3 +93,16 @@ def test_a_database_outage_answers_503_then_recovers_with_nothing_half_applied(a
     existing = {row.name for row in rows}
     assert created <= existing
     assert all(row.owners == 1 and row.audits == 1 for row in rows)
+    # No transaction cut by the outage stays open on the server, holding its locks.
+    assert _transactions_open_since_before(database_url, back_up) == []
+
+
+def _transactions_open_since_before(database_url: str, moment: float) -> list[str]:
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        stale = conn.execute(text(
+            "SELECT left(query, 80) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND xact_start < to_timestamp(:t) AND pid <> pg_backend_pid()"),
+            {"t": moment}).scalars().all()
+    engine.dispose()
+    return list(stale)

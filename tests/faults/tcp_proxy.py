@@ -87,8 +87,12 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
-    # SO_LINGER 0: close with RST, as a dead server's host answers.
+    # SO_LINGER 0: close with RST, as a dead server's host answers. shutdown() first: close()
+    # alone leaves a socket that another thread is blocked reading open and connected, so the
+    # server would keep its transaction (and its locks) open, idle, forever.
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
     with contextlib.suppress(OSError):
         sock.close()
