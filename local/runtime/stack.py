@@ -39,6 +39,9 @@ class Options:
     # Where every sent email is also written as an .eml file (None: a temporary folder).
     mail_dir: Path | None = None
     airtable_rate_limit: int | None = 5
+    # How long the emulator refuses a base after a 429, and the functions wait it out: Airtable's
+    # 30 s; the suite's stack shortens both alike (tests/e2e/conftest.py).
+    airtable_lockout_seconds: float = 30.0
     airtable_persist: Path | None = None
     # A real token (AIRTABLE_TOKEN) replaces the emulator; the endpoint can point elsewhere.
     airtable_token: str | None = None
@@ -148,6 +151,7 @@ class LocalStack:
         self.airtable = AirtableEmulator(
             tokens={EMULATOR_TOKEN: "usrLOCALDEV000001"},
             rate_limit=self.options.airtable_rate_limit,
+            lockout_seconds=self.options.airtable_lockout_seconds,
             persist_path=self.options.airtable_persist).start()
         self._stoppers.append(self.airtable.stop)
         self.demo_base_id = self.airtable.seed_demo()
@@ -205,6 +209,7 @@ class LocalStack:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
             "_HANDLER": spec.handler, "LAMBDA_TASK_ROOT": str(spec.code_dir),
             "AIRTABLE_ENDPOINT_URL": self.airtable_url, "ALLOW_PRIVATE_WEBHOOKS": "true",
+            "AIRTABLE_LOCKOUT_SECONDS": str(self.options.airtable_lockout_seconds),
             # Webhooks and http_request steps may call http:// receivers on this machine.
             "OUTBOUND_HTTPS_ONLY": "false",
             "POWERTOOLS_TRACE_DISABLED": "true",

@@ -51,6 +51,10 @@ def stack(database_url: str, database_link: TcpProxy | None,
                                # Every test connects from 127.0.0.1: the per-IP limit of the
                                # auth routes is tested on a stack of its own (test_email_flows).
                                auth_ip_limit_per_minute=100_000,
+                               # Airtable's 30 s lock-out after a 429, scaled down alike in
+                               # the emulator and the functions (`make faults` runs with 30).
+                               airtable_lockout_seconds=float(
+                                   os.environ.get("E2E_AIRTABLE_LOCKOUT_SECONDS", "5")),
                                extra_env={"OUTBOUND_HOSTS_FILE": str(hosts)}, **tenancy)).start()
     _running.append(local)
     try:
@@ -60,6 +64,18 @@ def stack(database_url: str, database_link: TcpProxy | None,
 
 
 _running: list[LocalStack] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a stack of their own run before this directory's stack starts: two
+    stacks at once would share PostgreSQL's connections and the 2 cores."""
+    here = Path(__file__).parent
+    ours = [n for n, item in enumerate(items) if here in Path(item.path).parents]
+    if not ours:
+        return
+    block = items[ours[0]:ours[-1] + 1]
+    own = [item for item in block if item.get_closest_marker("own_stack")]
+    items[ours[0]:ours[-1] + 1] = own + [item for item in block if item not in own]
 
 
 def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:

@@ -10,9 +10,12 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from tests.helpers import ROOT, wait_for
+
+pytestmark = pytest.mark.own_stack
 
 
 def _free_port() -> int:

@@ -26,7 +26,7 @@ from tests.e2e.authutil import PASSWORD, bearer, register_verified, unique_email
 from tests.e2e.mailbox import messages_to, token_from
 from tests.helpers import ROOT, wait_for
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.own_stack]
 
 IP_LIMIT = 10
 

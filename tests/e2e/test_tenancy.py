@@ -6,7 +6,11 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import ROOT, sibling_database
+
+pytestmark = pytest.mark.own_stack
 
 SCENARIO = ROOT / "tests" / "e2e" / "scenarios" / "admins_default_connection.py"
 

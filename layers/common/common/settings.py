@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     airtable_endpoint_url: str = "https://api.airtable.com"
     airtable_token_secret_arn: str | None = None
     airtable_rate_limit: float = 5.0
+    # How long Airtable refuses a base after a 429 (its documented 30 s).
+    airtable_lockout_seconds: float = 30.0
     allow_private_webhooks: bool = False
     # Outbound calls to users' URLs (common.outbound): https only unless turned off (locally),
     # and an optional hosts file consulted before DNS (local and test use only).

@@ -98,7 +98,9 @@ def _capped(timeout: Any, seconds: float) -> tuple[float, float]:
 @lru_cache(maxsize=1)
 def shared_limiter() -> RateLimiter:
     """The limiter of this execution environment (its state lives in the database)."""
-    return RateLimiter(rate=get_settings().airtable_rate_limit)
+    settings = get_settings()
+    return RateLimiter(rate=settings.airtable_rate_limit,
+                       lockout_seconds=settings.airtable_lockout_seconds)
 
 
 def airtable_api(token: str) -> LimitedApi:

@@ -115,10 +115,11 @@ class RateLimiter:
     across all processes."""
 
     def __init__(self, rate: float = 5.0, max_wait: float = 10.0,
-                 token_rate: float = TOKEN_RATE) -> None:
+                 token_rate: float = TOKEN_RATE, lockout_seconds: float = LOCKOUT_SECONDS) -> None:
         self.rate = max(int(rate), 1)
         self.token_rate = max(int(token_rate), 1)
         self.max_wait = max_wait
+        self.lockout_seconds = lockout_seconds
 
     @contextmanager
     def slot(self, base_id: str | None, token: str | None = None) -> Iterator[Permit]:
@@ -177,8 +178,9 @@ class RateLimiter:
         slot, sent, answered = min(rows, key=lambda r: _free_at(r[1], r[2]))
         return slot, _free_at(sent, answered), answered is None
 
-    def lock_out(self, base_id: str, seconds: float = LOCKOUT_SECONDS) -> None:
+    def lock_out(self, base_id: str, seconds: float | None = None) -> None:
         """Airtable answered 429: nobody uses this base until its lock-out is over."""
+        seconds = self.lockout_seconds if seconds is None else seconds
         with engine().begin() as conn:
             self._free_slot(conn, base_id, self.rate)  # the base's slots exist, locked
             conn.execute(_LOCK_OUT, {"key": base_id,
