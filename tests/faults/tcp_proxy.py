@@ -87,12 +87,13 @@ class TcpProxy:
 
 
 def _reset(sock: socket.socket) -> None:
-    # SO_LINGER 0: close with RST, as a dead server's host answers. shutdown() first: close()
-    # alone leaves a socket that another thread is blocked reading open and connected, so the
-    # server would keep its transaction (and its locks) open, idle, forever.
+    # SO_LINGER 0: close with RST, as a dead server's host answers. shutdown(SHUT_RD) first
+    # wakes a thread blocked reading the socket (it sends nothing): close() alone would leave
+    # that socket open and connected, so the server would keep its transaction (and its locks)
+    # open, idle, forever.
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
     with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+        sock.shutdown(socket.SHUT_RD)
     with contextlib.suppress(OSError):
         sock.close()

@@ -49,26 +49,21 @@ def engine() -> Engine:
 
 
 def is_outage(exc: BaseException) -> bool:
-    """Whether `exc` says the database cannot be reached (or is overloaded), not a bad query.
-
-    pg8000 lets some socket errors (a reset mid-query) escape unwrapped, so SQLAlchemy neither
-    wraps them nor invalidates the connection: such a pool would hand the dead connection out
-    again, so it is emptied here.
-    """
+    """Whether `exc` says the database cannot be reached (or is overloaded), not a bad query."""
     from sqlalchemy import exc as sa
 
-    if isinstance(exc, ConnectionError):
-        _forget_connections()
-        return True
-    return isinstance(exc, sa.OperationalError | sa.InterfaceError | sa.TimeoutError) or (
+    return isinstance(exc, ConnectionError | sa.OperationalError | sa.InterfaceError
+                      | sa.TimeoutError) or (
         isinstance(exc, sa.DBAPIError) and exc.connection_invalidated)
 
 
-def _forget_connections() -> None:
-    if engine.cache_info().currsize:
-        engine().dispose(close=False)
-        if _reader_of.cache_info().currsize:
-            reader().dispose(close=False)
+def _socket_error_is_a_disconnect(context: Any) -> None:
+    # pg8000 lets some socket errors (a reset mid-query) escape unwrapped, and SQLAlchemy only
+    # invalidates connections on the driver's own errors: the pool would hand the dead
+    # connection out again, to every caller (a health check stayed unhealthy for minutes after
+    # an outage). Marked a disconnect, the connection and the rest of its pool are discarded.
+    if isinstance(context.original_exception, ConnectionError):
+        context.is_disconnect = True
 
 
 def reader() -> Engine:
@@ -95,6 +90,7 @@ def _engine(url: str, **options: Any) -> Engine:
     # held at once (rare) is closed when returned. Thousands of instances share one database.
     options.setdefault("pool_size", 1)
     eng = create_engine(url, max_overflow=2, pool_recycle=300, **options)
+    event.listen(eng, "handle_error", _socket_error_is_a_disconnect)
     event.listen(eng, "checkin", _idle_from)
     event.listen(eng, "checkout", _ping_if_idle)
     return eng
