@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.fuzz.runner import run
 
 
+@pytest.mark.timeout(420)
 def test_no_route_answers_a_server_error_or_off_contract(stack, tmp_path):
-    completed = run(stack.url, max_examples=3, report_dir=tmp_path)
+    completed = run(stack.url, max_examples=3, report_dir=tmp_path, timeout=360)
     assert completed.returncode == 0, completed.stdout[-15000:] + completed.stderr[-3000:]
 
 
