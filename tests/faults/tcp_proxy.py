@@ -66,6 +66,11 @@ class TcpProxy:
                 _reset(client)
                 continue
             upstream.settimeout(None)
+            # Relayed as it comes, as the link it stands for: with Nagle's algorithm each
+            # small write would wait ~40 ms for the other side's delayed ACK (a transaction of
+            # ten statements took a second through the relay).
+            for sock in (client, upstream):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             with self._lock:
                 self._open.update((client, upstream))
             for source, sink, delay in ((client, upstream, self.delay),

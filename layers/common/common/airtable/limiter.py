@@ -40,19 +40,28 @@ STALE_SECONDS = 30.0 + WINDOW_SECONDS
 # How often a request polls while every slot of its key has a request in flight.
 POLL_SECONDS = 0.05
 
-# The first statement takes the key's row locks (a write lock in SQLite), so choosing a slot
-# and taking it is atomic across processes.
-_LOCK = text("UPDATE airtable_rate_window SET slot = slot "
-             "WHERE rate_key = :key AND slot < :rate")
+# Reads a key's slots and takes their row locks (a write lock in SQLite) in one round trip, so
+# choosing a slot and taking it is atomic across processes.
+_CLAIM = text("UPDATE airtable_rate_window SET slot = slot "
+              "WHERE rate_key = :key AND slot < :rate RETURNING slot, sent_at, answered_at")
 _ADD = text("INSERT INTO airtable_rate_window (rate_key, slot, sent_at, answered_at) "
             "VALUES (:key, :slot, 0, 0) ON CONFLICT (rate_key, slot) DO NOTHING")
-_SLOTS = text("SELECT slot, sent_at, answered_at FROM airtable_rate_window "
-              "WHERE rate_key = :key AND slot < :rate")
-_TAKE = text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
-             "WHERE rate_key = :key AND slot = :slot")
-# Only the request that took the slot reports its answer; a lock-out set meanwhile stays.
-_ANSWERED = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
-                 "AND slot = :slot AND sent_at = :sent AND answered_at IS NULL")
+# The chosen slots of a request (one per key: its token's, then its base's), in one statement.
+_TAKE = [text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
+              "WHERE (rate_key = :key0 AND slot = :slot0)"),
+         text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
+              "WHERE (rate_key = :key0 AND slot = :slot0) OR (rate_key = :key1 AND slot = :slot1)")]
+# Only the request that took the slots reports their answer; a lock-out set meanwhile stays.
+_ANSWERED = [text("UPDATE airtable_rate_window SET answered_at = :at "
+                  "WHERE answered_at IS NULL AND sent_at = :sent "
+                  "AND (rate_key = :key0 AND slot = :slot0)"),
+             text("UPDATE airtable_rate_window SET answered_at = :at "
+                  "WHERE answered_at IS NULL AND sent_at = :sent "
+                  "AND ((rate_key = :key0 AND slot = :slot0) "
+                  "OR (rate_key = :key1 AND slot = :slot1))")]
+# Whether a slot taken ahead of its time is still ours when the time comes (a lock-out voids it).
+_HELD = text("SELECT count(*) FROM airtable_rate_window WHERE rate_key = :key0 "
+             "AND slot = :slot0 AND sent_at = :sent AND answered_at IS NULL")
 _LOCK_OUT = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
                  "AND (answered_at IS NULL OR answered_at < :at)")
 
@@ -80,18 +89,12 @@ def answer_by() -> float | None:
     return _ANSWER_BY.get()
 
 
-@dataclass(frozen=True)
-class _Taken:
-    key: str
-    slot: int
-    sent_at: float
-
-
 @dataclass
 class Permit:
     """The slots one request holds until its answer is reported with `answered`."""
 
-    taken: Sequence[_Taken]
+    taken: Sequence[tuple[str, int]]  # (key, slot)
+    sent_at: float
     waited: float
 
     def answered(self) -> None:
@@ -100,10 +103,8 @@ class Permit:
             return
         try:
             with engine().begin() as conn:
-                at = time.time()
-                for t in self.taken:
-                    conn.execute(_ANSWERED, {"at": at, "key": t.key, "slot": t.slot,
-                                             "sent": t.sent_at})
+                conn.execute(_ANSWERED[len(self.taken) - 1],
+                             {"at": time.time(), "sent": self.sent_at, **_slots(self.taken)})
         except SQLAlchemyError as e:
             # Airtable has answered; failing the request now would lose its answer. The slots
             # become free once stale.
@@ -139,10 +140,28 @@ class RateLimiter:
         """
         # Always token before base: concurrent transactions lock rows in one order.
         keys = [(k, n) for k, n in ((token, self.token_rate), (base_id, self.rate)) if k]
+        if not keys:
+            return Permit([], time.time(), 0.0)
         started = time.time()
         by = _ANSWER_BY.get()
         give_up = started + (self.max_wait if by is None else min(self.max_wait,
                                                                    by - started - 1.0))
+        while True:
+            taken, at = self._take(keys, give_up)
+            wait = at - time.time()
+            if wait <= 0:
+                break
+            time.sleep(wait)
+            if self._held(taken[-1:], at):
+                break
+            # A 429 locked the base out while this request waited: it must not go now, and
+            # its token slot is free again.
+            Permit(taken, at, 0.0).answered()
+        return Permit(taken, at, max(time.time() - started, 0.0))
+
+    def _take(self, keys: list[tuple[str, int]], give_up: float) -> tuple[list[tuple[str, int]],
+                                                                          float]:
+        """Take each key's slot free soonest, polling while all of a key's are in flight."""
         while True:
             with engine().begin() as conn:
                 # The clock is read once connected: a slow (first) connect must not date it.
@@ -155,26 +174,28 @@ class RateLimiter:
                     if at > give_up:
                         raise RateLimited("Airtable's request limit for this base is exhausted;"
                                           " retry later.", retry_after=int(at - now) + 1)
-                    for key, slot, _, _ in chosen:
-                        conn.execute(_TAKE, {"at": at, "key": key, "slot": slot})
-                    taken = [_Taken(key, slot, at) for key, slot, _, _ in chosen]
+                    taken = [(key, slot) for key, slot, _, _ in chosen]
+                    conn.execute(_TAKE[len(taken) - 1], {"at": at, **_slots(taken)})
                     break
             if time.time() + POLL_SECONDS > give_up:
                 raise RateLimited("Airtable's request limit for this base is exhausted; retry "
                                   "later.", retry_after=1)
             time.sleep(POLL_SECONDS)
-        wait = at - time.time()
-        if wait > 0:
-            time.sleep(wait)
-        return Permit(taken, max(time.time() - started, 0.0))
+        return taken, at
+
+    @staticmethod
+    def _held(taken: Sequence[tuple[str, int]], at: float) -> bool:
+        """Whether the slot taken for `at` is still this request's (no lock-out voided it)."""
+        with engine().begin() as conn:
+            return bool(conn.execute(_HELD, {"sent": at, **_slots(taken)}).scalar_one())
 
     @staticmethod
     def _free_slot(conn: Connection, key: str, rate: int) -> tuple[int, float, bool]:
         """The key's slot free soonest: (slot, when, whether a request still holds it)."""
-        if conn.execute(_LOCK, {"key": key, "rate": rate}).rowcount < rate:
+        rows = conn.execute(_CLAIM, {"key": key, "rate": rate}).all()
+        if len(rows) < rate:  # the key's first request
             conn.execute(_ADD, [{"key": key, "slot": n} for n in range(rate)])
-            conn.execute(_LOCK, {"key": key, "rate": rate})
-        rows = conn.execute(_SLOTS, {"key": key, "rate": rate}).all()
+            rows = conn.execute(_CLAIM, {"key": key, "rate": rate}).all()
         slot, sent, answered = min(rows, key=lambda r: _free_at(r[1], r[2]))
         return slot, _free_at(sent, answered), answered is None
 
@@ -185,6 +206,11 @@ class RateLimiter:
             self._free_slot(conn, base_id, self.rate)  # the base's slots exist, locked
             conn.execute(_LOCK_OUT, {"key": base_id,
                                      "at": time.time() + seconds - WINDOW_SECONDS})
+
+
+def _slots(taken: Sequence[tuple[str, int]]) -> dict[str, object]:
+    return {f"{name}{n}": value for n, (key, slot) in enumerate(taken)
+            for name, value in (("key", key), ("slot", slot))}
 
 
 def _free_at(sent_at: float, answered_at: float | None) -> float:
