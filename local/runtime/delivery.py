@@ -29,7 +29,10 @@ class Dispatcher:
         self.provisioned = provisioned
         self.pools = pools
         self.log = log
-        self._async = ThreadPoolExecutor(max_workers=8, thread_name_prefix="lambda-async")
+        # One queue per function, as Lambda's asynchronous invocations are queued: a backlog of
+        # one function (onboarding sagas waiting for Airtable) never delays another's events.
+        self._async: dict[str, ThreadPoolExecutor] = {}
+        self._async_lock = threading.Lock()
         self._pending: set[Future[Invocation]] = set()
 
     def invoke(self, function: str, event: Any, *, source: str = "direct",
@@ -51,7 +54,13 @@ class Dispatcher:
         Lambda retries a failed asynchronous invocation twice; locally the pauses are short
         (0.5 s, 1 s) instead of one and two minutes.
         """
-        future = self._async.submit(self._with_retries, function, event, source, quiet)
+        name = self.provisioned.function_by_arn(function).name
+        with self._async_lock:
+            if name not in self._async:
+                self._async[name] = ThreadPoolExecutor(
+                    max_workers=self.pools[name].max_workers, thread_name_prefix=f"async:{name}")
+            executor = self._async[name]
+        future = executor.submit(self._with_retries, function, event, source, quiet)
         self._pending.add(future)
         future.add_done_callback(self._pending.discard)
         return future
@@ -74,7 +83,10 @@ class Dispatcher:
             future.result(timeout=max(0.0, deadline - time.monotonic()))
 
     def close(self) -> None:
-        self._async.shutdown(wait=False, cancel_futures=True)
+        with self._async_lock:
+            executors = list(self._async.values())
+        for executor in executors:
+            executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ moto hooks
     def install_moto_hooks(self) -> Callable[[], None]:

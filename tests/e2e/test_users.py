@@ -6,6 +6,7 @@ import pytest
 
 from tests.e2e.authutil import PASSWORD, admin_login, bearer, register, unique_email
 from tests.e2e.conftest import ADMIN_EMAIL
+from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -18,6 +19,8 @@ def admin(api, stack):
 
 
 def test_profile_read_and_update(api):
+    # Onboarding adds default preferences meanwhile (locale, timezone...): whichever commits
+    # first, the keys the user set are kept and the ones they removed stay removed.
     user = register(api, first_name="Ada")
     headers = bearer(user["access_token"])
     me = api.get("/api/users/me", headers=headers).json()
@@ -29,10 +32,17 @@ def test_profile_read_and_update(api):
     assert patched.status_code == 200, patched.text
     body = patched.json()
     assert body["last_name"] == "Lovelace" and body["first_name"] == "Ada"
-    assert body["preferences"] == {"theme": "dark", "n": 1}
+    assert body["preferences"]["theme"] == "dark" and body["preferences"]["n"] == 1
     assert body["role"] == "member" and body["email"] == user["user"]["email"]
     again = api.patch("/api/users/me", headers=headers, json={"preferences": {"n": None}}).json()
-    assert again["preferences"] == {"theme": "dark"}
+    assert again["preferences"]["theme"] == "dark" and "n" not in again["preferences"]
+    settled = wait_for(lambda: _onboarded(api, headers))
+    assert settled["theme"] == "dark" and "n" not in settled and settled["locale"] == "en"
+
+
+def _onboarded(api, headers):
+    preferences = api.get("/api/users/me", headers=headers).json()["preferences"]
+    return preferences if "onboarding" in preferences else None
 
 
 def test_profile_username_must_be_unique(api):

@@ -1,5 +1,6 @@
-"""After the database link is cut, a pooled connection fails once and is discarded with the rest
-of its pool: the next caller gets a fresh connection, not the dead one again."""
+"""After the database link is cut, a pooled connection idle for a while is pinged and replaced
+before use; one used moments ago fails once and is discarded with the rest of its pool, so the
+next caller gets a fresh connection, not the dead one again."""
 
 from __future__ import annotations
 
@@ -25,15 +26,38 @@ def relayed_url(database_url: str) -> Iterator[tuple[str, TcpProxy]]:
         proxy.stop()
 
 
-def test_a_connection_cut_under_the_pool_is_replaced_after_one_failure(relayed_url):
+def _warm(engine) -> None:
+    for _ in range(2):  # both pooled connections used
+        with engine.connect() as a, engine.connect() as b:
+            assert a.scalar(text("SELECT 1")) == b.scalar(text("SELECT 1")) == 1
+
+
+def test_a_connection_cut_while_idle_is_replaced_before_use(relayed_url, monkeypatch):
+    from common import db
+
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # every checkout counts as after a pause
+    url, link = relayed_url
+    engine = db._engine(url)
+    try:
+        _warm(engine)
+        link.down()
+        link.up()
+        with engine.connect() as conn:
+            assert conn.scalar(text("SELECT 1")) == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_cut_under_the_pool_is_replaced_after_one_failure(relayed_url,
+                                                                       monkeypatch):
+    from common import db
     from common.db import _engine, is_outage
 
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 3600.0)  # used moments ago: not pinged
     url, link = relayed_url
     engine = _engine(url)
     try:
-        for _ in range(2):  # both pooled connections warm
-            with engine.connect() as a, engine.connect() as b:
-                assert a.scalar(text("SELECT 1")) == b.scalar(text("SELECT 1")) == 1
+        _warm(engine)
         link.down()
         link.up()
         with pytest.raises(Exception) as failed, engine.connect() as conn:

@@ -21,10 +21,11 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # A connection idle longer than this is pinged before use (a frozen execution environment's
-# connections may have been closed by the server meanwhile); one used moments ago is not, which
-# saves the ping's round trips on every request. A connection that dies anyway fails its
-# statement, which invalidates it and answers 503 (common.http), and the next one reconnects.
-IDLE_PING_SECONDS = 30.0
+# connections, or all of them after a database restart, may be dead): back-to-back requests
+# pay nothing, a request after a pause one round trip instead of a 503. A connection that dies
+# anyway fails its statement, which discards it and its pool and answers 503 (common.http),
+# and the next request reconnects.
+IDLE_PING_SECONDS = 1.0
 
 
 def database_url() -> str:

@@ -28,7 +28,7 @@ def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> di
     """Change the fields sent; preferences merge key by key, a null value removes a key."""
     changes = cmd.model_dump(exclude_unset=True)
     with uow:
-        user = accounts.get(uow, identity.user_id)
+        user = accounts.get(uow, identity.user_id, for_update="preferences" in changes)
         if changes.get("username") and changes["username"].lower() != (user.username or "").lower():
             accounts.ensure_unique(uow, username=changes["username"], exclude_id=user.id)
         for field in ("username", "first_name", "last_name"):

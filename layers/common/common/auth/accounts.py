@@ -20,9 +20,10 @@ def by_identifier(uow: UnitOfWork, identifier: str) -> User | None:
     return uow.session.scalars(select(User).where(column == identifier)).first()
 
 
-def get(uow: UnitOfWork, user_id: str) -> User:
-    """The user, or 404."""
-    user = uow.session.get(User, user_id)
+def get(uow: UnitOfWork, user_id: str, *, for_update: bool = False) -> User:
+    """The user, or 404; `for_update` locks the row until the unit of work ends (a
+    read-modify-write, such as merging preferences, must not lose a concurrent one)."""
+    user = uow.session.get(User, user_id, with_for_update=for_update)
     if user is None:
         raise NotFound("No such user.")
     return user

@@ -88,7 +88,8 @@ def _failed(saga_id: str, step: int, message: str) -> None:
 def _preferences(saga_id: str) -> None:
     with UnitOfWork() as uow:
         saga = _running(uow, saga_id)
-        user = uow.session.get(User, saga.input["user_id"])
+        # Locked: the user may be saving preferences of their own at this moment.
+        user = uow.session.get(User, saga.input["user_id"], with_for_update=True)
         if user is None:
             raise StepFailed(f"User {saga.input['user_id']} no longer exists.")
         before = dict(user.preferences or {})
@@ -207,7 +208,7 @@ def _undo_sample_table(saga_id: str, output: dict[str, Any]) -> None:
 def _undo_preferences(saga_id: str, added: dict[str, Any]) -> None:
     with UnitOfWork() as uow:
         saga = log.locked(uow, saga_id)
-        user = uow.session.get(User, saga.input["user_id"])
+        user = uow.session.get(User, saga.input["user_id"], with_for_update=True)
         removed = []
         if user is not None:
             # Only what onboarding added, and only while it still holds onboarding's value.
