@@ -38,11 +38,15 @@ def _dev(args: argparse.Namespace) -> int:
     stack = LocalStack(_from_environment(port=int(os.environ.get("PORT", args.port)),
                                          airtable_persist=persist))
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM both end the wait below; it wakes twice a second, so a signal is seen
+    # even if it arrived while the main thread was not waiting (a stop once took 30 s).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     try:
         stack.start()
         print(stack.banner(), flush=True)
-        stop.wait()
+        while not stop.wait(0.5):
+            pass
     except KeyboardInterrupt:
         pass
     finally:

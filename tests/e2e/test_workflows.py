@@ -31,8 +31,31 @@ def member(api):
 def base(stack):
     """A fresh base with People and Copies, reached through the emulator's HTTP API."""
     base_id = stack.airtable.create_base(f"Workflows {uuid.uuid4().hex[:6]}", tables=[
-        {"name": "People", "fields": PEOPLE}, {"name": "Copies", "fields": COPIES}])
+        {"name": "People", "fields": PEOPLE}, {"name": "Copies", "fields": COPIES},
+        {"name": "Arrivals", "fields": PEOPLE}])
     return Api(stack.airtable_token, endpoint_url=stack.airtable_url).base(base_id)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def awaiting_a_tick(api, member, base):
+    """The workflows that run on the runtime's minute tick, saved when the module starts so
+    their waits overlap the other tests': a `rate(1 minute)` schedule (due a minute after
+    saving) and a watch of Arrivals (the tick reads Airtable's webhook payloads every minute),
+    with the record it should see already created."""
+    scheduled_tag, watched_tag = uuid.uuid4().hex[:6], uuid.uuid4().hex[:6]
+    base.table("People").create({"Name": f"Cy {scheduled_tag}", "Age": 50})
+    scheduled = _create(api, member, {"type": "schedule", "schedule": "rate(1 minute)"},
+                        _copy_steps(base.id, scheduled_tag, f"scheduled {scheduled_tag}"))
+    watched = _create(api, member, {"type": "airtable_change", "base_id": base.id,
+                                    "table": "Arrivals", "changes": ["created"]}, [
+        {"id": "labels", "type": "transform",
+         "config": {"items": "{{ input.created }}",
+                    "fields": {"Label": "new: {{ item.fields.Name }}", "Source": watched_tag}}},
+        {"id": "copy", "type": "airtable.create_records",
+         "config": {"base_id": base.id, "table": "Copies",
+                    "records": "{{ steps.labels.records }}"}}])
+    base.table("Arrivals").create({"Name": f"Dee {watched_tag}", "Age": 3})
+    return {"scheduled": (scheduled, scheduled_tag), "watched": (watched, watched_tag)}
 
 
 @pytest.fixture
@@ -150,11 +173,8 @@ def test_a_files_export_step_hands_the_table_to_the_files_service(api, member, b
     assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("Name")
 
 
-def test_a_rate_schedule_runs_without_a_manual_call(api, member, base):
-    tag = uuid.uuid4().hex[:6]
-    base.table("People").create({"Name": f"Cy {tag}", "Age": 50})
-    workflow = _create(api, member, {"type": "schedule", "schedule": "rate(1 minute)"},
-                       _copy_steps(base.id, tag, f"scheduled {tag}"))
+def test_a_rate_schedule_runs_without_a_manual_call(api, member, base, awaiting_a_tick):
+    workflow, tag = awaiting_a_tick["scheduled"]
     # Due a minute after saving; the runtime fires the tick every minute: at most ~2 minutes.
     run = wait_for(lambda: _runs(api, member, workflow["id"]), timeout=150, interval=2)[0]
     assert run["trigger"]["type"] == "schedule"
@@ -202,18 +222,10 @@ def test_a_webhook_trigger_runs_on_a_signed_call_and_refuses_bad_or_replayed_one
     assert len(_runs(api, member, workflow["id"])) == 1
 
 
-def test_an_airtable_change_runs_after_a_record_is_created_at_the_emulator(api, member, base):
-    tag = uuid.uuid4().hex[:6]
-    workflow = _create(api, member, {"type": "airtable_change", "base_id": base.id,
-                                     "table": "People", "changes": ["created"]}, [
-        {"id": "labels", "type": "transform",
-         "config": {"items": "{{ input.created }}",
-                    "fields": {"Label": "new: {{ item.fields.Name }}", "Source": tag}}},
-        {"id": "copy", "type": "airtable.create_records",
-         "config": {"base_id": base.id, "table": "Copies",
-                    "records": "{{ steps.labels.records }}"}}])
+def test_an_airtable_change_runs_after_a_record_is_created_at_the_emulator(api, member, base,
+                                                                          awaiting_a_tick):
+    workflow, tag = awaiting_a_tick["watched"]
     assert workflow["watch"]["webhook_id"].startswith("ach")
-    base.table("People").create({"Name": f"Dee {tag}", "Age": 3})
     # The tick reads the webhook's payloads every minute.
     run = wait_for(lambda: _runs(api, member, workflow["id"]), timeout=90, interval=2)[0]
     assert run["trigger"]["type"] == "airtable_change"
