@@ -40,10 +40,14 @@ STALE_SECONDS = 30.0 + WINDOW_SECONDS
 # How often a request polls while every slot of its key has a request in flight.
 POLL_SECONDS = 0.05
 
-# Reads a key's slots and takes their row locks (a write lock in SQLite) in one round trip, so
-# choosing a slot and taking it is atomic across processes.
-_CLAIM = text("UPDATE airtable_rate_window SET slot = slot "
-              "WHERE rate_key = :key AND slot < :rate RETURNING slot, sent_at, answered_at")
+# Reads a key's slots and takes their row locks in one round trip, so choosing a slot and
+# taking it is atomic across processes. PostgreSQL locks the rows in slot order (every caller
+# the same order: no deadlock); SQLite has no FOR UPDATE, and a write takes its database lock.
+_CLAIM = {"postgresql": text("SELECT slot, sent_at, answered_at FROM airtable_rate_window "
+                             "WHERE rate_key = :key AND slot < :rate ORDER BY slot FOR UPDATE"),
+          "sqlite": text("UPDATE airtable_rate_window SET slot = slot "
+                         "WHERE rate_key = :key AND slot < :rate "
+                         "RETURNING slot, sent_at, answered_at")}
 _ADD = text("INSERT INTO airtable_rate_window (rate_key, slot, sent_at, answered_at) "
             "VALUES (:key, :slot, 0, 0) ON CONFLICT (rate_key, slot) DO NOTHING")
 # The chosen slots of a request (one per key: its token's, then its base's), in one statement.
@@ -51,14 +55,9 @@ _TAKE = [text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL
               "WHERE (rate_key = :key0 AND slot = :slot0)"),
          text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
               "WHERE (rate_key = :key0 AND slot = :slot0) OR (rate_key = :key1 AND slot = :slot1)")]
-# Only the request that took the slots reports their answer; a lock-out set meanwhile stays.
-_ANSWERED = [text("UPDATE airtable_rate_window SET answered_at = :at "
-                  "WHERE answered_at IS NULL AND sent_at = :sent "
-                  "AND (rate_key = :key0 AND slot = :slot0)"),
-             text("UPDATE airtable_rate_window SET answered_at = :at "
-                  "WHERE answered_at IS NULL AND sent_at = :sent "
-                  "AND ((rate_key = :key0 AND slot = :slot0) "
-                  "OR (rate_key = :key1 AND slot = :slot1))")]
+# Only the request that took a slot reports its answer; a lock-out set meanwhile stays.
+_ANSWERED = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key0 "
+                 "AND slot = :slot0 AND sent_at = :sent AND answered_at IS NULL")
 # Whether a slot taken ahead of its time is still ours when the time comes (a lock-out voids it).
 _HELD = text("SELECT count(*) FROM airtable_rate_window WHERE rate_key = :key0 "
              "AND slot = :slot0 AND sent_at = :sent AND answered_at IS NULL")
@@ -103,8 +102,12 @@ class Permit:
             return
         try:
             with engine().begin() as conn:
-                conn.execute(_ANSWERED[len(self.taken) - 1],
-                             {"at": time.time(), "sent": self.sent_at, **_slots(self.taken)})
+                at = time.time()
+                # One key at a time, token before base, in the order `acquire` locks them: one
+                # statement for both could lock the base's row first and deadlock with it.
+                for taken in self.taken:
+                    conn.execute(_ANSWERED, {"at": at, "sent": self.sent_at,
+                                             **_slots([taken])})
         except SQLAlchemyError as e:
             # Airtable has answered; failing the request now would lose its answer. The slots
             # become free once stale.
@@ -192,10 +195,11 @@ class RateLimiter:
     @staticmethod
     def _free_slot(conn: Connection, key: str, rate: int) -> tuple[int, float, bool]:
         """The key's slot free soonest: (slot, when, whether a request still holds it)."""
-        rows = conn.execute(_CLAIM, {"key": key, "rate": rate}).all()
+        claim = _CLAIM[conn.dialect.name]
+        rows = conn.execute(claim, {"key": key, "rate": rate}).all()
         if len(rows) < rate:  # the key's first request
             conn.execute(_ADD, [{"key": key, "slot": n} for n in range(rate)])
-            rows = conn.execute(_CLAIM, {"key": key, "rate": rate}).all()
+            rows = conn.execute(claim, {"key": key, "rate": rate}).all()
         slot, sent, answered = min(rows, key=lambda r: _free_at(r[1], r[2]))
         return slot, _free_at(sent, answered), answered is None
 
