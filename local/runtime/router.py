@@ -272,8 +272,7 @@ class Gateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # one line per request is logged by _handle
 
-        server = ThreadingHTTPServer((host, port), Handler)
-        server.daemon_threads = True
+        server = _Server((host, port), Handler)
         return server
 
     def handle(self, method: str, raw_path: str, header_items: Any, body: bytes,
@@ -415,3 +414,12 @@ def _gateway_error(status: int, request_id: str,
                    cors: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
     headers = {"Content-Type": "application/json", "Apigw-Requestid": request_id, **cors}
     return status, headers, json.dumps({"message": _GATEWAY_MESSAGES[status]}).encode()
+
+
+class _Server(ThreadingHTTPServer):
+    """A thread per connection, and a listen backlog of a real server: socketserver's default
+    of 5 reset connections when a burst of clients (15 at once) connected before any was
+    accepted."""
+
+    daemon_threads = True
+    request_queue_size = 128
