@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import time
 import uuid
 from collections import Counter
 from typing import Any
@@ -19,6 +18,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.authutil import bearer, register
+from tests.helpers import wait_for
 
 IMPORT_ROWS = int(os.environ.get("FAULT_IMPORT_ROWS", "500"))
 PEOPLE = [{"name": "Name", "type": "singleLineText"},
@@ -96,16 +96,6 @@ def lost_and_doubled(expected: list[dict[str, Any]], stored: dict[str, dict[str,
             [k for k in have if k not in want])
 
 
-def wait_until(check, timeout: float, interval: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(interval)
-    raise AssertionError(f"not done after {timeout}s")
-
-
 # ------------------------------------------------------------------ import
 @pytest.mark.timeout(300 + IMPORT_ROWS // 10)
 def test_an_import_under_5xx_a_429_storm_and_lost_answers_writes_every_row_once(
@@ -129,7 +119,7 @@ def test_an_import_under_5xx_a_429_storm_and_lost_answers_writes_every_row_once(
         body = api.get(f"/api/files/imports/{started.json()['import_id']}", headers=member).json()
         return body if body["status"] != "running" else None
 
-    status = wait_until(finished, timeout=240 + IMPORT_ROWS // 10)
+    status = wait_for(finished, timeout=240 + IMPORT_ROWS // 10, interval=0.5)
     print(f"\nimport of {IMPORT_ROWS} rows: faults {injected(faults)}, "
           f"{len(stack.airtable.requests_for(base_id))} Airtable requests")
     assert status["status"] == "succeeded", status.get("error")
@@ -160,7 +150,7 @@ def run_saga(api, member, base_id: str, operations: list[dict], stack=None,
         body = api.get(f"/api/sagas/{saga_id}", headers=member).json()
         return body if body["status"] in TERMINAL else None
 
-    return wait_until(finished, timeout=400), injected_faults
+    return wait_for(finished, timeout=400, interval=0.5), injected_faults
 
 
 def saga_operations(stack, base_id: str, *, failing: bool) -> list[dict]:
@@ -244,7 +234,7 @@ def test_a_workflow_with_airtable_steps_under_faults_copies_each_row_once(api, s
                        headers=member).json()
         return body if body["status"] != "running" else None
 
-    execution = wait_until(finished, timeout=300)
+    execution = wait_for(finished, timeout=300, interval=0.5)
     print(f"\nworkflow: faults {injected(faults)}, "
           f"{len(stack.airtable.requests_for(base_id))} Airtable requests")
     assert execution["status"] == "succeeded", (execution.get("error"), execution["steps"])
