@@ -16,7 +16,6 @@ exceeds. A token is keyed by a hash, never stored. A 429 marks every slot of its
 from __future__ import annotations
 
 import hashlib
-import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -28,8 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from common.db import engine
 from common.errors import RateLimited
-
-logger = logging.getLogger(__name__)
+from common.observability import logger
 
 WINDOW_SECONDS = 1.0
 LOCKOUT_SECONDS = 30.0
@@ -56,13 +54,15 @@ _TAKE = [text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL
          text("UPDATE airtable_rate_window SET sent_at = :at, answered_at = NULL "
               "WHERE (rate_key = :key0 AND slot = :slot0) OR (rate_key = :key1 AND slot = :slot1)")]
 # Only the request that took a slot reports its answer; a lock-out set meanwhile stays.
-_ANSWERED = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key0 "
-                 "AND slot = :slot0 AND sent_at = :sent AND answered_at IS NULL")
+_ANSWERED = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
+                 "AND slot = :slot AND sent_at = :sent AND answered_at IS NULL")
 # Whether a slot taken ahead of its time is still ours when the time comes (a lock-out voids it).
-_HELD = text("SELECT count(*) FROM airtable_rate_window WHERE rate_key = :key0 "
-             "AND slot = :slot0 AND sent_at = :sent AND answered_at IS NULL")
+_HELD = text("SELECT count(*) FROM airtable_rate_window WHERE rate_key = :key "
+             "AND slot = :slot AND sent_at = :sent AND answered_at IS NULL")
 _LOCK_OUT = text("UPDATE airtable_rate_window SET answered_at = :at WHERE rate_key = :key "
                  "AND (answered_at IS NULL OR answered_at < :at)")
+
+_EXHAUSTED = "Airtable's request limit for this base is exhausted; retry later."
 
 # When the requests sent in this context must be answered by (epoch seconds), if anything.
 _ANSWER_BY: ContextVar[float | None] = ContextVar("airtable_answer_by", default=None)
@@ -94,7 +94,6 @@ class Permit:
 
     taken: Sequence[tuple[str, int]]  # (key, slot)
     sent_at: float
-    waited: float
 
     def answered(self) -> None:
         """The answer (or the failure) arrived: each slot is free one window from now."""
@@ -105,9 +104,9 @@ class Permit:
                 at = time.time()
                 # One key at a time, token before base, in the order `acquire` locks them: one
                 # statement for both could lock the base's row first and deadlock with it.
-                for taken in self.taken:
-                    conn.execute(_ANSWERED, {"at": at, "sent": self.sent_at,
-                                             **_slots([taken])})
+                for key, slot in self.taken:
+                    conn.execute(_ANSWERED, {"at": at, "sent": self.sent_at, "key": key,
+                                             "slot": slot})
         except SQLAlchemyError as e:
             # Airtable has answered; failing the request now would lose its answer. The slots
             # become free once stale.
@@ -144,7 +143,7 @@ class RateLimiter:
         # Always token before base: concurrent transactions lock rows in one order.
         keys = [(k, n) for k, n in ((token, self.token_rate), (base_id, self.rate)) if k]
         if not keys:
-            return Permit([], time.time(), 0.0)
+            return Permit([], time.time())
         started = time.time()
         by = _ANSWER_BY.get()
         give_up = started + (self.max_wait if by is None else min(self.max_wait,
@@ -155,12 +154,12 @@ class RateLimiter:
             if wait <= 0:
                 break
             time.sleep(wait)
-            if self._held(taken[-1:], at):
+            if self._held(taken[-1], at):
                 break
             # A 429 locked the base out while this request waited: it must not go now, and
             # its token slot is free again.
-            Permit(taken, at, 0.0).answered()
-        return Permit(taken, at, max(time.time() - started, 0.0))
+            Permit(taken, at).answered()
+        return Permit(taken, at)
 
     def _take(self, keys: list[tuple[str, int]], give_up: float) -> tuple[list[tuple[str, int]],
                                                                           float]:
@@ -175,22 +174,22 @@ class RateLimiter:
                 busy = any(in_flight and free > now for _, _, free, in_flight in chosen)
                 if not busy:
                     if at > give_up:
-                        raise RateLimited("Airtable's request limit for this base is exhausted;"
-                                          " retry later.", retry_after=int(at - now) + 1)
+                        raise RateLimited(_EXHAUSTED, retry_after=int(at - now) + 1)
                     taken = [(key, slot) for key, slot, _, _ in chosen]
                     conn.execute(_TAKE[len(taken) - 1], {"at": at, **_slots(taken)})
                     break
             if time.time() + POLL_SECONDS > give_up:
-                raise RateLimited("Airtable's request limit for this base is exhausted; retry "
-                                  "later.", retry_after=1)
+                raise RateLimited(_EXHAUSTED, retry_after=1)
             time.sleep(POLL_SECONDS)
         return taken, at
 
     @staticmethod
-    def _held(taken: Sequence[tuple[str, int]], at: float) -> bool:
+    def _held(taken: tuple[str, int], at: float) -> bool:
         """Whether the slot taken for `at` is still this request's (no lock-out voided it)."""
-        with engine().begin() as conn:
-            return bool(conn.execute(_HELD, {"sent": at, **_slots(taken)}).scalar_one())
+        key, slot = taken
+        with engine().connect() as conn:
+            return bool(conn.execute(_HELD, {"sent": at, "key": key, "slot": slot})
+                        .scalar_one())
 
     @staticmethod
     def _free_slot(conn: Connection, key: str, rate: int) -> tuple[int, float, bool]:
