@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from common.sagas.errors import AirtableThrottled, AirtableUnavailable, CompensationFailed
 
 
@@ -150,6 +152,67 @@ def test_a_retried_chunk_after_a_transient_failure_is_not_written_twice(sagas):
     assert saga["status"] == "succeeded"
     assert saga["steps"][1]["retried"] == ["Airtable failed with status 503."]
     assert len(sagas.records(base_id, "Contacts")) == before + 1
+
+
+def test_every_chunk_failing_twice_still_succeeds_in_one_task_run(sagas, monkeypatch):
+    """Retries are spent per chunk: 12 failures in all, more than the state machine's budget."""
+    from common.airtable.errors import UpstreamError
+    from common.sagas import transaction
+
+    base_id = sagas.new_base()
+    before = len(sagas.records(base_id, "Contacts"))
+    failures = Counter()
+
+    def flaky(write):  # a chunk's first write, then the retries' (which adopt what it made)
+        def failing_twice(target, info, op, rows, known):
+            key = rows[0]["fields"]["Name"]
+            failures[key] += 1
+            if failures[key] <= 2:
+                raise UpstreamError("Airtable failed with status 502.")
+            return write(target, info, op, rows, known)
+        return failing_twice
+
+    monkeypatch.setattr(transaction, "CHUNK_RETRY_PAUSES", (0.01, 0.01))
+    monkeypatch.setattr(transaction, "_write", flaky(transaction._write))
+    monkeypatch.setattr(transaction, "_create_rest", flaky(transaction._create_rest))
+    data = {"base_id": base_id, "operations": [{"action": "create", "table": "Contacts",
+            "records": [{"fields": {"Name": f"Row {n:02}"}} for n in range(60)]}]}
+    saga = sagas.wait(sagas.start("airtable_transaction", data), timeout=90)
+    assert saga["status"] == "succeeded"
+    assert sum(failures.values()) == 6 * 3
+    assert sagas.calls.count("transaction.apply") == 1
+    names = sorted(r["Name"] for r in sagas.records(base_id, "Contacts").values()
+                   if r.get("Name", "").startswith("Row "))
+    assert names == [f"Row {n:02}" for n in range(60)] and \
+        len(sagas.records(base_id, "Contacts")) == before + 60
+
+
+def test_every_undo_failing_once_still_compensates_in_one_task_run(sagas, monkeypatch):
+    from common.airtable.errors import UpstreamError
+    from common.sagas import transaction
+
+    base_id = sagas.new_base()
+    before = sagas.records(base_id, "Contacts")
+    real_undo, failures = transaction._undo, Counter()
+
+    def flaky(target, info, op, rows, applied):
+        key = rows[0]["fields"]["Name"]
+        failures[key] += 1
+        if failures[key] == 1:
+            raise UpstreamError("Airtable failed with status 503.")
+        return real_undo(target, info, op, rows, applied)
+
+    monkeypatch.setattr(transaction, "CHUNK_RETRY_PAUSES", (0.01, 0.01))
+    monkeypatch.setattr(transaction, "_undo", flaky)
+    data = {"base_id": base_id, "operations": [
+        {"action": "create", "table": "Contacts",
+         "records": [{"fields": {"Name": f"Tmp {n:02}"}} for n in range(70)]},
+        {"action": "create", "table": "Nowhere", "records": [{"fields": {"Name": "x"}}]}]}
+    saga = sagas.wait(sagas.start("airtable_transaction", data), timeout=90)
+    assert saga["status"] == "compensated"
+    assert sum(failures.values()) == 7 * 2
+    assert sagas.calls.count("transaction.compensate") == 1
+    assert sagas.records(base_id, "Contacts") == before
 
 
 def test_compensation_failing_twice_then_succeeding_ends_compensated(sagas):

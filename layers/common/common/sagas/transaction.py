@@ -27,6 +27,7 @@ from common.sagas import log
 from common.sagas.airtable_schema import BaseSchema, TableInfo
 from common.sagas.airtable_schema import read as read_schema
 from common.sagas.errors import (
+    AirtableUnavailable,
     ChunkInFlight,
     OperationFailed,
     SagaCancelled,
@@ -37,6 +38,21 @@ from common.sagas.errors import (
 # A chunk started longer ago than this has certainly ended (the task Lambda's timeout is 60 s).
 IN_FLIGHT = timedelta(seconds=90)
 FINAL_STATUS = {"failure": "compensated", "cancel": "cancelled", "undo": "undone"}
+# A chunk that meets a 5xx or a lost answer is tried again in the same invocation, after these
+# pauses, before the error goes to the state machine's Retry: Step Functions counts retries
+# per execution, so without this a saga's odds of running out of them grew with its size.
+CHUNK_RETRY_PAUSES = (0.5, 1.0)
+
+
+def _retry_here(failures: int, deadline: float) -> bool:
+    """Whether the chunk that failed `failures` times in a row is tried again (after a pause)."""
+    if failures > len(CHUNK_RETRY_PAUSES):
+        return False
+    pause = CHUNK_RETRY_PAUSES[failures - 1]
+    if time.monotonic() + pause >= deadline:
+        return False
+    time.sleep(pause)
+    return True
 
 
 def chunk_count(op: dict[str, Any]) -> int:
@@ -122,6 +138,7 @@ def apply(saga_id: str, deadline: float) -> dict[str, Any]:
     if saga.status != "running":
         raise SagaCancelled(f"Saga {saga_id} is {saga.status}; nothing more is applied.")
     run = Run(saga)
+    failures = 0
     while True:
         with UnitOfWork() as uow:
             entries = log.entries(uow, saga_id)
@@ -133,7 +150,14 @@ def apply(saga_id: str, deadline: float) -> dict[str, Any]:
                     log.finish(uow, saga, "succeeded", output=_output(run.ops, entries))
                     uow.commit()
             return {"done": True}
-        _apply_chunk(run, *position, entries)
+        try:
+            _apply_chunk(run, *position, entries)
+            failures = 0
+        except AirtableUnavailable:
+            failures += 1
+            if not _retry_here(failures, deadline):
+                raise
+            continue  # the chunk's log now holds the failed attempt, which the retry reads
         if time.monotonic() >= deadline:
             return {"done": False}
 
@@ -334,13 +358,22 @@ def compensate(saga_id: str, execution: str, reason: str, failure: dict[str, Any
     if saga.status in log.TERMINAL:
         return {"done": True, "status": saga.status}
     _wait_for_writes_in_flight(entries)
-    todo = pending_undo(saga.input["operations"], entries)
-    if todo:
-        run = Run(saga, compensating=True)
-        for i, j, applied in todo:
-            _undo_chunk(run, i, j, applied)
-            if time.monotonic() >= deadline:
-                return {"done": False, "status": "compensating"}
+    ops = saga.input["operations"]
+    todo = pending_undo(ops, entries)
+    run = Run(saga, compensating=True) if todo else None
+    failures = 0
+    while todo:
+        try:
+            _undo_chunk(run, *todo[0])
+            failures = 0
+        except AirtableUnavailable:
+            failures += 1
+            if not _retry_here(failures, deadline):
+                raise
+        if time.monotonic() >= deadline:
+            return {"done": False, "status": "compensating"}
+        with UnitOfWork() as uow:
+            todo = pending_undo(ops, log.entries(uow, saga_id))
     status = FINAL_STATUS[reason]
     with UnitOfWork() as uow:
         saga = log.locked(uow, saga_id)
