@@ -2,8 +2,11 @@
 
 from typing import Any
 
-from common.auth import authorize
+from common import db, init
+from common.auth import authorize, tokens
 from common.observability import logger
+
+init.prepare(tokens.signing_key, db.reader)
 
 
 @logger.inject_lambda_context
