@@ -84,12 +84,17 @@ class _Client:
         requests.put(body["upload_url"], data=data, headers=body["headers"],
                      timeout=120).raise_for_status()
         deadline = time.monotonic() + 120
-        while self.http.get(f"{self.url}/api/files/{body['file_id']}",
-                            timeout=30).json()["status"] == "pending":
+        while self._get(f"/api/files/{body['file_id']}")["status"] == "pending":
             if time.monotonic() > deadline:
                 raise RuntimeError("upload never became ready")
             time.sleep(0.2)
         return str(body["file_id"])
+
+    def _get(self, path: str) -> dict[str, Any]:
+        answer = self.http.get(f"{self.url}{path}", timeout=30)
+        if answer.status_code != 200:
+            raise RuntimeError(f"GET {path}: {answer.status_code} {answer.text[:300]}")
+        return dict(answer.json())
 
     def run_import(self, file_id: str, base_id: str, timeout: float) -> tuple[float, dict]:
         begun = time.perf_counter()
@@ -98,8 +103,7 @@ class _Client:
         started.raise_for_status()
         import_id = started.json()["import_id"]
         while True:
-            status = self.http.get(f"{self.url}/api/files/imports/{import_id}",
-                                   timeout=30).json()
+            status = self._get(f"/api/files/imports/{import_id}")
             if status["status"] != "running":
                 return time.perf_counter() - begun, status
             if time.perf_counter() - begun > timeout:
