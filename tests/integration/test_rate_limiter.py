@@ -120,3 +120,37 @@ def test_a_429_locks_the_base_out_for_every_caller(limited_emulator, database_ur
     with pytest.raises(RateLimited) as caught:
         limiter.acquire(base)
     assert 29 <= caught.value.retry_after <= 31
+
+
+def test_a_limit_of_zero_turns_the_shared_limiter_off(database_url, monkeypatch):
+    for key, value in {**_ENV, "DATABASE_URL": database_url}.items():
+        monkeypatch.setenv(key, value)
+    from sqlalchemy import text
+
+    from common.airtable.limiter import RateLimiter
+    from common.db import engine
+    from common.settings import get_settings
+
+    get_settings.cache_clear()
+    engine.cache_clear()
+    base = f"appUNLIMITED{time.time_ns() % 10**5:05d}"
+    limiter = RateLimiter(rate=0, max_wait=0.1)
+    for _ in range(20):  # four times the window of a limited base, none refused
+        with limiter.slot(base, token="patUNLIMITED"):
+            pass
+    with engine().connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM airtable_rate_window WHERE rate_key = :k"),
+                            {"k": base}).scalar()
+    assert rows == 0
+
+
+def test_a_base_limit_above_airtables_token_limit_is_refused_at_start(monkeypatch):
+    from pydantic import ValidationError
+
+    from common.settings import Settings
+
+    for key, value in {**_ENV, "DATABASE_URL": "sqlite://",
+                       "AIRTABLE_RATE_LIMIT": "100000"}.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ValidationError, match="airtable_rate_limit"):
+        Settings()

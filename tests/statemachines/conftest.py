@@ -202,7 +202,7 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
         "EVENT_BUS_NAME": "saga-tests", "JWT_SECRET_ARN": "unused",
         "CACHE_TABLE_NAME": "saga-cache", "UPLOADS_BUCKET_NAME": "unused",
         "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
         "POWERTOOLS_METRICS_DISABLED": "true"})
     # The template's POWERTOOLS_METRICS_NAMESPACE, for a Metrics object made at import time.
     from common.observability import metrics

@@ -112,7 +112,7 @@ def imports(database_url: str) -> Iterator[Imports]:
         "EVENT_BUS_NAME": "file-tests", "JWT_SECRET_ARN": "unused",
         "CACHE_TABLE_NAME": "file-cache", "UPLOADS_BUCKET_NAME": BUCKET,
         "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
         "POWERTOOLS_METRICS_DISABLED": "true"})
     namespace, metrics.provider.namespace = metrics.provider.namespace, "PyAirtable"
     os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -67,7 +67,7 @@ def machine(database_url: str) -> Iterator[dict[str, Any]]:
         "EVENT_BUS_NAME": "workflow-tests", "JWT_SECRET_ARN": "unused",
         "CACHE_TABLE_NAME": "workflow-cache", "UPLOADS_BUCKET_NAME": "unused",
         "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "1000",
+        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
         "ALLOW_PRIVATE_WEBHOOKS": "true", "OUTBOUND_HTTPS_ONLY": "false"})
     os.environ.pop("AWS_ENDPOINT_URL", None)
     original_invoke = LambdaFunction._invoke_lambda

@@ -33,7 +33,10 @@ class Settings(BaseSettings):
     admin_emails: str = ""
     airtable_endpoint_url: str = "https://api.airtable.com"
     airtable_token_secret_arn: str | None = None
-    airtable_rate_limit: float = 5.0
+    # Requests per second per base (Airtable's 5); each is a row of the limiter's window, so a
+    # "lifted" limit of 100,000 meant 100,000 rows locked per request: 0 turns the shared
+    # limiter off instead (an endpoint without Airtable's limits, e.g. the emulator's off).
+    airtable_rate_limit: float = Field(5.0, ge=0, le=50)
     # How long Airtable refuses a base after a 429 (its documented 30 s).
     airtable_lockout_seconds: float = 30.0
     allow_private_webhooks: bool = False

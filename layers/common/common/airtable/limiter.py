@@ -119,7 +119,7 @@ class RateLimiter:
 
     def __init__(self, rate: float = 5.0, max_wait: float = 10.0,
                  token_rate: float = TOKEN_RATE, lockout_seconds: float = LOCKOUT_SECONDS) -> None:
-        self.rate = max(int(rate), 1)
+        self.rate = int(rate)  # 0: no limit (see Settings.airtable_rate_limit)
         self.token_rate = max(int(token_rate), 1)
         self.max_wait = max_wait
         self.lockout_seconds = lockout_seconds
@@ -142,7 +142,7 @@ class RateLimiter:
         """
         # Always token before base: concurrent transactions lock rows in one order.
         keys = [(k, n) for k, n in ((token, self.token_rate), (base_id, self.rate)) if k]
-        if not keys:
+        if not keys or self.rate <= 0:
             return Permit([], time.time())
         started = time.time()
         by = _ANSWER_BY.get()

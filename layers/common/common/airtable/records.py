@@ -100,7 +100,8 @@ class _Pace:
         self.requests += 1
 
     def seconds_per_request(self) -> float:
-        spacing = WINDOW_SECONDS / get_settings().airtable_rate_limit
+        rate = get_settings().airtable_rate_limit
+        spacing = WINDOW_SECONDS / rate if rate else 0.0
         if not self.requests:
             return spacing
         return max(spacing, (time.monotonic() - self.started) / self.requests)
