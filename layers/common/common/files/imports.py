@@ -240,7 +240,7 @@ def run_chunk(import_id: str, index: int, remaining_ms: Callable[[], int]) -> di
             if remaining_ms() < RESERVE_MS:
                 return {"import_id": import_id, "chunk": index, "chunks": chunks, "done": False}
             batch = rows[position:position + BATCH]
-            _write_retrying(writer, import_id, index, batch)
+            _write_retrying(writer, import_id, index, batch, started=skip + position)
             position += len(batch)
     with UnitOfWork() as uow:
         progress = uow.session.get(FileImportChunk, (import_id, index))
@@ -254,15 +254,16 @@ def _rows_done(import_id: str, index: int) -> int:
         return uow.session.get(FileImportChunk, (import_id, index)).rows_done  # type: ignore[union-attr]
 
 
-def _write_retrying(writer: _Writer, import_id: str, index: int, batch: list[Any]) -> None:
+def _write_retrying(writer: _Writer, import_id: str, index: int, batch: list[Any],
+                    started: int) -> None:
     """Write a batch, retrying a 5xx or a lost connection here a few times.
 
     At Airtable's worst (one request in five failing) a chunk of 50 requests meets about ten
     such failures: failing the task for each would use up the state machine's retries. Before
     a retry, the records a lost create made are adopted (`reconcile`), and the rows already
-    committed are not sent again.
+    committed are not sent again. `started` is the chunk's committed progress before the batch
+    (the caller knows it: reading it back cost a transaction per request).
     """
-    started = _rows_done(import_id, index)
     for delay in (*TRANSIENT_DELAYS, None):
         try:
             writer.write(import_id, index, batch)
