@@ -27,6 +27,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "common")]
 
 from bench.report import Row  # noqa: E402
 from bench.stacklock import stack_lock  # noqa: E402
+from local import chromium  # noqa: E402
 from local.airtable_emulator.records import create_records  # noqa: E402
 from local.runtime.stack import LocalStack, Options  # noqa: E402
 
@@ -121,10 +122,11 @@ def _tti(context, url: str) -> float:
 def _browser(base: str, email: str, records: str, big: str) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
+    if not chromium.ensure_installed():
+        raise RuntimeError(chromium.MISSING)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        browser = playwright.chromium.launch(executable_path=str(chromium.CHROMIUM),
+                                             args=chromium.ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 800})
         page = context.new_page()
         page.goto(f"{base}/login")

@@ -4,7 +4,6 @@ local stack, started once per session as `make dev` starts it."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -18,12 +17,10 @@ from typing import Any
 import pytest
 import requests
 
+from local import chromium
 from tests.helpers import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 # What a page shows when the API it needs answered that the route does not exist yet.
@@ -31,18 +28,8 @@ NOT_AVAILABLE = "not available on this deployment yet"
 
 
 def _install_chromium() -> None:
-    if CHROMIUM.exists():
-        return
-    apt = shutil.which("apt-get")
-    if apt and os.geteuid() == 0:
-        subprocess.run([apt, "update", "-qq"], check=False, capture_output=True)
-        subprocess.run([apt, "install", "-y", "-qq", "chromium"], check=False,
-                       capture_output=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-    if not CHROMIUM.exists():
-        pytest.fail("The browser tests drive Debian's Chromium at /usr/bin/chromium, which is "
-                    "missing and could not be installed here. Install it with "
-                    "`sudo apt-get install chromium` (Playwright's own browser download is not "
-                    "used).", pytrace=False)
+    if not chromium.ensure_installed():
+        pytest.fail(f"The browser tests drive Chromium. {chromium.MISSING}", pytrace=False)
 
 
 def _build_ui() -> None:
@@ -126,7 +113,8 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        instance = playwright.chromium.launch(executable_path=str(chromium.CHROMIUM),
+                                              args=chromium.ARGS)
         try:
             yield instance
         finally:
