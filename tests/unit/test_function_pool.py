@@ -33,6 +33,18 @@ def _pool(tmp_path: Path, grow_after: float = 0.0) -> FunctionPool:
                         log_path=str(tmp_path / "workers.log"))
 
 
+def _together(pool: FunctionPool, count: int) -> list:
+    """`count` requests of 50 ms sent at once; their results."""
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(pool.invoke({"seconds": 0.05})))
+               for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
 def test_prewarm_starts_one_initialised_worker_that_serves_the_first_request(tmp_path):
     pool = _pool(tmp_path)
     try:
@@ -51,13 +63,7 @@ def test_concurrent_requests_are_served_by_the_warm_worker_while_the_pool_grows(
         pool.prewarm()
         warm_pid = pool._all[0].process.pid
         (tmp_path / "slow").touch()  # any worker started from now on never becomes ready
-        results = []
-        threads = [threading.Thread(target=lambda: results.append(pool.invoke({"seconds": 0.05})))
-                   for _ in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = _together(pool, 6)
         assert [r.payload for r in results] == [warm_pid] * 6
         assert pool._starting == 1  # one more worker on its way, in the background
     finally:
@@ -69,13 +75,7 @@ def test_short_requests_take_the_warm_worker_in_turn_without_growing_the_pool(tm
     try:
         pool.prewarm()
         warm_pid = pool._all[0].process.pid
-        results = []
-        threads = [threading.Thread(target=lambda: results.append(pool.invoke({"seconds": 0.05})))
-                   for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        results = _together(pool, 4)
         assert [r.payload for r in results] == [warm_pid] * 4
         assert (len(pool._all), pool._starting) == (1, 0)
     finally:
