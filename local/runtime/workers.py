@@ -26,7 +26,7 @@ from local.runtime.provision import FunctionSpec
 # environment at import are preloaded: a worker sets its function's environment, then imports
 # the function's own code (and the layer's `common`) as a Lambda environment would.
 _PRELOAD = ["sqlalchemy", "sqlalchemy.orm", "sqlalchemy.dialects.postgresql", "pg8000",
-            "pydantic", "pydantic_settings", "boto3", "botocore.client", "jwt", "pyairtable",
+            "pydantic", "boto3", "botocore.client", "jwt", "pyairtable",
             "aws_lambda_powertools.event_handler", "aws_lambda_powertools.logging",
             "aws_lambda_powertools.metrics"]
 _CONTEXT = multiprocessing.get_context("forkserver")

@@ -153,4 +153,4 @@ def test_a_base_limit_above_airtables_token_limit_is_refused_at_start(monkeypatc
                        "AIRTABLE_RATE_LIMIT": "100000"}.items():
         monkeypatch.setenv(key, value)
     with pytest.raises(ValidationError, match="airtable_rate_limit"):
-        Settings()
+        Settings.from_environment()
