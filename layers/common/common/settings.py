@@ -1,8 +1,8 @@
 """One settings object per execution environment, read from the environment and validated once.
 
 A plain pydantic model fed from `os.environ`: every field is a scalar named after its variable,
-which is all pydantic-settings did here, and importing it cost every cold start 272 ms of the
-packaged environment's 857 ms naive import.
+which is all pydantic-settings did here, and importing it cost every cold start about 100 ms
+(this module's import in the packaged environment, median of 5: 268 ms with it, 170 without).
 """
 
 import os
