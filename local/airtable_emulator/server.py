@@ -13,6 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from local.http_server import LocalHTTPServer
+
 from .api import Request, base_id_of, dispatch, is_mutation
 from .demo import seed_demo_base
 from .errors import ApiError, invalid_request
@@ -187,12 +189,9 @@ def _parse_body(raw: bytes) -> Any:
         raise invalid_request("The request body is not valid JSON") from None
 
 
-class _Server(ThreadingHTTPServer):
-    """Serves each connection on a thread, and closes kept-alive ones when stopped: a stopped
-    Airtable answers no client, however long its connection has been open."""
-
-    daemon_threads = True
-    request_queue_size = 128  # socketserver's 5 resets connections of a burst of clients
+class _Server(LocalHTTPServer):
+    """Closes kept-alive connections when stopped: a stopped Airtable answers no client,
+    however long its connection has been open."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)

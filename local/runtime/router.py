@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from local.http_server import LocalHTTPServer
 from local.runtime.delivery import Dispatcher, Log
 
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
@@ -272,8 +273,7 @@ class Gateway:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # one line per request is logged by _handle
 
-        server = _Server((host, port), Handler)
-        return server
+        return LocalHTTPServer((host, port), Handler)
 
     def handle(self, method: str, raw_path: str, header_items: Any, body: bytes,
                source_ip: str) -> tuple[int, dict[str, str], bytes, str]:
@@ -415,11 +415,3 @@ def _gateway_error(status: int, request_id: str,
     headers = {"Content-Type": "application/json", "Apigw-Requestid": request_id, **cors}
     return status, headers, json.dumps({"message": _GATEWAY_MESSAGES[status]}).encode()
 
-
-class _Server(ThreadingHTTPServer):
-    """A thread per connection, and a listen backlog of a real server: socketserver's default
-    of 5 reset connections when a burst of clients (15 at once) connected before any was
-    accepted."""
-
-    daemon_threads = True
-    request_queue_size = 128

@@ -272,14 +272,13 @@ class FunctionPool:
                     if worker.alive():
                         return worker
                     self._all.remove(worker)
-                waited = time.monotonic() - asked
+                until_growth = self.grow_after - (time.monotonic() - asked)
                 if (not self._starting and len(self._all) < self.max_workers
-                        and (not self._all or waited >= self.grow_after)):
+                        and (not self._all or until_growth <= 0)):
                     self._starting += 1
                     threading.Thread(target=self._start_worker, daemon=True,
                                      name=f"start:{self.spec.name}").start()
-                self._cond.wait(timeout=self.grow_after - waited
-                                if 0 < self.grow_after - waited < 1 else 1)
+                self._cond.wait(timeout=until_growth if 0 < until_growth < 1 else 1)
 
     def _start_worker(self) -> None:
         """Start a worker, wait for its handler's import, then offer it as idle."""
