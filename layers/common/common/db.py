@@ -5,6 +5,7 @@ The ORM loads only with the first unit of work: the authorizer reads with Core a
 
 from __future__ import annotations
 
+import socket
 import time
 from functools import lru_cache
 from types import TracebackType
@@ -91,10 +92,21 @@ def _engine(url: str, **options: Any) -> Engine:
     # held at once (rare) is closed when returned. Thousands of instances share one database.
     options.setdefault("pool_size", 1)
     eng = create_engine(url, max_overflow=2, pool_recycle=300, **options)
+    event.listen(eng, "connect", _send_without_delay)
     event.listen(eng, "handle_error", _socket_error_is_a_disconnect)
     event.listen(eng, "checkin", _idle_from)
     event.listen(eng, "checkout", _ping_if_idle)
     return eng
+
+
+def _send_without_delay(dbapi_connection: Any, _record: Any) -> None:
+    # pg8000 leaves Nagle's algorithm on (libpq turns it off). A statement larger than its 8 KB
+    # write buffer leaves in two writes, and the second waits for the server's delayed ACK:
+    # 40 ms on Linux. An import chunk's progress row (its created ids) crossed 8 KB in one
+    # request of five, which doubled the mean time of a 10-row write.
+    sock = getattr(dbapi_connection, "_usock", None)
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def _idle_from(_dbapi_connection: Any, record: Any) -> None:
