@@ -19,7 +19,7 @@ from common.errors import AppError
 from common.models import AirtableSnapshot, Saga, utcnow
 from common.sagas import log
 from common.sagas.airtable_schema import read as read_schema
-from common.sagas.errors import SagaCancelled, StepFailed, named
+from common.sagas.errors import StepFailed, named
 from common.sagas.transaction import _failure_text, begin_compensation
 
 PAGE = 100
@@ -34,13 +34,6 @@ def sql_table(saga_id: str, table_id: str) -> Table:
                  Column("synced_at", DateTime(timezone=True), nullable=False))
 
 
-def _running(uow: UnitOfWork, saga_id: str) -> Saga:
-    saga = log.locked(uow, saga_id)
-    if saga.status != "running":
-        raise SagaCancelled(f"Saga {saga_id} is {saga.status}.")
-    return saga
-
-
 def _access(saga: Saga) -> Access:
     with UnitOfWork() as uow:
         return connections.for_base(uow, saga.created_by or "", saga.input["base_id"], "viewer")
@@ -49,36 +42,24 @@ def _access(saga: Saga) -> Access:
 def run_step(saga_id: str, step: int, deadline: float) -> dict[str, Any]:
     """Run step `step` (the snapshot one page at a time until `deadline`); `done` says if over."""
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
-        entries = log.entries(uow, saga_id)
+        saga, entries = log.open_step(uow, saga_id, step)
         if log.has(entries, f"step/{step}/succeeded"):
             return {"step": step, "done": True}
-        if not log.has(entries, f"step/{step}/started"):
-            log.append(uow, saga, f"step/{step}/started", "step.started", step=step)
-            uow.commit()
         log.kept(uow, saga)
     try:
         done = (_verify, _schema, _snapshot, _notify)[step](saga, entries, deadline)
     except AppError as e:
-        _log_failure(saga_id, step, e.message)
+        log.step_failed(saga_id, step, e.message)
         raise named(e) from e
     except StepFailed as e:
-        _log_failure(saga_id, step, str(e))
+        log.step_failed(saga_id, step, str(e))
         raise
     return {"step": step, "done": done}
 
 
-def _log_failure(saga_id: str, step: int, message: str) -> None:
-    with UnitOfWork() as uow:
-        saga = log.locked(uow, saga_id)
-        n = sum(e.kind == "step.failed" and e.step == step for e in log.entries(uow, saga_id))
-        log.append(uow, saga, f"step/{step}/failed/{n}", "step.failed", step=step, error=message)
-        uow.commit()
-
-
 def _succeed(saga_id: str, step: int, output: dict[str, Any], **data: Any) -> None:
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
+        saga = log.running(uow, saga_id)
         log.append(uow, saga, f"step/{step}/succeeded", "step.succeeded", step=step,
                    output=output, **data)
         uow.commit()
@@ -138,7 +119,7 @@ def _store_page(saga: Saga, chunk: int, index: int, table: dict[str, Any],
     target = sql_table(saga.id, table["id"])
     records = page.get("records", [])
     with UnitOfWork() as uow:
-        row = _running(uow, saga.id)
+        row = log.running(uow, saga.id)
         if not uow.session.scalar(select(AirtableSnapshot.id).where(
                 AirtableSnapshot.sql_table == target.name)):
             target.create(uow.session.connection(), checkfirst=True)
@@ -166,7 +147,7 @@ def _store_page(saga: Saga, chunk: int, index: int, table: dict[str, Any],
 def _notify(saga: Saga, entries: list[Any], deadline: float) -> bool:
     snapshot = next(e.data["output"] for e in entries if e.key == "step/2/succeeded")
     with UnitOfWork() as uow:
-        row = _running(uow, saga.id)
+        row = log.running(uow, saga.id)
         total = sum(t["records"] for t in snapshot["tables"])
         uow.add_event("airtable.integration.ready", {
             "user_id": row.created_by, "saga_id": row.id, "base_id": row.input["base_id"],

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from common.db import UnitOfWork
 from common.models import Saga, SagaLogEntry, utcnow
-from common.sagas.errors import SagaGone
+from common.sagas.errors import SagaCancelled, SagaGone
 
 # Terminal statuses and the event each one publishes (cancel and undo were asked for: no event).
 TERMINAL = {"succeeded", "compensated", "failed", "cancelled", "undone"}
@@ -23,6 +23,35 @@ def locked(uow: UnitOfWork, saga_id: str) -> Saga:
     if saga is None:
         raise SagaGone(f"No saga {saga_id}.")
     return saga
+
+
+def running(uow: UnitOfWork, saga_id: str) -> Saga:
+    """The saga row, locked; `SagaCancelled` once it is no longer running."""
+    saga = locked(uow, saga_id)
+    if saga.status != "running":
+        raise SagaCancelled(f"Saga {saga_id} is {saga.status}.")
+    return saga
+
+
+def open_step(uow: UnitOfWork, saga_id: str, step: int) -> tuple[Saga, list[SagaLogEntry]]:
+    """The running saga and its log, with `step` logged as started (committed) unless it was;
+    a step the log says succeeded is the caller's to skip."""
+    saga = running(uow, saga_id)
+    found = entries(uow, saga_id)
+    if not has(found, f"step/{step}/succeeded") and not has(found, f"step/{step}/started"):
+        append(uow, saga, f"step/{step}/started", "step.started", step=step)
+        uow.commit()
+    return saga, found
+
+
+def step_failed(saga_id: str, step: int, message: str) -> None:
+    """Log one failed attempt of a step, numbered so that every retry leaves its own entry."""
+    with UnitOfWork() as uow:
+        saga = locked(uow, saga_id)
+        attempts = sum(e.kind == "step.failed" and e.step == step for e in entries(uow, saga_id))
+        append(uow, saga, f"step/{step}/failed/{attempts}", "step.failed", step=step,
+               error=message)
+        uow.commit()
 
 
 def kept(uow: UnitOfWork, saga: Saga) -> Saga:

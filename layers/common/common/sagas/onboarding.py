@@ -13,7 +13,7 @@ from typing import Any
 from common.airtable import cache, connections
 from common.db import UnitOfWork
 from common.errors import AppError
-from common.models import Saga, User
+from common.models import User
 from common.sagas import log, service
 from common.sagas.airtable_schema import read as read_schema
 from common.sagas.errors import SagaCancelled, StepFailed, named
@@ -45,49 +45,28 @@ def start_for(detail: dict[str, Any], event_id: str | None) -> dict[str, Any]:
     return {"saga_id": saga_id}
 
 
-def _running(uow: UnitOfWork, saga_id: str) -> Saga:
-    saga = log.locked(uow, saga_id)
-    if saga.status != "running":
-        raise SagaCancelled(f"Saga {saga_id} is {saga.status}.")
-    return saga
-
-
 def run_step(saga_id: str, step: int) -> dict[str, Any]:
     """Run step `step` unless the log says it is done."""
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
-        entries = log.entries(uow, saga_id)
+        _saga, entries = log.open_step(uow, saga_id, step)
         if log.has(entries, f"step/{step}/succeeded"):
             return {"step": step, "done": True}
-        if not log.has(entries, f"step/{step}/started"):
-            log.append(uow, saga, f"step/{step}/started", "step.started", step=step)
-            uow.commit()
     try:
         (_preferences, _sample_table, _welcome)[step](saga_id)
     except SagaCancelled:
         raise
     except AppError as e:
-        _failed(saga_id, step, e.message)
+        log.step_failed(saga_id, step, e.message)
         raise named(e) if step == 1 else StepFailed(e.message) from e
     except Exception as e:  # logged on the step, then caught by the machine and compensated
-        _failed(saga_id, step, f"{type(e).__name__}: {e}")
+        log.step_failed(saga_id, step, f"{type(e).__name__}: {e}")
         raise
     return {"step": step, "done": True}
 
 
-def _failed(saga_id: str, step: int, message: str) -> None:
-    with UnitOfWork() as uow:
-        saga = log.locked(uow, saga_id)
-        failures = sum(e.kind == "step.failed" and e.step == step
-                       for e in log.entries(uow, saga_id))
-        log.append(uow, saga, f"step/{step}/failed/{failures}", "step.failed", step=step,
-                   error=message)
-        uow.commit()
-
-
 def _preferences(saga_id: str) -> None:
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
+        saga = log.running(uow, saga_id)
         # Locked: the user may be saving preferences of their own at this moment.
         user = uow.session.get(User, saga.input["user_id"], with_for_update=True)
         if user is None:
@@ -103,7 +82,7 @@ def _preferences(saga_id: str) -> None:
 def _sample_table(saga_id: str) -> None:
     base_id = get_settings().onboarding_sample_base_id
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
+        saga = log.running(uow, saga_id)
         user = uow.session.get(User, saga.input["user_id"])
         name = f"Getting started ({(user.username if user else None) or saga_id[:8]})"
         if not base_id:
@@ -132,7 +111,7 @@ def _sample_table(saga_id: str) -> None:
         records = target.all(max_records=1)
         created = [] if records else [r["id"] for r in target.batch_create(SAMPLE_ROWS)]
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
+        saga = log.running(uow, saga_id)
         log.append(uow, saga, "step/1/succeeded", "step.succeeded", step=1,
                    output={"base_id": base_id, "table_id": table_id, "table": name,
                            "records": created})
@@ -141,7 +120,7 @@ def _sample_table(saga_id: str) -> None:
 
 def _welcome(saga_id: str) -> None:
     with UnitOfWork() as uow:
-        saga = _running(uow, saga_id)
+        saga = log.running(uow, saga_id)
         entries = log.entries(uow, saga_id)
         sample = next((e.data["output"] for e in entries if e.key == "step/1/succeeded"), {})
         body = (f"A sample table, {sample['table']}, waits in the demo base."
