@@ -7,6 +7,10 @@ routes to compensation.
 
 from __future__ import annotations
 
+import contextlib
+import json
+from typing import Any
+
 from common.airtable.errors import TokenRejected
 from common.errors import AppError, RateLimited, UpstreamError
 
@@ -62,3 +66,13 @@ def named(error: AppError, *, compensating: bool = False) -> SagaTaskError:
     if compensating:
         return CompensationFailed(error.message)
     return OperationFailed(error.message)
+
+
+def failure_text(failure: dict[str, Any] | None) -> str | None:
+    """A Step Functions failure (`Error`, `Cause`) as one line: a Lambda error's message only."""
+    if not failure:
+        return None
+    cause = failure.get("Cause") or ""
+    with contextlib.suppress(ValueError, AttributeError):  # a Lambda error's JSON body
+        cause = json.loads(cause).get("errorMessage", cause)
+    return f"{failure.get('Error', 'Error')}: {cause}".strip(": ")

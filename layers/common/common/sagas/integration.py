@@ -19,8 +19,8 @@ from common.errors import AppError
 from common.models import AirtableSnapshot, Saga, utcnow
 from common.sagas import log
 from common.sagas.airtable_schema import read as read_schema
-from common.sagas.errors import StepFailed, named
-from common.sagas.transaction import _failure_text, begin_compensation
+from common.sagas.errors import StepFailed, failure_text, named
+from common.sagas.transaction import begin_compensation
 
 PAGE = 100
 
@@ -196,7 +196,7 @@ def give_up(saga_id: str, failure: dict[str, Any] | None) -> dict[str, Any]:
             select(AirtableSnapshot.sql_table).where(AirtableSnapshot.saga_id == saga_id))]
         log.finish(uow, saga, "failed", left_to_undo=left, error={
             "message": "Compensation failed; these snapshot tables are left to drop.",
-            "cause": _failure_text(failure), "left_to_undo": left})
+            "cause": failure_text(failure), "left_to_undo": left})
         uow.commit()
     return {"status": "failed"}
 

@@ -16,8 +16,8 @@ from common.errors import AppError
 from common.models import User
 from common.sagas import log, service
 from common.sagas.airtable_schema import read as read_schema
-from common.sagas.errors import SagaCancelled, StepFailed, named
-from common.sagas.transaction import _failure_text, begin_compensation, read_by_ids
+from common.sagas.errors import SagaCancelled, StepFailed, failure_text, named
+from common.sagas.transaction import begin_compensation, read_by_ids
 from common.settings import get_settings
 from common.workspaces.access import personal_workspace_id
 
@@ -223,6 +223,6 @@ def give_up(saga_id: str, failure: dict[str, Any] | None) -> dict[str, Any]:
                 and not log.has(entries, f"undo/{e.step}/done")]
         log.finish(uow, saga, "failed", left_to_undo=left, error={
             "message": "Compensation failed; these steps are left to undo.",
-            "cause": _failure_text(failure), "left_to_undo": left})
+            "cause": failure_text(failure), "left_to_undo": left})
         uow.commit()
     return {"status": "failed"}

@@ -9,8 +9,6 @@ and logs each undone chunk, so a retried compensation never undoes twice.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -31,6 +29,7 @@ from common.sagas.errors import (
     ChunkInFlight,
     OperationFailed,
     SagaCancelled,
+    failure_text,
     is_transient,
     named,
 )
@@ -329,7 +328,7 @@ def begin_compensation(saga_id: str, execution: str, reason: str,
         saga = log.locked(uow, saga_id)
         if log.has(log.entries(uow, saga_id), f"compensation/{execution}"):
             return
-        error = _failure_text(failure)
+        error = failure_text(failure)
         log.append(uow, saga, f"compensation/{execution}", "compensation.started",
                    reason=reason, execution=execution, **({"error": error} if error else {}))
         if saga.status == "running":  # cancel and undo set it before they start
@@ -337,15 +336,6 @@ def begin_compensation(saga_id: str, execution: str, reason: str,
         if reason == "failure" and error and not saga.error:
             saga.error = {"message": error}
         uow.commit()
-
-
-def _failure_text(failure: dict[str, Any] | None) -> str | None:
-    if not failure:
-        return None
-    cause = failure.get("Cause") or ""
-    with contextlib.suppress(ValueError, AttributeError):  # a Lambda error's JSON body
-        cause = json.loads(cause).get("errorMessage", cause)
-    return f"{failure.get('Error', 'Error')}: {cause}".strip(": ")
 
 
 def compensate(saga_id: str, execution: str, reason: str, failure: dict[str, Any] | None,
@@ -551,7 +541,7 @@ def give_up(saga_id: str, failure: dict[str, Any] | None) -> dict[str, Any]:
             return {"status": saga.status}
         left = left_to_undo(saga.input["operations"], log.entries(uow, saga_id))
         error = {"message": "Compensation failed; these changes are left to undo.",
-                 "cause": _failure_text(failure), "left_to_undo": left}
+                 "cause": failure_text(failure), "left_to_undo": left}
         log.finish(uow, saga, "failed", left_to_undo=left, error=error)
         uow.commit()
     return {"status": "failed", "left_to_undo": left}
