@@ -7,7 +7,7 @@ A fault is one of
 - `reset_after`: apply the request, then drop the connection: the client sees an error although
   the write happened (the nastiest case).
 Each fault lasts for `count` injections and/or `seconds`, hits a matching request with
-`probability`, and may be limited to writes. Tests use `emulator.faults`; anything else can use
+`probability`, and may be limited to writes and to one HTTP method. Tests use `emulator.faults`; anything else can use
 the emulator's local `/_faults` endpoint (GET lists, POST adds one, DELETE clears).
 """
 
@@ -47,6 +47,8 @@ class Fault:
     probability: float = 1.0
     delay: float = 0.0
     writes_only: bool = False
+    # Only requests of this HTTP method (e.g. POST: creates, not the deletes before them).
+    method: str | None = None
     id: str = field(default_factory=lambda: "flt" + uuid.uuid4().hex[:12])
     injected: int = 0
     until: float | None = None
@@ -86,7 +88,7 @@ class Faults:
     def inject(self, kind: str, *, status: int | None = None, base_id: str | None = None,
                count: int | None = None, seconds: float | None = None,
                probability: float = 1.0, delay: float = 0.0,
-               writes_only: bool = False) -> Fault:
+               writes_only: bool = False, method: str | None = None) -> Fault:
         """Add a fault; returns it (its `injected` counter tells how often it struck)."""
         if kind not in KINDS:
             raise FaultError(f"kind must be one of {KINDS}")
@@ -99,7 +101,7 @@ class Faults:
         if not 0 < probability <= 1:
             raise FaultError("probability must be in (0, 1]")
         fault = Fault(kind, status if kind == "status" else None, base_id, count, seconds,
-                      probability, delay, writes_only)
+                      probability, delay, writes_only, method.upper() if method else None)
         if seconds is not None:
             fault.until = time.monotonic() + seconds
         with self._lock:
@@ -123,7 +125,7 @@ class Faults:
         with self._lock:
             return [f for f in self._faults if not f.exhausted(now)]
 
-    def decide(self, base_id: str | None, is_write: bool) -> Decision:
+    def decide(self, base_id: str | None, is_write: bool, method: str = "GET") -> Decision:
         """Which fault (if any) strikes this request; counts it as injected."""
         now = time.monotonic()
         decision = Decision()
@@ -132,7 +134,8 @@ class Faults:
                 if fault.exhausted(now) or (fault.base_id is not None
                                             and fault.base_id != base_id):
                     continue
-                if fault.writes_only and not is_write:
+                if (fault.writes_only and not is_write) or (
+                        fault.method is not None and fault.method != method):
                     continue
                 if fault.kind == "slow":
                     if self._random.random() < fault.probability:
@@ -148,7 +151,7 @@ class Faults:
         if not isinstance(body, dict):
             raise FaultError("the body must be a JSON object")
         allowed = {"kind", "status", "base_id", "count", "seconds", "probability", "delay",
-                   "writes_only"}
+                   "writes_only", "method"}
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise FaultError(f"unknown keys {unknown}")
@@ -162,7 +165,8 @@ class Faults:
                                seconds=_opt(body, "seconds", float),
                                probability=float(body.get("probability", 1.0)),
                                delay=float(body.get("delay", 0.0)),
-                               writes_only=bool(body.get("writes_only", False)))
+                               writes_only=bool(body.get("writes_only", False)),
+                               method=_opt(body, "method", str))
         except (TypeError, ValueError) as e:
             raise FaultError(str(e)) from None
 

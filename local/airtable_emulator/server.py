@@ -239,7 +239,7 @@ class EmulatorHandler(BaseHTTPRequestHandler):
         segments = [unquote(part) for part in path.split("/")[1:]]
         base_id = base_id_of(segments)
         decision = self.emulator.faults.decide(
-            base_id, is_mutation(Request(self.command, segments)))
+            base_id, is_mutation(Request(self.command, segments)), self.command)
         if decision.kind == "status":
             status, body = decision.fault.status, STATUS_BODIES[decision.fault.status]
         elif decision.kind == "reset_before":

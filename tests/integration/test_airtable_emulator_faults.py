@@ -112,6 +112,15 @@ def test_a_probability_strikes_some_requests_and_not_others(airtable_emulator, p
     assert True in outcomes and False in outcomes
 
 
+def test_a_fault_for_one_method_lets_the_others_through(airtable_emulator, people):
+    ada = people.create({"Name": "Ada"})
+    fault = airtable_emulator.faults.inject("status", status=500, method="post", count=1)
+    people.delete(ada["id"])
+    with pytest.raises(requests.HTTPError):
+        people.create({"Name": "Grace"})
+    assert fault.injected == 1 and stored_names(airtable_emulator, people) == []
+
+
 def test_the_control_endpoint_injects_lists_and_clears(airtable_emulator, people):
     url = f"{airtable_emulator.url}/_faults"
     added = requests.post(url, json={"kind": "status", "status": 502, "base_id": people.base.id,

@@ -4,19 +4,7 @@ twice, and compensation leaves no orphan."""
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-
-from sqlalchemy import select
-
-
-def _applied(saga_id: str) -> bool:
-    from common.db import UnitOfWork
-    from common.models import SagaLogEntry
-
-    with UnitOfWork() as uow:
-        return uow.session.scalar(select(SagaLogEntry.seq).where(
-            SagaLogEntry.saga_id == saga_id, SagaLogEntry.kind == "chunk.applied")) is not None
 
 
 def _names(sagas, base_id: str, table: str = "Contacts") -> Counter:
@@ -76,15 +64,14 @@ def test_lost_answers_then_a_failure_compensate_to_exactly_the_tables_before(sag
 def test_a_deleted_record_recreated_by_compensation_with_its_answer_lost_exists_once(sagas):
     base_id = sagas.new_base()
     deals = sagas.records(base_id, "Deals")
+    # The first delete is applied, the second is refused without a write, and the only create
+    # is the compensation's re-creation: it loses its answer. (Injected only once the first
+    # delete was seen applied, the fault came too late when compensation ran fast.)
+    lost = sagas.emulator.faults.inject("reset_after", base_id=base_id, writes_only=True,
+                                        method="POST", count=1)
     saga_id = sagas.start("airtable_transaction", {"base_id": base_id, "operations": [
         {"action": "delete", "table": "Deals", "records": [{"id": d} for d in deals]},
         {"action": "delete", "table": "Deals", "records": [{"id": "rec" + "Y" * 14}]}]})
-    # Once the first delete is applied (the second is refused without a write), the next
-    # write is the compensation's re-creation: it loses its answer.
-    while not _applied(saga_id):
-        time.sleep(0.02)
-    lost = sagas.emulator.faults.inject("reset_after", base_id=base_id, writes_only=True,
-                                        count=1)
     saga = sagas.wait(saga_id, timeout=90)
     assert lost.injected == 1
     assert saga["status"] == "compensated"
