@@ -7,8 +7,9 @@ A fault is one of
 - `reset_after`: apply the request, then drop the connection: the client sees an error although
   the write happened (the nastiest case).
 Each fault lasts for `count` injections and/or `seconds`, hits a matching request with
-`probability`, and may be limited to writes and to one HTTP method. Tests use `emulator.faults`; anything else can use
-the emulator's local `/_faults` endpoint (GET lists, POST adds one, DELETE clears).
+`probability`, and may be limited to writes and to one HTTP method. Tests use `emulator.faults`;
+anything else can use the emulator's local `/_faults` endpoint (GET lists, POST adds one, DELETE
+clears).
 """
 
 from __future__ import annotations
