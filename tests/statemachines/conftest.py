@@ -8,24 +8,18 @@ as a Lambda that failed would: the only way to get a 503 or a throttle on cue.
 
 from __future__ import annotations
 
-import importlib.util
-import io
 import json
 import os
 import time
-import uuid
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local.airtable_emulator import AirtableEmulator
+from tests.statemachines.harness import REGION, handler_of, member, moto_for_tasks
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
 TOKEN = "patSAGAS000000.test"
 MACHINES = {"airtable_transaction": "airtable-transaction",
             "user_onboarding": "user-onboarding",
@@ -78,7 +72,7 @@ class SagaMachines:
 
     def new_member(self) -> str:
         """Another user with a personal workspace that reaches every base; returns the id."""
-        return _member()[0]
+        return member("saga")[0]
 
     def invoke(self, event: dict[str, Any]) -> tuple[str, bool, str]:
         """The task Lambda as moto's Step Functions calls it (payload, is error, logs)."""
@@ -147,122 +141,44 @@ def _error(error: Exception) -> str:
     return json.dumps({"errorType": type(error).__name__, "errorMessage": str(error)})
 
 
-def _zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "")
-    return buffer.getvalue()
-
-
-def _task_handler() -> Any:
-    path = ROOT / "functions" / "saga_tasks" / "app.py"
-    spec = importlib.util.spec_from_file_location("saga_tasks_app", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
-
-
-def _member() -> tuple[str, str]:
-    from common.db import UnitOfWork
-    from common.models import AirtableConnection, User, Workspace, WorkspaceMember
-
-    with UnitOfWork() as uow:
-        user = User(email=f"saga-{uuid.uuid4().hex[:8]}@example.com", password_hash="x",
-                    username=f"saga{uuid.uuid4().hex[:6]}", preferences={"theme": "dark"})
-        uow.session.add(user)
-        uow.flush()
-        workspace = Workspace(name="Personal", personal_of=user.id)
-        uow.session.add(workspace)
-        uow.flush()
-        uow.session.add(WorkspaceMember(workspace_id=workspace.id, user_id=user.id, role="owner"))
-        uow.session.add(AirtableConnection(workspace_id=workspace.id, user_id=user.id,
-                                           name="Default", uses_default=True, token_last4=""))
-        uow.commit()
-        return user.id, workspace.id
-
-
 @pytest.fixture(scope="module")
 def sagas(database_url: str) -> Iterator[SagaMachines]:
     """moto with the three saga machines, the emulator, a member with the default connection."""
-    import boto3
-    from moto import mock_aws
     from moto.awslambda.models import LambdaFunction
 
-    from common import aws, secrets
     from common.airtable.client import shared_limiter
     from common.sagas import service
     from common.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrSAGAS000000001"}, rate_limit=None).start()
-    saved = dict(os.environ)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
-        "EVENT_BUS_NAME": "saga-tests", "JWT_SECRET_ARN": "unused",
-        "CACHE_TABLE_NAME": "saga-cache", "UPLOADS_BUCKET_NAME": "unused",
-        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
-        "POWERTOOLS_METRICS_DISABLED": "true"})
-    # The template's POWERTOOLS_METRICS_NAMESPACE, for a Metrics object made at import time.
-    from common.observability import metrics
-
-    namespace, metrics.provider.namespace = metrics.provider.namespace, "PyAirtable"
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    original = LambdaFunction._invoke_lambda
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        aws.client.cache_clear()
-        secrets._providers.clear()
-        session = boto3.session.Session(region_name=REGION)
-        key = session.client("kms").create_key()["KeyMetadata"]["KeyId"]
-        token_arn = session.client("secretsmanager").create_secret(
-            Name="airtable", SecretString=json.dumps({"token": TOKEN}))["ARN"]
-        session.client("dynamodb").create_table(
-            TableName="saga-cache", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        session.client("events").create_event_bus(Name="saga-tests")
-        role = session.client("iam").create_role(
-            RoleName="sagas", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        function_arn = session.client("lambda").create_function(
-            FunctionName="saga-tasks", Runtime="python3.11", Role=role,
-            Handler="app.lambda_handler", Code={"ZipFile": _zip()})["FunctionArn"]
-        sfn = session.client("stepfunctions")
-        arns = {}
-        for kind, name in MACHINES.items():
-            definition = (ROOT / "statemachines" / f"{kind}.asl.json").read_text().replace(
-                "${SagaTasksFunctionArn}", function_arn)
-            arns[kind] = sfn.create_state_machine(
-                name=name, definition=definition, roleArn=role,
-                type="EXPRESS" if kind == "user_onboarding" else "STANDARD")["stateMachineArn"]
-        sample_base_id = emulator.seed_demo()
-        bases = [emulator.create_base(f"Sagas {n}", tables=[
-            {"name": "Contacts", "fields": CONTACTS}, {"name": "Deals", "fields": DEALS}])
-            for n in range(32)]
-        os.environ.update({
-            "TOKEN_KEY_ID": key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
-            "SAGA_STATE_MACHINES": ",".join(f"{k}={v}" for k, v in arns.items()),
-            "ONBOARDING_SAMPLE_BASE_ID": sample_base_id})
-        get_settings.cache_clear()
-        shared_limiter.cache_clear()
-        service.state_machines.cache_clear()
-        user_id, workspace_id = _member()
-        machines = SagaMachines(sfn, emulator, user_id, workspace_id, sample_base_id,
-                                _task_handler(), bases=bases)
-        LambdaFunction._invoke_lambda = lambda fn, event=None: machines.invoke(event or {})
-        try:
-            yield machines
-        finally:
-            LambdaFunction._invoke_lambda = original
-            metrics.provider.namespace = namespace
-            aws.client.cache_clear()
-            secrets._providers.clear()
-            os.environ.clear()
-            os.environ.update(saved)
+    try:
+        with moto_for_tasks("saga", database_url, emulator.url, TOKEN) as aws:
+            tasks = {"SagaTasksFunctionArn": aws.function("saga-tasks")}
+            arns = {kind: aws.machine(name, kind, tasks, type="EXPRESS" if kind ==
+                                      "user_onboarding" else "STANDARD")
+                    for kind, name in MACHINES.items()}
+            sample_base_id = emulator.seed_demo()
+            bases = [emulator.create_base(f"Sagas {n}", tables=[
+                {"name": "Contacts", "fields": CONTACTS}, {"name": "Deals", "fields": DEALS}])
+                for n in range(32)]
+            os.environ.update({
+                "SAGA_STATE_MACHINES": ",".join(f"{k}={v}" for k, v in arns.items()),
+                "ONBOARDING_SAMPLE_BASE_ID": sample_base_id})
             get_settings.cache_clear()
             shared_limiter.cache_clear()
             service.state_machines.cache_clear()
-            emulator.stop()
+            user_id, workspace_id = member("saga")
+            machines = SagaMachines(aws.session.client("stepfunctions"), emulator, user_id,
+                                    workspace_id, sample_base_id, handler_of("saga_tasks"),
+                                    bases=bases)
+            LambdaFunction._invoke_lambda = lambda fn, event=None: machines.invoke(event or {})
+            try:
+                yield machines
+            finally:
+                shared_limiter.cache_clear()
+                service.state_machines.cache_clear()
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture(autouse=True)

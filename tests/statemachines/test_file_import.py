@@ -9,7 +9,6 @@ way a dying Lambda would, before or after Airtable received it; the machine retr
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import os
@@ -20,7 +19,8 @@ from typing import Any
 import pytest
 
 from local.airtable_emulator import AirtableEmulator
-from tests.statemachines.conftest import REGION, ROOT, TOKEN, _Context, _error, _member, _zip
+from tests.statemachines.conftest import TOKEN, _Context, _error
+from tests.statemachines.harness import handler_of, member, moto_for_tasks
 
 PEOPLE = [{"name": "Name", "type": "singleLineText"},
           {"name": "Score", "type": "number", "options": {"precision": 0}}]
@@ -93,104 +93,57 @@ class Dropped(Exception):
 @pytest.fixture(scope="module")
 def imports(database_url: str) -> Iterator[Imports]:
     """moto with the file-import machine, the emulator, a member with the default connection."""
-    import boto3
-    from moto import mock_aws
     from moto.awslambda.models import LambdaFunction
 
-    from common import aws, secrets
     from common.airtable.client import shared_limiter
     from common.errors import UpstreamError
     from common.files import imports as module
-    from common.observability import metrics
     from common.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrFILES000000001"}, rate_limit=None).start()
-    saved = dict(os.environ)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
-        "EVENT_BUS_NAME": "file-tests", "JWT_SECRET_ARN": "unused",
-        "CACHE_TABLE_NAME": "file-cache", "UPLOADS_BUCKET_NAME": BUCKET,
-        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
-        "POWERTOOLS_METRICS_DISABLED": "true"})
-    namespace, metrics.provider.namespace = metrics.provider.namespace, "PyAirtable"
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    original_invoke, original_send = LambdaFunction._invoke_lambda, module._Writer._send
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        aws.client.cache_clear()
-        secrets._providers.clear()
-        session = boto3.session.Session(region_name=REGION)
-        key = session.client("kms").create_key()["KeyMetadata"]["KeyId"]
-        token_arn = session.client("secretsmanager").create_secret(
-            Name="airtable", SecretString=json.dumps({"token": TOKEN}))["ARN"]
-        session.client("dynamodb").create_table(
-            TableName="file-cache", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        session.client("events").create_event_bus(Name="file-tests")
-        session.client("s3").create_bucket(Bucket=BUCKET)
-        role = session.client("iam").create_role(
-            RoleName="files", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        function_arn = session.client("lambda").create_function(
-            FunctionName="file-jobs", Runtime="python3.11", Role=role,
-            Handler="app.lambda_handler", Code={"ZipFile": _zip()})["FunctionArn"]
-        definition = (ROOT / "statemachines" / "file_import.asl.json").read_text().replace(
-            "${FileJobsFunctionArn}", function_arn)
-        machine = session.client("stepfunctions").create_state_machine(
-            name="file-import", definition=definition, roleArn=role)["stateMachineArn"]
-        bases = [emulator.create_base(f"Files {n}", tables=[{"name": "People", "fields": PEOPLE}])
-                 for n in range(8)]
-        os.environ.update({"TOKEN_KEY_ID": key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
-                           "FILE_IMPORT_STATE_MACHINE_ARN": machine})
-        get_settings.cache_clear()
-        shared_limiter.cache_clear()
-        user_id, _ = _member()
-        state = Imports(emulator, user_id, bases)
-        handler = _handler()
-
-        def invoke(fn: Any, event: Any = None) -> tuple[str, bool, str]:
-            try:
-                return json.dumps(handler(event or {}, _Context()), default=str), False, ""
-            except Exception as e:  # reported as Lambda reports a function error: by type name
-                return _error(e), True, ""
-
-        def send(writer: Any, rows: list[dict[str, Any]]) -> Any:
-            state.sends += 1
-            fault = state.faults.pop(state.sends, None)
-            if fault == "before":
-                raise UpstreamError("Airtable could not be reached.")
-            if fault == "leave":  # the importer is removed from the workspace meanwhile
-                _leave(state.user_id)
-            result = original_send(writer, rows)
-            if fault == "after":  # Airtable wrote the records; the task never learnt it
-                raise UpstreamError("Airtable could not be reached.") from Dropped()
-            return result
-
-        LambdaFunction._invoke_lambda = invoke
-        module._Writer._send = send
-        try:
-            yield state
-        finally:
-            LambdaFunction._invoke_lambda = original_invoke
-            module._Writer._send = original_send
-            metrics.provider.namespace = namespace
-            aws.client.cache_clear()
-            secrets._providers.clear()
-            os.environ.clear()
-            os.environ.update(saved)
+    original_send = module._Writer._send
+    try:
+        with moto_for_tasks("file", database_url, emulator.url, TOKEN,
+                            UPLOADS_BUCKET_NAME=BUCKET) as aws:
+            aws.session.client("s3").create_bucket(Bucket=BUCKET)
+            machine = aws.machine("file-import", "file_import",
+                                  {"FileJobsFunctionArn": aws.function("file-jobs")})
+            bases = [emulator.create_base(f"Files {n}", tables=[
+                {"name": "People", "fields": PEOPLE}]) for n in range(8)]
+            os.environ["FILE_IMPORT_STATE_MACHINE_ARN"] = machine
             get_settings.cache_clear()
             shared_limiter.cache_clear()
-            emulator.stop()
+            user_id, _ = member("file")
+            state = Imports(emulator, user_id, bases)
+            handler = handler_of("file_jobs")
 
+            def invoke(fn: Any, event: Any = None) -> tuple[str, bool, str]:
+                try:
+                    return json.dumps(handler(event or {}, _Context()), default=str), False, ""
+                except Exception as e:  # reported as Lambda reports a function error
+                    return _error(e), True, ""
 
-def _handler() -> Any:
-    path = ROOT / "functions" / "file_jobs" / "app.py"
-    spec = importlib.util.spec_from_file_location("file_jobs_app", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.lambda_handler
+            def send(writer: Any, rows: list[dict[str, Any]]) -> Any:
+                state.sends += 1
+                fault = state.faults.pop(state.sends, None)
+                if fault == "before":
+                    raise UpstreamError("Airtable could not be reached.")
+                if fault == "leave":  # the importer is removed from the workspace meanwhile
+                    _leave(state.user_id)
+                result = original_send(writer, rows)
+                if fault == "after":  # Airtable wrote the records; the task never learnt it
+                    raise UpstreamError("Airtable could not be reached.") from Dropped()
+                return result
+
+            LambdaFunction._invoke_lambda = invoke
+            module._Writer._send = send
+            try:
+                yield state
+            finally:
+                module._Writer._send = original_send
+                shared_limiter.cache_clear()
+    finally:
+        emulator.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -244,7 +197,7 @@ def _leave(user_id: str) -> None:
 
 def test_an_importer_removed_from_the_workspace_stops_the_import_at_the_next_chunk(imports):
     owner = imports.user_id
-    imports.user_id, _ = _member()
+    imports.user_id, _ = member("file")
     try:
         imports.faults = {10: "leave"}  # during chunk 0 of 3
         import_id, base_id = imports.start(1500)

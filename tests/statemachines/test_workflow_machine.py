@@ -14,16 +14,14 @@ import time
 import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local.airtable_emulator import AirtableEmulator
 from tests.helpers import wait_for
+from tests.statemachines.harness import member, moto_for_tasks
 
-ROOT = Path(__file__).resolve().parents[2]
-REGION = "us-east-1"
 TOKEN = "patWORKFLOWS"
 PEOPLE = [{"name": "Name", "type": "singleLineText"}, {"name": "Email", "type": "email"},
           {"name": "Age", "type": "number", "options": {"precision": 0}}]
@@ -50,77 +48,41 @@ class _Receiver(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def machine(database_url: str) -> Iterator[dict[str, Any]]:
     """moto with the workflow machine, an emulator base, a member with a workspace."""
-    import boto3
-    from moto import mock_aws
     from moto.awslambda.models import LambdaFunction
 
-    from common import aws, secrets
+    from common.identity import Identity
     from common.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrWORKFLOWS00001"}, rate_limit=None).start()
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    saved = dict(os.environ)
-    os.environ.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
-        "EVENT_BUS_NAME": "workflow-tests", "JWT_SECRET_ARN": "unused",
-        "CACHE_TABLE_NAME": "workflow-cache", "UPLOADS_BUCKET_NAME": "unused",
-        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
-        "AIRTABLE_ENDPOINT_URL": emulator.url, "AIRTABLE_RATE_LIMIT": "0",
-        "ALLOW_PRIVATE_WEBHOOKS": "true", "OUTBOUND_HTTPS_ONLY": "false"})
-    os.environ.pop("AWS_ENDPOINT_URL", None)
-    original_invoke = LambdaFunction._invoke_lambda
-    with mock_aws(config={"stepfunctions": {"execute_state_machine": True}}):
-        aws.client.cache_clear()
-        secrets._providers.clear()
-        session = boto3.session.Session(region_name=REGION)
-        kms_key = session.client("kms").create_key()["KeyMetadata"]["KeyId"]
-        token_arn = session.client("secretsmanager").create_secret(
-            Name="airtable", SecretString=json.dumps({"token": TOKEN}))["ARN"]
-        session.client("dynamodb").create_table(
-            TableName="workflow-cache", BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-        events = session.client("events")
-        events.create_event_bus(Name="workflow-tests")
-        sqs = session.client("sqs")
-        queue_url = sqs.create_queue(QueueName="workflow-events")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
-            "Attributes"]["QueueArn"]
-        events.put_rule(Name="all", EventBusName="workflow-tests",
-                        EventPattern=json.dumps({"source": ["pyairtable"]}))
-        events.put_targets(Rule="all", EventBusName="workflow-tests",
-                           Targets=[{"Id": "q", "Arn": queue_arn}])
-        role = session.client("iam").create_role(
-            RoleName="workflow", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        function_arn = session.client("lambda").create_function(
-            FunctionName="workflow-step", Runtime="python3.11", Role=role,
-            Handler="app.lambda_handler", Code={"ZipFile": _zip()})["FunctionArn"]
-        definition = (ROOT / "statemachines" / "workflow.asl.json").read_text().replace(
-            "${WorkflowStepFunctionArn}", function_arn)
-        sfn = session.client("stepfunctions")
-        machine_arn = sfn.create_state_machine(name="workflow", definition=definition,
-                                               roleArn=role)["stateMachineArn"]
-        os.environ.update({"TOKEN_KEY_ID": kms_key, "AIRTABLE_TOKEN_SECRET_ARN": token_arn,
-                           "WORKFLOW_STATE_MACHINE_ARN": machine_arn})
-        get_settings.cache_clear()
-        LambdaFunction._invoke_lambda = _in_process
-        try:
-            yield {"sfn": sfn, "sqs": sqs, "queue_url": queue_url, "emulator": emulator,
+    try:
+        with moto_for_tasks("workflow", database_url, emulator.url, TOKEN,
+                            ALLOW_PRIVATE_WEBHOOKS="true", OUTBOUND_HTTPS_ONLY="false") as aws:
+            events, sqs = aws.session.client("events"), aws.session.client("sqs")
+            queue_url = sqs.create_queue(QueueName="workflow-events")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=[
+                "QueueArn"])["Attributes"]["QueueArn"]
+            events.put_rule(Name="all", EventBusName="workflow-tests",
+                            EventPattern=json.dumps({"source": ["pyairtable"]}))
+            events.put_targets(Rule="all", EventBusName="workflow-tests",
+                               Targets=[{"Id": "q", "Arn": queue_arn}])
+            os.environ["WORKFLOW_STATE_MACHINE_ARN"] = aws.machine(
+                "workflow", "workflow", {"WorkflowStepFunctionArn": aws.function("workflow-step")})
+            get_settings.cache_clear()
+            LambdaFunction._invoke_lambda = _in_process
+            user_id, workspace_id = member("wf")
+            yield {"sfn": aws.session.client("stepfunctions"), "sqs": sqs,
+                   "queue_url": queue_url, "emulator": emulator,
                    "receiver": f"http://127.0.0.1:{receiver.server_address[1]}",
-                   **_member(), "base_id": emulator.create_base("Workflows", tables=[
+                   "identity": Identity(user_id=user_id, role="member"),
+                   "workspace_id": workspace_id,
+                   "base_id": emulator.create_base("Workflows", tables=[
                        {"name": "People", "fields": PEOPLE},
                        {"name": "Copies", "fields": COPIES}])}
-        finally:
-            LambdaFunction._invoke_lambda = original_invoke
-            aws.client.cache_clear()
-            secrets._providers.clear()
-            os.environ.clear()
-            os.environ.update(saved)
-            get_settings.cache_clear()
-            receiver.shutdown()
-            emulator.stop()
+    finally:
+        receiver.shutdown()
+        emulator.stop()
 
 
 def _in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
@@ -131,36 +93,6 @@ def _in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
         return json.dumps(runner.handler(event or {}), default=str), False, ""
     except Exception as e:  # reported as Lambda reports a function error, by its type name
         return json.dumps({"errorType": type(e).__name__, "errorMessage": str(e)}), True, ""
-
-
-def _zip() -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("app.py", "")
-    return buffer.getvalue()
-
-
-def _member() -> dict[str, Any]:
-    from common.db import UnitOfWork
-    from common.identity import Identity
-    from common.models import AirtableConnection, User, Workspace, WorkspaceMember
-
-    with UnitOfWork() as uow:
-        user = User(email=f"wf-{uuid.uuid4().hex[:8]}@example.com", password_hash="x")
-        uow.session.add(user)
-        uow.flush()
-        workspace = Workspace(name="Personal", personal_of=user.id)
-        uow.session.add(workspace)
-        uow.flush()
-        uow.session.add(WorkspaceMember(workspace_id=workspace.id, user_id=user.id, role="owner"))
-        uow.session.add(AirtableConnection(workspace_id=workspace.id, user_id=user.id,
-                                           name="Default", uses_default=True, token_last4=""))
-        uow.commit()
-        return {"identity": Identity(user_id=user.id, role="member"),
-                "workspace_id": workspace.id}
 
 
 # ---------------------------------------------------------------- helpers
