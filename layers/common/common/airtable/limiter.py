@@ -119,7 +119,9 @@ class RateLimiter:
 
     def __init__(self, rate: float = 5.0, max_wait: float = 10.0,
                  token_rate: float = TOKEN_RATE, lockout_seconds: float = LOCKOUT_SECONDS) -> None:
-        self.rate = int(rate)  # 0: no limit (see Settings.airtable_rate_limit)
+        # 0 turns the limiter off (Settings.airtable_rate_limit); a fraction of one still
+        # admits one request a second, as it did before 0 meant off.
+        self.rate = max(int(rate), 1) if rate > 0 else 0
         self.token_rate = max(int(token_rate), 1)
         self.max_wait = max_wait
         self.lockout_seconds = lockout_seconds

@@ -231,8 +231,7 @@ def run_chunk(import_id: str, index: int, remaining_ms: Callable[[], int]) -> di
     with cache.invalidating(writer.base_id):
         if pending:
             writer.reconcile(import_id, index, pending, rows)
-            with UnitOfWork() as uow:
-                skip = uow.session.get(FileImportChunk, (import_id, index)).rows_done  # type: ignore[union-attr]
+            skip = _rows_done(import_id, index)
             rows = list(staging.read_chunk(lambda s, e: storage.stream(key, s, e), offsets,
                                            index))[skip:]
         position = 0
@@ -276,8 +275,8 @@ def _write_retrying(writer: _Writer, import_id: str, index: int, batch: list[Any
             pending = uow.session.get(FileImportChunk, (import_id, index)).pending  # type: ignore[union-attr]
         if pending:
             writer.reconcile(import_id, index, pending, batch)
-        batch = batch[_rows_done(import_id, index) - started:]
-        started = _rows_done(import_id, index)
+        done = _rows_done(import_id, index)
+        batch, started = batch[done - started:], done
         if not batch:
             return
 
