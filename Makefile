@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements-dev.txt layers/common/requirements.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv web dev test bench invoke lint validate build openapi fuzz load faults publish-web clean
+.PHONY: venv web dev test test-deployed bench invoke lint validate deploy-check build lock openapi operations-template fuzz load faults publish-web clean
 
 $(STAMP): requirements-dev.txt layers/common/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ test: $(STAMP) web
 	cd frontend && npm test --silent
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The black-box subset (tests/http) against a deployed stack, through its URL only:
+# make test-deployed URL=<the stack's WebUrl output>. An invite-only stack needs an account:
+# PYAIRTABLE_EMAIL=... PYAIRTABLE_PASSWORD=... (the suite runs the same tests on its local stack).
+test-deployed: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make test-deployed URL=<the stack's WebUrl output>"; exit 2; }
+	PYAIRTABLE_URL=$(URL) $(PY) -m pytest --confcutdir=tests/http tests/http $(PYTEST_ARGS)
+
 # Cold starts, warm latency, Airtable economy, throughput and the local stack under load, each
 # beside its reference: prints a table, writes bench/results.json (DATABASE_URL as for `make
 # test`; ONLY=coldstart,airtable,stack,membership,sagas,workflows,imports runs some).
@@ -55,11 +62,25 @@ lint: $(STAMP)
 validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint
 
+# What CI checks before a deploy: cfn-lint (through sam validate --lint), then the policy
+# (deploy/policy.guard; accepted findings with their reasons in deploy/accepted-findings.yaml).
+deploy-check: validate
+	$(PY) -m local.deploy_check
+
 build: $(STAMP)
 	$(VENV)/bin/sam build
 
+# After a change to layers/common/requirements.txt (or the test pins): the layer's whole
+# dependency tree, pinned, for layers/common/Makefile (what `sam build` runs).
+lock: $(STAMP)
+	$(PY) -m local.layer_lock
+
 openapi: $(STAMP)
 	PYTHONPATH=.:layers/common $(PY) -m local.openapi --write
+
+# template.yaml's generated operations section (log groups, alarms, dashboard).
+operations-template: $(STAMP)
+	$(PY) -m local.operations_template
 
 # Schemathesis over every route, signed in, with a larger budget than the suite's (EXAMPLES=n).
 fuzz: $(STAMP)

@@ -29,6 +29,9 @@ PARTS: dict[str, str] = {
     "sagas": "bench.sagas",
     "workflows": "bench.workflows",
     "imports": "bench.imports",
+    "contention": "bench.contention",
+    "mcp": "bench.mcp",
+    "iam": "bench.iam_check",
     "web": "bench.web_ui",
 }
 

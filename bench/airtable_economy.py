@@ -14,7 +14,7 @@ from bench.report import Row
 
 TOKEN = "patBENCHECONOMY0000.bench"
 ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "bench-cache",
-       "UPLOADS_BUCKET_NAME": "uploads", "NOTIFICATIONS_QUEUE_URL": "queue",
+       "UPLOADS_BUCKET_NAME": "uploads",
        "DIAGNOSTICS_STATE_MACHINE_ARN": "sm", "TOKEN_KEY_ID": "key",
        "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench",
        "AWS_SECRET_ACCESS_KEY": "bench", "POWERTOOLS_METRICS_DISABLED": "true"}

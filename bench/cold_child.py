@@ -29,7 +29,9 @@ class Context:
         return max(0, int((self._deadline - time.time()) * 1000))
 
 
-def _naive() -> dict:
+def _naive(layer_dir: str | None) -> dict:
+    if layer_dir:  # the built layer, as Lambda puts /opt/python on the path
+        sys.path[:0] = [layer_dir]
     import aws_lambda_powertools  # noqa: F401
     import boto3  # noqa: F401
     import jwt  # noqa: F401
@@ -46,45 +48,13 @@ def _status(result: object) -> object:
     return "ok"
 
 
-class _RoundTrips:
-    """Database round trips, counted with SQLAlchemy events: statements, pool pings, and the
-    transaction's BEGIN and COMMIT/ROLLBACK when the driver sends them."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def install(self, engine: object) -> None:
-        from sqlalchemy import event
-
-        event.listen(engine, "before_cursor_execute", self._one)
-        event.listen(engine, "commit", self._one)
-        event.listen(engine, "rollback", self._rollback)
-        # A pessimistic ping is a statement of its own on every checkout.
-        if getattr(engine.pool, "_pre_ping", False):
-            event.listen(engine.pool, "checkout", lambda *a: self._one())
-        # pg8000 sends "begin transaction" before the first statement of a transaction.
-        event.listen(engine, "begin", self._begin)
-
-    def _one(self, *args: object) -> None:
-        self.count += 1
-
-    def _begin(self, conn: object) -> None:
-        if not getattr(conn.connection.dbapi_connection, "autocommit", False):
-            self.count += 1
-
-    def _rollback(self, conn: object) -> None:
-        # A rollback outside a transaction sends nothing (pg8000 checks first).
-        dbapi = conn.connection.dbapi_connection
-        if getattr(dbapi, "_in_transaction", True):
-            self.count += 1
-
-
 def main() -> None:
     with open(sys.argv[1]) as f:
         job = json.load(f)
     if job.get("naive"):
-        print(json.dumps(_naive()))
+        print(json.dumps(_naive(job.get("layer_dir"))))
         return
+    wire = _through_wire_counter(job["wire"]) if job.get("wire") else None
     sys.path[:0] = [job["code_dir"], job["layer_dir"]]
     module_name, handler_name = job["handler"].rsplit(".", 1)
     handler = getattr(importlib.import_module(module_name), handler_name)
@@ -104,31 +74,49 @@ def main() -> None:
     warm = job.get("warm") or {}
     if warm:
         out["warm"] = _warm(handler, context, warm, job.get("warm_runs", 50))
+    if wire is not None:
+        out["round_trips"] = _round_trips(handler, context, job["round_trips"], wire)
     print(json.dumps(out, default=str))
 
 
+def _through_wire_counter(wire: dict) -> object:
+    """Start the counting proxy in this process; the function's database URL points at it."""
+    import os
+    from urllib.parse import urlsplit
+
+    sys.path.insert(0, wire["bench_dir"])
+    from wire import WireCounter
+
+    url = urlsplit(wire["url"])
+    counter = WireCounter(url.hostname or "127.0.0.1", url.port or 5432)
+    netloc = url.netloc.rsplit("@", 1)[0] + "@" if "@" in url.netloc else ""
+    os.environ["DATABASE_URL"] = url._replace(netloc=f"{netloc}127.0.0.1:{counter.port}").geturl()
+    return counter
+
+
+def _round_trips(handler: object, context: Context, events: dict, wire: object) -> dict:
+    """Round trips of each event's first call (connection and statements new) and of the
+    next one (as a warm environment serves it)."""
+    result = {}
+    for name, event in events.items():
+        counts = []
+        for _ in range(2):
+            wire.reset()
+            status = _status(handler(event, context))
+            counts.append(wire.round_trips)
+        result[name] = {"first": counts[0], "steady": counts[1], "status": status}
+    return result
+
+
 def _warm(handler: object, context: Context, events: dict, runs: int) -> dict:
-    """Median handler time per named event, interleaved, and round trips of one call each."""
+    """Median handler time per named event, interleaved."""
     samples: dict[str, list[float]] = {name: [] for name in events}
     for _ in range(runs):
         for name, event in events.items():
             started = time.perf_counter()
             handler(event, context)
             samples[name].append((time.perf_counter() - started) * 1000)
-    result = {name: {"median_ms": statistics.median(s)} for name, s in samples.items()}
-    try:
-        from common import db
-    except ImportError:
-        return result
-    trips = _RoundTrips()
-    trips.install(db.engine())
-    if hasattr(db, "reader"):
-        trips.install(db.reader())
-    for name, event in events.items():
-        trips.count = 0
-        status = _status(handler(event, context))
-        result[name].update(round_trips=trips.count, status=status)
-    return result
+    return {name: {"median_ms": statistics.median(s)} for name, s in samples.items()}
 
 
 if __name__ == "__main__":

@@ -1,10 +1,8 @@
-"""What `sam build` packages, as a venv: the layer's requirements plus the plain boto3 the
-Lambda runtime provides (no aws-sam-cli extras such as awscrt), cached under .bench/ by the
-hash of those requirements."""
+"""The Lambda runtime as a venv: the standard library and the plain boto3 it provides (no
+aws-sam-cli extras such as awscrt), which runs what `sam build` built."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shutil
 import subprocess
@@ -12,8 +10,6 @@ import sys
 from pathlib import Path
 
 from bench.report import ROOT
-
-LAYER_REQUIREMENTS = ROOT / "layers" / "common" / "requirements.txt"
 
 
 def _boto3_pin() -> str:
@@ -23,19 +19,17 @@ def _boto3_pin() -> str:
     return f"boto3=={match.group(1)}" if match else "boto3"
 
 
-def python() -> Path:
-    """The interpreter of the packaged environment, built on first use."""
-    requirements = [LAYER_REQUIREMENTS.read_text(), _boto3_pin()]
-    digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
-    home = ROOT / ".bench" / f"lambda-{digest}"
+def runtime_python() -> Path:
+    """An interpreter with only what the Lambda runtime provides (boto3 and botocore): the
+    built layer and function code are put on its path as Lambda puts /opt/python and /var/task."""
+    home = ROOT / ".bench" / f"runtime-{_boto3_pin().replace('==', '-')}"
     interpreter = home / "bin" / "python"
     if (home / ".complete").exists():
         return interpreter
     shutil.rmtree(home, ignore_errors=True)
-    print(f"bench: building the packaged environment in {home.relative_to(ROOT)}", flush=True)
+    print(f"bench: building the runtime's environment in {home.relative_to(ROOT)}", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(home)], check=True)
     subprocess.run([str(interpreter), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", "-r", str(LAYER_REQUIREMENTS), _boto3_pin()],
-                   check=True)
+                    "--disable-pip-version-check", _boto3_pin()], check=True)
     (home / ".complete").touch()
     return interpreter

@@ -13,10 +13,10 @@ import sys
 import warnings
 from pathlib import Path
 
+from local.services import http_services
+
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT / "layers" / "common" / "common" / "openapi.json"
-HTTP_FUNCTIONS = ("auth", "users", "airtable", "workflows", "files", "sagas", "notifications",
-                  "platform")
 # One credential header for both kinds, as the HTTP API's authorizer reads it.
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -34,7 +34,7 @@ def generate() -> str:
                          description="Accounts, sagas, workflows, files and notifications "
                                      "on top of Airtable.",
                          security=[{"bearerAuth": []}], on_conflict="error")
-    for name in HTTP_FUNCTIONS:
+    for name in http_services():
         merge.add_file(ROOT / "functions" / name / "app.py", resolver_name="app")
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a function that fails to load must fail generation

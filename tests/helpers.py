@@ -25,6 +25,20 @@ def wait_for(predicate: Callable[[], T], timeout: float = 20.0, interval: float 
     raise AssertionError(f"condition not met within {timeout}s")
 
 
+class ManualClock:
+    """A monotonic clock a test moves by hand: durations without sleeping or racing."""
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+        self.now += seconds
+
+
 def load_event(relative: str) -> dict[str, Any]:
     """A sample event from `events/`."""
     return json.loads((ROOT / "events" / relative).read_text(encoding="utf-8"))

@@ -2,11 +2,13 @@ import { Navigate, Outlet, createBrowserRouter, useLocation } from "react-router
 import { useSession } from "./auth/session";
 import { Layout } from "./components/Layout";
 import { Loading, PageHeader } from "./components/ui";
-import { ForgotPasswordPage, LoginPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from "./pages/AuthPages";
+import { ForgotPasswordPage, InvitationWelcomePage, LoginPage, RegisterPage, ResetPasswordPage, VerifyEmailPage } from "./pages/AuthPages";
 import { BasePage, BasesPage } from "./pages/Bases";
 import { DashboardPage } from "./pages/Dashboard";
-import { FilesPage, ImportPage } from "./pages/Files";
+import { FilesPage } from "./pages/Files";
+import { ImportPage } from "./pages/Imports";
 import { NotificationsPage } from "./pages/Notifications";
+import { OperationsPage } from "./pages/Operations";
 import { RecordsPage } from "./pages/Records";
 import { SagaPage, SagasPage } from "./pages/Sagas";
 import { SettingsPage } from "./pages/Settings";
@@ -23,6 +25,7 @@ function RequireSession() {
         <Loading label="Restoring your session…" />
       </main>
     );
+  if (session.status === "signed-out" && location.pathname === "/invitations/accept") return <InvitationWelcomePage />;
   if (session.status === "signed-out") return <Navigate to="/login" replace state={{ from: location.pathname + location.search }} />;
   return <Outlet />;
 }
@@ -67,6 +70,7 @@ export const router = createBrowserRouter([
           { path: "invitations/accept", element: <AcceptInvitationPage /> },
           { path: "settings", element: <SettingsPage /> },
           { path: "settings/:tab", element: <SettingsPage /> },
+          { path: "operations", element: <OperationsPage /> },
           { path: "*", element: <NotFoundPage /> },
         ],
       },

@@ -1,13 +1,28 @@
 """Task Lambda of the file-import and file-export state machines."""
 
+import warnings
 from typing import Any
 
+from common import usage
 from common.files import exports, imports
-from common.observability import logger
+from common.observability import logger, metrics
+from common.tasks import classified
+
+# prepare and finish send no Airtable request: no metrics to publish is normal.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+# log_metrics: each task's Airtable request counts leave with it (common.usage).
 @logger.inject_lambda_context
+@metrics.log_metrics
+@usage.per_base_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    # Airtable's errors leave as the task errors the machines' Retry and Catch name.
+    with classified():
+        return _run(event, context)
+
+
+def _run(event: dict[str, Any], context: Any) -> dict[str, Any]:
     action = event["action"]
     if action == "prepare":
         return imports.prepare(event["import_id"])

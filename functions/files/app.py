@@ -9,11 +9,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from common import health
 from common.db import UnitOfWork
 from common.errors import ValidationFailed
-from common.files import jobs, multipart, service
+from common.files import jobs, multipart, service, undo
 from common.files.schemas import ExportIn, ImportIn, UploadIn
 from common.http import JSON, create_app
 from common.identity import current_identity
 from common.lambda_handlers import http_handler
+from common.sagas.schemas import UndoSaga
 from common.schemas import Page, documented
 
 app = create_app("files")
@@ -22,7 +23,7 @@ app.include_router(health.health_router(
 
 TAGS = ["files"]
 FILE = "/api/files/<file_id>"
-# The multipart envelope around a 5 MB file: headers and boundaries, never this much.
+# The multipart envelope around a 4 MiB file: headers and boundaries, never this much.
 ENVELOPE_BYTES = 64 * 1024
 
 
@@ -34,7 +35,7 @@ def _json(status: int, body: dict) -> Response:
     return Response(status_code=status, content_type=JSON, body=body)
 
 
-@app.post("/api/files/upload", summary="Upload a file (multipart field `file`, up to 5 MB)",
+@app.post("/api/files/upload", summary="Upload a file (multipart field `file`, up to 4 MiB)",
           tags=TAGS, responses=documented(201, description="Created"))
 def upload():
     event = app.current_event
@@ -90,6 +91,13 @@ def import_status(import_id: str) -> dict:
     return jobs.import_status(_user(), import_id)
 
 
+@app.post("/api/files/imports/<import_id>/undo", tags=TAGS,
+          summary="Undo an import: delete what it created, restore what it updated",
+          responses=documented(202, description="Accepted"))
+def undo_import(import_id: str, body: UndoSaga | None = None):
+    return _json(202, undo.undo(_user(), import_id, bool(body and body.force)))
+
+
 @app.get(FILE, summary="A file", tags=TAGS)
 def get_file(file_id: str) -> dict:
     with UnitOfWork() as uow:
@@ -104,17 +112,18 @@ def delete_file(file_id: str):
     return Response(status_code=204, content_type=JSON, body="")
 
 
-@app.get(FILE + "/download", summary="Download a ready file (302 to a short-lived URL)",
-         tags=TAGS, responses=documented(302, description="Found"))
-def download(file_id: str):
+@app.get(FILE + "/download", summary="A short-lived URL of a ready file, for the browser to open",
+         tags=TAGS)
+def download(file_id: str) -> dict:
     with UnitOfWork() as uow:
-        url = service.download_url(uow, _user(), file_id)
-    return Response(status_code=302, content_type=JSON, body="", headers={"Location": url})
+        return service.download_link(uow, _user(), file_id)
 
 
 @app.post(FILE + "/import", summary="Import the file into an Airtable table (Idempotency-Key)",
           tags=TAGS, responses=documented(202, description="Accepted"))
 def start_import(file_id: str, body: ImportIn):
+    if body.dry_run:
+        return _json(200, jobs.preview_import(_user(), file_id, body))
     key = app.current_event.headers.get("idempotency-key")
     return _json(202, jobs.start_import(_user(), file_id, body, key))
 

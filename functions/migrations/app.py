@@ -20,4 +20,4 @@ def _migrate(request_type: str) -> dict[str, Any]:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return custom_resource.handle(event, _migrate)
+    return custom_resource.handle(event, _migrate, context)

@@ -15,8 +15,7 @@ from common.schemas import Page, documented
 
 app = create_app("notifications")
 app.include_router(health.health_router("notifications", {
-    "database": health.database, "queue": health.notifications_queue,
-    "event_bus": health.event_bus}))
+    "database": health.database, "event_bus": health.event_bus}))
 TAGS = ["notifications"]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=1000)]

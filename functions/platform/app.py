@@ -6,9 +6,10 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import analytics, audit_log, health, openapi, platform
-from common.clock import aware
+from common import analytics, audit_log, health, openapi, operations, platform
+from common.clock import as_utc
 from common.db import UnitOfWork
+from common.errors import NotFound
 from common.http import JSON, create_app
 from common.identity import current_identity, require_admin
 from common.lambda_handlers import http_handler
@@ -24,6 +25,14 @@ def aggregate_health():
     return Response(status_code=status, content_type=JSON, body=body)
 
 
+@app.get("/api/platform/health/services",
+         summary="Every service's health with its checks, from the same recent report (admin)",
+         tags=["health"])
+def services_health() -> dict:
+    require_admin(app)
+    return platform.services_health()
+
+
 @app.get("/api/platform/info", summary="Deployment information", tags=["platform"])
 def info() -> dict:
     return platform.info()
@@ -36,7 +45,19 @@ def openapi_document():
 
 @app.get("/api/docs", summary="Swagger UI", tags=["platform"], include_in_schema=False)
 def docs():
-    return Response(status_code=200, content_type="text/html", body=openapi.docs_html())
+    return Response(status_code=200, content_type="text/html", body=openapi.docs_html(),
+                    headers=openapi.DOCS_HEADERS)
+
+
+@app.get("/api/docs/<asset>", summary="Swagger UI's files", tags=["platform"],
+         include_in_schema=False)
+def docs_asset(asset: str):
+    found = openapi.docs_asset(asset)
+    if found is None:
+        raise NotFound("No such file of the API docs.")
+    content_type, text = found
+    return Response(status_code=200, content_type=content_type, body=text,
+                    headers={**openapi.DOCS_HEADERS, "Cache-Control": "public, max-age=3600"})
 
 
 @app.get("/api/platform/audit", summary="Audit log (admin)", tags=["platform"],
@@ -71,7 +92,17 @@ def metrics(since: Annotated[datetime | None, Query()] = None,
             until: Annotated[datetime | None, Query()] = None,
             service: Annotated[str | None, Query(max_length=32)] = None) -> dict:
     require_admin(app)
-    return analytics.service_metrics(UnitOfWork(), aware(since), aware(until), service)
+    return analytics.service_metrics(UnitOfWork(), since and as_utc(since),
+                                     until and as_utc(until), service)
+
+
+
+@app.get("/api/platform/operations",
+         summary="Alarms, dead letters, failed executions, 5xx rates and Airtable 429s (admin)",
+         tags=["platform"], responses=documented(200, operations.Operations))
+def operations_view() -> dict:
+    require_admin(app)
+    return operations.as_json(operations.overview(UnitOfWork(read_only=True)))
 
 
 lambda_handler = http_handler(app)

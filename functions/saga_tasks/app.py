@@ -3,6 +3,7 @@
 import warnings
 from typing import Any
 
+from common import usage
 from common.observability import logger, metrics
 from common.sagas import tasks
 
@@ -13,5 +14,6 @@ warnings.filterwarnings("ignore", message="No application metrics to publish")
 # log_metrics: each invocation's Airtable request counts leave with it (common.usage).
 @logger.inject_lambda_context
 @metrics.log_metrics
+@usage.per_base_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return tasks.handle(event, context.get_remaining_time_in_millis())

@@ -23,7 +23,7 @@ TAGS = ["users"]
 @app.get("/api/users/me", summary="The caller's profile", tags=TAGS,
           responses=documented(200, UserOut))
 def get_me() -> dict:
-    return users.profile(current_identity(app), UnitOfWork())
+    return users.profile(current_identity(app), UnitOfWork(read_only=True))
 
 
 @app.patch("/api/users/me", summary="Update the caller's profile", tags=TAGS,

@@ -18,6 +18,7 @@ import random
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,7 +82,9 @@ class Decision:
 class Faults:
     """The faults in force on one emulator; thread-safe."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock  # what a fault's `seconds` are counted on (tests move it by hand)
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._random = random.Random(seed)
@@ -104,7 +107,7 @@ class Faults:
         fault = Fault(kind, status if kind == "status" else None, base_id, count, seconds,
                       probability, delay, writes_only, method.upper() if method else None)
         if seconds is not None:
-            fault.until = time.monotonic() + seconds
+            fault.until = self.clock() + seconds
         with self._lock:
             self._faults.append(fault)
         return fault
@@ -122,13 +125,13 @@ class Faults:
 
     def active(self) -> list[Fault]:
         """The faults still in force."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             return [f for f in self._faults if not f.exhausted(now)]
 
     def decide(self, base_id: str | None, is_write: bool, method: str = "GET") -> Decision:
         """Which fault (if any) strikes this request; counts it as injected."""
-        now = time.monotonic()
+        now = self.clock()
         decision = Decision()
         with self._lock:
             for fault in self._faults:

@@ -306,10 +306,25 @@ def content_folders(resources: dict[str, dict[str, Any]], root: Path) -> dict[st
             if r.get("Type") == "AWS::S3::Bucket" and r.get("Metadata", {}).get("Content")}
 
 
+def local_bucket_origins(policy: dict[str, Any], buckets: dict[str, str]) -> dict[str, Any]:
+    """The policy with each bucket's AWS origin in its CSP replaced by where the browser reaches
+    that bucket here (`buckets`: AWS origin -> local origin); nothing else changes."""
+    csp = policy.get("SecurityHeadersConfig", {}).get("ContentSecurityPolicy")
+    if not csp:
+        return policy
+    value = re.sub(r"[^\s;]+", lambda m: buckets.get(m.group(0), m.group(0)),
+                   csp["ContentSecurityPolicy"])
+    security = {**policy["SecurityHeadersConfig"],
+                "ContentSecurityPolicy": {**csp, "ContentSecurityPolicy": value}}
+    return {**policy, "SecurityHeadersConfig": security}
+
+
 def build_distributions(cdn: dict[str, tuple[str, dict[str, Any], str]], api_id: str,
-                        api: Origin, s3: Any, log: Log) -> list[Distribution]:
+                        api: Origin, s3: Any, log: Log,
+                        buckets: dict[str, str] | None = None) -> list[Distribution]:
     """Every distribution of the template, with its policies and functions looked up by id."""
-    policies = {ref: props["ResponseHeadersPolicyConfig"] for kind, props, ref in cdn.values()
+    policies = {ref: local_bucket_origins(props["ResponseHeadersPolicyConfig"], buckets or {})
+                for kind, props, ref in cdn.values()
                 if kind == "AWS::CloudFront::ResponseHeadersPolicy"}
     functions = {ref: props["FunctionCode"] for kind, props, ref in cdn.values()
                  if kind == "AWS::CloudFront::Function"}

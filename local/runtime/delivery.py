@@ -14,26 +14,45 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from local.runtime import limits
+from local.runtime.iam.invoke import Caller, InvokePermissions
 from local.runtime.provision import Provisioned
 from local.runtime.schedule import Schedule
 from local.runtime.workers import FunctionPool, Invocation
 
 Log = Callable[[str], None]
 ASYNC_RETRY_DELAYS = (0.5, 1.0)
+_REGION, _ACCOUNT = "us-east-1", "123456789012"
 
 
 class Dispatcher:
     """Routes invocations to function pools; asynchronous sources go through a thread pool."""
 
-    def __init__(self, provisioned: Provisioned, pools: dict[str, FunctionPool], log: Log) -> None:
+    def __init__(self, provisioned: Provisioned, pools: dict[str, FunctionPool], log: Log,
+                 sqs: Any = None) -> None:
         self.provisioned = provisioned
         self.pools = pools
         self.log = log
+        self.sqs = sqs  # sends to on-failure destinations
         # One queue per function, as Lambda's asynchronous invocations are queued: a backlog of
         # one function (onboarding sagas waiting for Airtable) never delays another's events.
         self._async: dict[str, ThreadPoolExecutor] = {}
         self._async_lock = threading.Lock()
         self._pending: set[Future[Invocation]] = set()
+        self._invoke_permissions = InvokePermissions(provisioned.permissions)
+
+    def timeout(self, function: str) -> float:
+        """The function's Timeout in seconds (as the template sets it, or a test shortened it)."""
+        return self.pools[self.provisioned.function_by_arn(function).name].timeout
+
+    def permits(self, function: str, principal: str, source_arn: str) -> bool:
+        """Whether the template's Lambda permissions let a service invoke `function` for one of
+        its resources, as Lambda checks before running it; a refusal is logged."""
+        refusal = self._invoke_permissions.refusal(
+            function, Caller(principal, source_arn, _ACCOUNT))
+        if refusal is not None:
+            self.log(f"invoke denied: {refusal}")
+        return refusal is None
 
     def invoke(self, function: str, event: Any, *, source: str = "direct",
                quiet: bool = False) -> Invocation:
@@ -51,10 +70,19 @@ class Dispatcher:
                      quiet: bool = False) -> Future[Invocation]:
         """Invoke without waiting (S3, EventBridge, schedules), retrying failures as Lambda does.
 
-        Lambda retries a failed asynchronous invocation twice; locally the pauses are short
-        (0.5 s, 1 s) instead of one and two minutes.
+        Lambda retries a failed asynchronous invocation (twice, or the function's
+        MaximumRetryAttempts), then sends it to its on-failure destination; locally the pauses
+        are short (0.5 s, 1 s) instead of one and two minutes.
         """
         name = self.provisioned.function_by_arn(function).name
+        if limits.payload_size(event) > limits.ASYNC_PAYLOAD_BYTES:
+            # Lambda refuses to queue an asynchronous event over 256 KB: it never runs.
+            self.log(f"{source:>12} -> {name} refused: event over {limits.ASYNC_PAYLOAD_BYTES} "
+                     "bytes (Lambda's asynchronous payload limit)")
+            refused: Future[Invocation] = Future()
+            refused.set_result(Invocation(None, {"errorType": "RequestTooLargeException"}, 0.0,
+                                          False))
+            return refused
         with self._async_lock:
             if name not in self._async:
                 self._async[name] = ThreadPoolExecutor(
@@ -67,14 +95,23 @@ class Dispatcher:
 
     def _with_retries(self, function: str, event: Any, source: str,
                       quiet: bool = False) -> Invocation:
-        for delay in ASYNC_RETRY_DELAYS:
-            result = self.invoke(function, event, source=source, quiet=quiet)
+        spec = self.provisioned.function_by_arn(function)
+        config = self.provisioned.invoke_configs.get(spec.name, {})
+        retries = config.get("retries", len(ASYNC_RETRY_DELAYS))
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            result = self.invoke(function, event, source=source, quiet=quiet and not last)
             if result.error is None:
                 return result
-            if quiet:
+            if quiet and not last:
                 self.log(f"{source:>12} -> {function} error {result.error.get('errorType')}")
-            time.sleep(delay)
-        return self.invoke(function, event, source=source)
+            if not last:
+                time.sleep(ASYNC_RETRY_DELAYS[min(attempt, len(ASYNC_RETRY_DELAYS) - 1)])
+        if config.get("on_failure") and self.sqs is not None:
+            self.sqs.send_message(QueueUrl=config["on_failure"], MessageBody=json.dumps(
+                _failure_record(spec.arn, event, result, retries + 1), default=str))
+            self.log(f"{source:>12} -> {spec.logical_id} retries exhausted: on-failure queue")
+        return result
 
     def drain(self, timeout: float = 30.0) -> None:
         """Wait for the asynchronous invocations in flight (tests use this)."""
@@ -105,14 +142,17 @@ class Dispatcher:
         def _s3_notification(account_id: str, event_body: Any, fn_arn: str,
                              region_name: str) -> None:
             # S3 invokes its targets asynchronously; moto would run them inside PutObject.
-            dispatcher.invoke_async(fn_arn, event_body, source="s3")
+            bucket = f"arn:aws:s3:::{event_body['Records'][0]['s3']['bucket']['name']}"
+            if dispatcher.permits(fn_arn, "s3.amazonaws.com", bucket):
+                dispatcher.invoke_async(fn_arn, event_body, source="s3")
 
         def send_to_targets(rule: Any, event: dict[str, Any], transform_input: bool = True) -> None:
             lambdas = [t for t in rule.targets if ":lambda:" in t["Arn"]]
             if lambdas and rule.event_pattern.matches_event(event):
                 for target in lambdas:
                     payload = json.loads(target["Input"]) if target.get("Input") else event
-                    dispatcher.invoke_async(target["Arn"], payload, source="eventbridge")
+                    if dispatcher.permits(target["Arn"], "events.amazonaws.com", rule.arn):
+                        dispatcher.invoke_async(target["Arn"], payload, source="eventbridge")
             others = [t for t in rule.targets if ":lambda:" not in t["Arn"]]
             if others:
                 clone = copy.copy(rule)
@@ -127,8 +167,10 @@ class Dispatcher:
                     "logGroup": log_group_name, "logStream": log_stream_name,
                     "subscriptionFilters": [filter_name], "logEvents": log_events}
             payload = base64.b64encode(gzip.compress(json.dumps(data).encode())).decode()
-            dispatcher.invoke_async(function_arn, {"awslogs": {"data": payload}}, source="logs",
-                                    quiet=True)
+            group = f"arn:aws:logs:{_REGION}:{backend.account_id}:log-group:{log_group_name}:*"
+            if dispatcher.permits(function_arn, "logs.amazonaws.com", group):
+                dispatcher.invoke_async(function_arn, {"awslogs": {"data": payload}},
+                                        source="logs", quiet=True)
 
         LambdaFunction._invoke_lambda = _invoke_lambda
         Rule.send_to_targets = send_to_targets
@@ -140,6 +182,20 @@ class Dispatcher:
              notifications._invoke_awslambda, LambdaBackend.send_log_event) = originals
 
         return undo
+
+
+def _failure_record(function_arn: str, event: Any, result: Invocation,
+                    attempts: int) -> dict[str, Any]:
+    """What Lambda sends to an on-failure destination once an event's retries are exhausted."""
+    return {"version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
+            "requestContext": {"requestId": str(uuid.uuid4()),
+                               "functionArn": f"{function_arn}:$LATEST",
+                               "condition": "RetriesExhausted",
+                               "approximateInvokeCount": attempts},
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                "functionError": "Unhandled"},
+            "responsePayload": result.error}
 
 
 class Scheduler(threading.Thread):
@@ -163,9 +219,11 @@ class Scheduler(threading.Thread):
                  "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": "us-east-1",
                  "resources": [f"arn:aws:events:us-east-1:123456789012:rule/{name}"],
                  "detail": {}}
+        rule_arn = event["resources"][0]
         return [self.dispatcher.invoke_async(
             t["Arn"], json.loads(t["Input"]) if t.get("Input") else event, source="schedule")
-            for t in targets]
+            for t in targets
+            if self.dispatcher.permits(t["Arn"], "events.amazonaws.com", rule_arn)]
 
     def run(self) -> None:
         while not self._stop.wait(1.0):

@@ -9,11 +9,14 @@ _SUB_VAR = re.compile(r"\$\{([^}!]+)\}")
 
 
 class Resolver:
-    """Ref/GetAtt/Sub/Join/If/Select/Split/Equals/Not/And/Or over parameters and resources."""
+    """Ref/GetAtt/Sub/Join/If/Select/Split/Equals/Not/And/Or/FindInMap over parameters,
+    mappings and resources."""
 
-    def __init__(self, parameters: dict[str, Any], conditions: dict[str, Any]) -> None:
+    def __init__(self, parameters: dict[str, Any], conditions: dict[str, Any],
+                 mappings: dict[str, Any] | None = None) -> None:
         self.refs: dict[str, Any] = dict(parameters)
         self.attrs: dict[str, dict[str, Any]] = {}
+        self.mappings = mappings or {}
         self._condition_defs = conditions
         self._conditions: dict[str, bool] = {}
 
@@ -91,7 +94,15 @@ _FUNCTIONS = {
     "Fn::And": lambda r, a: all(r.resolve(v) for v in a),
     "Fn::Or": lambda r, a: any(r.resolve(v) for v in a),
     "Condition": lambda r, a: r.condition(a),
+    # Rules only; a CommaDelimitedList parameter is held as its text here.
+    "Fn::EachMemberEquals": lambda r, a: all(
+        v == r.resolve(a[1]) for v in _members(r.resolve(a[0]))),
+    "Fn::FindInMap": lambda r, a: r.mappings[r.resolve(a[0])][r.resolve(a[1])][r.resolve(a[2])],
 }
+
+
+def _members(value: Any) -> list[Any]:
+    return value.split(",") if isinstance(value, str) else list(value)
 
 
 def dependencies(value: Any) -> set[str]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from local.runtime.iam.roles import boundary_document, role_documents
 from local.runtime.intrinsics import Resolver, dependencies
 from local.runtime.template import Stack
 
@@ -30,6 +31,21 @@ class FunctionSpec:
     layer_dirs: list[Path]
     environment: dict[str, str]
     timeout: int
+    role_arn: str = ""
+    # The template attaches the AWS Parameters and Secrets extension's layer: the runtime
+    # serves its HTTP endpoint (local/runtime/secrets_extension.py).
+    secrets_extension: bool = False
+
+
+@dataclass
+class RoleSpec:
+    """An execution role as IAM would hold it: its name and its policy documents."""
+
+    logical_id: str
+    name: str
+    arn: str
+    documents: dict[str, dict[str, Any]]
+    boundary: dict[str, Any] | None = None  # its permissions boundary's document
 
 
 @dataclass
@@ -39,12 +55,19 @@ class Provisioned:
     functions: dict[str, FunctionSpec] = field(default_factory=dict)  # by function name
     queue_mappings: list[dict[str, Any]] = field(default_factory=list)
     schedules: list[dict[str, Any]] = field(default_factory=list)
+    # Asynchronous invocation settings by function name: {"retries": n, "on_failure": queue URL}
+    invoke_configs: dict[str, dict[str, Any]] = field(default_factory=dict)
     event_rules: list[dict[str, Any]] = field(default_factory=list)
     http_api: dict[str, Any] = field(default_factory=dict)
     http_stage: dict[str, Any] = field(default_factory=dict)  # its throttling settings
     # CloudFront resources by logical id: (type, resolved properties, physical id)
     cdn: dict[str, tuple[str, dict[str, Any], str]] = field(default_factory=dict)
     refs: dict[str, Any] = field(default_factory=dict)
+    roles: dict[str, RoleSpec] = field(default_factory=dict)  # by role ARN
+    managed_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # the template's
+    machine_roles: dict[str, str] = field(default_factory=dict)  # state machine ARN -> role ARN
+    # AWS::Lambda::Permission resources (resolved): who may invoke which function.
+    permissions: list[dict[str, Any]] = field(default_factory=list)
 
     def function_by_arn(self, arn_or_name: str) -> FunctionSpec:
         """The function an ARN (qualified or not) or a name designates."""
@@ -58,7 +81,7 @@ class Provisioner:
     def __init__(self, stack: Stack, clients: Callable[[str], Any]) -> None:
         self.stack = stack
         self.client = clients
-        self.resolver = Resolver(stack.parameters, stack.conditions)
+        self.resolver = Resolver(stack.parameters, stack.conditions, stack.mappings)
         self.out = Provisioned(refs=self.resolver.refs)
         self._layers: dict[str, Path] = {}
 
@@ -106,7 +129,24 @@ class Provisioner:
         name = props.get("RoleName") or self._physical_name(lid)
         role = self.client("iam").create_role(
             RoleName=name, AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]))
-        return name, {"Arn": role["Role"]["Arn"]}
+        arn = role["Role"]["Arn"]
+        self.out.roles[arn] = RoleSpec(lid, name, arn,
+                                       role_documents(props, self.out.managed_policies),
+                                       boundary_document(props, self.out.managed_policies))
+        return name, {"Arn": arn}
+
+    def _create_managed_policy(self, lid: str,
+                               props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Kept as a document: the roles that attach it are checked against it.
+        name = props.get("ManagedPolicyName") or self._physical_name(lid)
+        arn = f"arn:aws:iam::{ACCOUNT}:policy/{name}"
+        self.out.managed_policies[arn] = props["PolicyDocument"]
+        return arn, {"PolicyArn": arn}
+
+    def _create_permission(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Kept as configuration: the runtime's deliveries check it as Lambda checks a caller.
+        self.out.permissions.append(props)
+        return lid, {}
 
     def _create_layer(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         sam_id = next(k for k in self.stack.local_paths if lid.startswith(k))
@@ -126,11 +166,16 @@ class Provisioner:
             Handler=props["Handler"], Code={"ZipFile": _empty_zip()},
             Timeout=props.get("Timeout", 3), MemorySize=props.get("MemorySize", 128),
             Environment={"Variables": {k: str(v) for k, v in env.items()}})
-        layers = [self._layers[arn] for arn in props.get("Layers", [])]
+        from local.runtime.secrets_extension import is_extension_layer
+
+        extension = any(is_extension_layer(arn) for arn in props.get("Layers", []))
+        layers = [self._layers[arn] for arn in props.get("Layers", [])
+                  if not is_extension_layer(arn)]
         self.out.functions[name] = FunctionSpec(
             logical_id=lid, name=name, arn=fn["FunctionArn"],
             code_dir=self.stack.local_paths[lid], handler=props["Handler"], layer_dirs=layers,
-            environment={k: str(v) for k, v in env.items()}, timeout=props.get("Timeout", 3))
+            environment={k: str(v) for k, v in env.items()}, timeout=props.get("Timeout", 3),
+            role_arn=props["Role"], secrets_extension=extension)
         return name, {"Arn": fn["FunctionArn"]}
 
     def _create_queue(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -153,6 +198,10 @@ class Provisioner:
         if lambdas:
             s3.put_bucket_notification_configuration(
                 Bucket=name, NotificationConfiguration={"LambdaFunctionConfigurations": lambdas})
+        cors = props.get("CorsConfiguration", {}).get("CorsRules")
+        if cors:
+            s3.put_bucket_cors(Bucket=name, CORSConfiguration={"CORSRules": [_cors_rule(r)
+                                                                              for r in cors]})
         region = self.stack.parameters["AWS::Region"]
         return name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com",
                       "RegionalDomainName": f"{name}.s3.{region}.amazonaws.com"}
@@ -230,6 +279,7 @@ class Provisioner:
         arn = self.client("stepfunctions").create_state_machine(
             name=name, definition=definition, roleArn=props["RoleArn"],
             type=props.get("StateMachineType", "STANDARD"))["stateMachineArn"]
+        self.out.machine_roles[arn] = props["RoleArn"]
         return arn, {"Name": name, "Arn": arn}
 
     def _create_email_identity(self, lid: str,
@@ -256,6 +306,9 @@ class Provisioner:
     def _create_log_group(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         name = props.get("LogGroupName") or self._physical_name(lid)
         self.client("logs").create_log_group(logGroupName=name)
+        if props.get("RetentionInDays"):
+            self.client("logs").put_retention_policy(logGroupName=name,
+                                                     retentionInDays=int(props["RetentionInDays"]))
         return name, {"Arn": f"arn:aws:logs:{self.stack.parameters['AWS::Region']}:{ACCOUNT}:"
                              f"log-group:{name}:*"}
 
@@ -268,6 +321,35 @@ class Provisioner:
             filterPattern=props.get("FilterPattern", ""), destinationArn=props["DestinationArn"])
         return lid, {}
 
+    def _create_invoke_config(self, lid: str,
+                              props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Kept as configuration: the runtime's asynchronous deliveries retry and dead-letter
+        # by it (moto neither retries nor sends to destinations).
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        queue_url = next((a["QueueUrl"] for a in self.resolver.attrs.values()
+                          if destination and a.get("Arn") == destination), None)
+        self.out.invoke_configs[props["FunctionName"]] = {
+            "retries": int(props.get("MaximumRetryAttempts", 2)), "on_failure": queue_url}
+        return lid, {}
+
+    def _create_topic(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("TopicName") or self._physical_name(lid)
+        arn = self.client("sns").create_topic(Name=name)["TopicArn"]
+        return arn, {"TopicArn": arn, "TopicName": name}
+
+    def _create_alarm(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        # Its properties are PutMetricAlarm's parameters; DescribeAlarms then answers with it.
+        name = props.get("AlarmName") or self._physical_name(lid)
+        self.client("cloudwatch").put_metric_alarm(**{"AlarmName": name, **props})
+        return name, {"Arn": f"arn:aws:cloudwatch:{self.stack.parameters['AWS::Region']}:"
+                             f"{ACCOUNT}:alarm:{name}"}
+
+    def _create_dashboard(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        name = props.get("DashboardName") or self._physical_name(lid)
+        self.client("cloudwatch").put_dashboard(DashboardName=name,
+                                                DashboardBody=props["DashboardBody"])
+        return name, {}
+
     def _create_http_api(self, lid: str, props: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
         self.out.http_api = props["Body"]
         return "localapi", {"ApiEndpoint": "http://127.0.0.1"}
@@ -277,7 +359,7 @@ class Provisioner:
         return props.get("StageName", "$default"), {}
 
 
-# Types not listed are skipped: permissions mean nothing locally, and the migrations
+# Types not listed are skipped: the migrations
 # custom resource's work is done by the runtime itself before any function starts.
 _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::IAM::Role": Provisioner._create_role,
@@ -295,12 +377,18 @@ _CREATORS: dict[str, Callable[..., tuple[Any, dict[str, Any]]]] = {
     "AWS::ApiGatewayV2::Api": Provisioner._create_http_api,
     "AWS::Logs::LogGroup": Provisioner._create_log_group,
     "AWS::Logs::SubscriptionFilter": Provisioner._create_subscription_filter,
+    "AWS::Lambda::EventInvokeConfig": Provisioner._create_invoke_config,
+    "AWS::SNS::Topic": Provisioner._create_topic,
+    "AWS::CloudWatch::Alarm": Provisioner._create_alarm,
+    "AWS::CloudWatch::Dashboard": Provisioner._create_dashboard,
     "AWS::ApiGatewayV2::Stage": Provisioner._create_http_stage,
     "AWS::CloudFront::Distribution": Provisioner._create_cloudfront,
     "AWS::CloudFront::Function": Provisioner._create_cloudfront,
     "AWS::CloudFront::ResponseHeadersPolicy": Provisioner._create_cloudfront,
     "AWS::CloudFront::OriginAccessControl": Provisioner._create_cloudfront,
     "AWS::SES::EmailIdentity": Provisioner._create_email_identity,
+    "AWS::Lambda::Permission": Provisioner._create_permission,
+    "AWS::IAM::ManagedPolicy": Provisioner._create_managed_policy,
 }
 
 
@@ -316,3 +404,11 @@ def _empty_zip() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("README", "code runs from the local source tree")
     return buffer.getvalue()
+
+
+def _cors_rule(rule: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation CorsRule in the S3 API's spelling."""
+    names = {"Id": "ID", "AllowedHeaders": "AllowedHeaders", "AllowedMethods": "AllowedMethods",
+             "AllowedOrigins": "AllowedOrigins", "ExposedHeaders": "ExposeHeaders",
+             "MaxAge": "MaxAgeSeconds"}
+    return {names[k]: int(v) if k == "MaxAge" else v for k, v in rule.items()}

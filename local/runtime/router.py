@@ -8,13 +8,16 @@ import re
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local.http_server import LocalHTTPServer
+from local.runtime import limits
 from local.runtime.delivery import Dispatcher, Log
+from local.runtime.workers import Invocation
 
 _FUNCTION_IN_URI = re.compile(r"functions/(arn:[^/]+)/invocations")
 _TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded",
@@ -24,7 +27,10 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 # What API Gateway answers itself, body `{"message": ...}`.
 _GATEWAY_MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
                      413: "Request Entity Too Large", 429: "Too Many Requests",
-                     500: "Internal Server Error"}
+                     500: "Internal Server Error", 502: "Internal Server Error",
+                     503: "Service Unavailable"}
+# The API's ARN as its Lambda permissions name it (the local API's id is `localapi`).
+_EXECUTE_API = "arn:aws:execute-api:us-east-1:123456789012:localapi"
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,8 @@ class Gateway:
         self.log = log
         self._buckets: dict[str, TokenBucket] = {}
         self._buckets_lock = threading.Lock()
+        self.integration_timeout = limits.INTEGRATION_TIMEOUT_SECONDS
+        self._long_calls: ThreadPoolExecutor | None = None
 
     def serve(self, host: str, port: int, front: Any = None) -> ThreadingHTTPServer:
         """A started-on-demand HTTP server bound to host:port; `front` (a CloudFront
@@ -304,13 +312,41 @@ class Gateway:
             if isinstance(refusal, int):
                 return (*_gateway_error(refusal, request_id, cors), " (authorizer)")
             event["requestContext"]["authorizer"] = {"lambda": refusal}
-        result = self.dispatcher.invoke(route.function_arn, event, source="http", quiet=True)
+        source_arn = f"{_EXECUTE_API}/$default/{method}{split.path}"
+        if not self.dispatcher.permits(route.function_arn, "apigateway.amazonaws.com",
+                                       source_arn):
+            return (*_gateway_error(500, request_id, cors), " (no invoke permission)")
+        if limits.payload_size(event) > limits.SYNC_PAYLOAD_BYTES:
+            # Lambda refuses a synchronous request over 6 MB; API Gateway answers 413.
+            return (*_gateway_error(413, request_id, cors), " (Lambda payload limit)")
         spec = self.dispatcher.provisioned.function_by_arn(route.function_arn)
+        result = self._integrate(route.function_arn, event)
+        if result is None:
+            return (*_gateway_error(503, request_id, cors),
+                    f" -> {spec.logical_id} integration timeout")
         target = f" -> {spec.logical_id}{' (cold)' if result.cold else ''}"
         if result.error is not None:
-            error = f"{target} error {result.error.get('errorType')}"
-            return (*_gateway_error(500, request_id, cors), error)
+            kind = result.error.get("errorType")
+            # A response over Lambda's 6 MB limit is a 502, any other function error a 500.
+            status = 502 if kind == "Function.ResponseSizeTooLarge" else 500
+            return (*_gateway_error(status, request_id, cors), f"{target} error {kind}")
         return (*_http_response(result.payload, request_id, cors), target)
+
+    def _integrate(self, function_arn: str, event: dict[str, Any]) -> Invocation | None:
+        """The function's answer, or None when API Gateway stops waiting for it (its 30 s
+        integration timeout; the function itself runs on until its own Timeout)."""
+        if self.dispatcher.timeout(function_arn) <= self.integration_timeout:
+            # The function's own Timeout ends it first: no need for a watch.
+            return self.dispatcher.invoke(function_arn, event, source="http", quiet=True)
+        with self._buckets_lock:
+            if self._long_calls is None:
+                self._long_calls = ThreadPoolExecutor(thread_name_prefix="integration")
+        call = self._long_calls.submit(self.dispatcher.invoke, function_arn, event,
+                                       source="http", quiet=True)
+        try:
+            return call.result(timeout=self.integration_timeout)
+        except TimeoutError:
+            return None
 
     def _admit(self, route: Route) -> bool:
         throttle = self.api.throttle(route)
@@ -330,6 +366,9 @@ class Gateway:
                       "type": "REQUEST", "identitySource": identity,
                       "routeArn": f"arn:aws:execute-api:us-east-1:123456789012:localapi/$default/"
                                   f"{event['requestContext']['http']['method']}{event['rawPath']}"}
+        if not self.dispatcher.permits(authorizer.function_arn, "apigateway.amazonaws.com",
+                                       f"{_EXECUTE_API}/authorizers/{authorizer.name}"):
+            return 500
         result = self.dispatcher.invoke(authorizer.function_arn, auth_event, source="authorizer",
                                         quiet=True)
         if result.error is not None:

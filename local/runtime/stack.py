@@ -54,6 +54,9 @@ class Options:
     parameters: dict[str, str] = field(default_factory=dict)
     function_env: dict[str, dict[str, str]] = field(default_factory=dict)
     quiet: bool = False
+    # Another template than the project's (a test's copy with one permission less); its code
+    # paths are taken relative to it.
+    template: Path | None = None
 
 
 _running = False
@@ -129,6 +132,9 @@ class LocalStack:
         self.moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.moto.start()
         self._stoppers.append(self.moto.stop)
+        from local.runtime.s3_cors import install_moto_preflight
+
+        self._stoppers.append(install_moto_preflight())
         self.moto_url = f"http://127.0.0.1:{port}"
         self.aws_env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                         "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION,
@@ -138,6 +144,9 @@ class LocalStack:
         os.environ.update(self.aws_env)
         import requests
 
+        # moto keeps its accounts in this process: a stack started after another one (a test's
+        # own stack, then the suite's) starts on a fresh account, as a new deployment would.
+        requests.post(f"{self.moto_url}/moto-api/reset", timeout=10).raise_for_status()
         requests.post(f"{self.moto_url}/moto-api/config", timeout=10,
                       json={"stepfunctions": {"execute_state_machine": True}}).raise_for_status()
         import boto3
@@ -211,9 +220,11 @@ class LocalStack:
                       "DefaultConnection": self.options.default_connection,
                       "AuthIpLimitPerMinute": str(self.options.auth_ip_limit_per_minute),
                       "CreateMailIdentity": "true", "WebUrl": self.web_url,
+                      # Local PostgreSQL listens without TLS.
+                      "DatabaseTls": "off",
                       **self.options.parameters}
-        stack = load_stack(ROOT / "template.yaml", "pyairtable", parameters, REGION,
-                           "123456789012")
+        stack = load_stack(self.options.template or ROOT / "template.yaml", "pyairtable",
+                           parameters, REGION, "123456789012")
         self.stack = stack
         self.provisioned = Provisioner(stack, self.client).run()
 
@@ -236,15 +247,53 @@ class LocalStack:
             # Onboarding puts each new user's sample table in the emulator's demo base.
             "ONBOARDING_SAMPLE_BASE_ID": self.demo_base_id or "",
             "PYTHONDONTWRITEBYTECODE": "1", "LOCAL_RUNTIME": "1"})
+        if spec.secrets_extension:
+            env.update(self._secrets_extension_env(spec))
         env.update(self.options.extra_env)
         env.update(self.options.function_env.get(spec.logical_id, {}))
         return env
+
+    def _secrets_extension_env(self, spec: Any) -> dict[str, str]:
+        """The variables a function with the Parameters and Secrets extension reads: its port,
+        and a session token of its own (by which the extension knows the caller's role)."""
+        if getattr(self, "secrets_extension", None) is None:
+            from local.runtime.secrets_extension import SecretsExtension
+
+            # The role a function's workers enforce is its pool's (started right after this).
+            self.secrets_extension = SecretsExtension(self.client("secretsmanager"),
+                                                      lambda name: self.pools[name].role)
+            self._stoppers.append(self.secrets_extension.close)
+        return {"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(self.secrets_extension.port),
+                "AWS_SESSION_TOKEN": self.secrets_extension.session_token(spec.name)}
+
+    def _role(self, spec: Any) -> Any:
+        """The function's execution role, which its workers enforce on every AWS call."""
+        return self._role_of(spec.role_arn, spec.name, spec.logical_id)
+
+    def _role_of(self, role_arn: str, holder: str, holder_logical_id: str) -> Any:
+        """An execution role as enforced for `holder` (a function or a state machine)."""
+        from local.runtime.iam.hook import Role
+        from local.runtime.iam.policy import Policy
+
+        role = self.provisioned.roles[role_arn]
+        return Role(name=role.name, logical_id=role.logical_id, function_name=holder,
+                    function_logical_id=holder_logical_id, policy=Policy.of(role.documents),
+                    region=REGION, account="123456789012",
+                    boundary=Policy.of({"boundary": role.boundary}) if role.boundary else None)
+
+    def _machine_roles(self) -> dict[str, Any]:
+        """Each state machine's role (by machine ARN), which its Lambda tasks invoke with."""
+        return {machine: self._role_of(role_arn, machine.rsplit(":", 1)[-1],
+                                       self.provisioned.roles[role_arn].logical_id
+                                       .removesuffix("Role"))
+                for machine, role_arn in self.provisioned.machine_roles.items()}
 
     def _start_workers(self) -> None:
         from local.runtime.workers import FunctionPool
 
         log = str(self.options.worker_log) if self.options.worker_log else None
-        self.pools = {name: FunctionPool(spec, self._worker_env(spec), log_path=log)
+        self.pools = {name: FunctionPool(spec, self._worker_env(spec), log_path=log,
+                                         role=self._role(spec))
                       for name, spec in self.provisioned.functions.items()}
         self._stoppers.append(lambda: [pool.close() for pool in self.pools.values()])
         # One warm worker per function before the stack says it is ready (as provisioned
@@ -260,13 +309,22 @@ class LocalStack:
 
     def _start_deliveries(self) -> None:
         from local.runtime.delivery import Dispatcher, QueuePoller, Scheduler
+        from local.runtime.iam.machines import install_task_role_check
+        from local.runtime.iam.mappings import mapping_refusal
 
-        self.dispatcher = Dispatcher(self.provisioned, self.pools, self.log)
+        self._stoppers.append(install_task_role_check(self._machine_roles()))
+        self.dispatcher = Dispatcher(self.provisioned, self.pools, self.log,
+                                     sqs=self.client("sqs"))
         self._stoppers.append(self.dispatcher.close)
         self._stoppers.append(self.dispatcher.install_moto_hooks())
         self.scheduler = Scheduler(self.provisioned, self.dispatcher)
         self.scheduler.start()
         self._stoppers.append(self.scheduler.stop)
+        for mapping in self.provisioned.queue_mappings:
+            # As CreateEventSourceMapping does: a role that cannot poll its queue fails the deploy.
+            refusal = mapping_refusal(self.pools[mapping["function"]].role, mapping["queue_url"])
+            if refusal is not None:
+                raise RuntimeError(f"event source mapping of {mapping['function']}: {refusal}")
         self.pollers = [QueuePoller(m, self.client("sqs"), self.dispatcher,
                                     self.options.sqs_retry_seconds)
                         for m in self.provisioned.queue_mappings]
@@ -301,7 +359,13 @@ class LocalStack:
                 self.log(f"web: {folder.relative_to(ROOT)} is not built (make dev builds it)")
         api_id = next(self.provisioned.refs[lid] for lid, r in self.stack.resources.items()
                       if r["Type"] == "AWS::ApiGatewayV2::Api")
-        fronts = build_distributions(self.provisioned.cdn, api_id, self.gateway, s3, self.log)
+        # The browser reaches every bucket at moto's endpoint (presigned URLs point there), so
+        # the CSP's bucket origins, `https://<bucket>.s3.<region>.amazonaws.com` as the app
+        # presigns on AWS, name it instead.
+        buckets = {f"https://{b['Name']}.s3.{REGION}.amazonaws.com": self.moto_url
+                   for b in s3.list_buckets()["Buckets"]}
+        fronts = build_distributions(self.provisioned.cdn, api_id, self.gateway, s3, self.log,
+                                     buckets)
         for front in fronts:
             self._stoppers.append(front.close)
         return fronts[0] if fronts else None

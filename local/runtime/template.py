@@ -36,6 +36,7 @@ class Stack:
     conditions: dict[str, Any]
     outputs: dict[str, Any]
     local_paths: dict[str, Path] = field(default_factory=dict)
+    mappings: dict[str, Any] = field(default_factory=dict)
 
 
 def load_stack(template_path: Path, stack_name: str, parameters: dict[str, str],
@@ -55,11 +56,27 @@ def load_stack(template_path: Path, stack_name: str, parameters: dict[str, str],
     values = {**_parameter_defaults(sam), **parameters, "AWS::Region": region,
               "AWS::AccountId": account_id, "AWS::StackName": stack_name,
               "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"}
+    refuse_broken_rules(sam, values)
     cfn = transform(fragment, values, _NoManagedPolicies())
     return Stack(root=template_path.parent, name=stack_name, sam=sam,
                  resources=cfn["Resources"], parameters=values,
                  conditions=cfn.get("Conditions", {}), outputs=cfn.get("Outputs", {}),
-                 local_paths=local_paths)
+                 local_paths=local_paths, mappings=cfn.get("Mappings", {}))
+
+
+def refuse_broken_rules(sam: dict[str, Any], values: dict[str, Any]) -> None:
+    """What CloudFormation does with the template's `Rules`: a rule whose condition holds and
+    one of whose assertions does not refuses the parameters, with the assertion's words."""
+    from local.runtime.intrinsics import Resolver
+
+    resolver = Resolver(values, sam.get("Conditions", {}))
+    for name, rule in sam.get("Rules", {}).items():
+        if "RuleCondition" in rule and not resolver.resolve(rule["RuleCondition"]):
+            continue
+        for assertion in rule.get("Assertions", []):
+            if not resolver.resolve(assertion["Assert"]):
+                raise ValueError(f"Template rule {name}: "
+                                 f"{assertion.get('AssertDescription', 'assertion failed')}")
 
 
 def _parameter_defaults(sam: dict[str, Any]) -> dict[str, Any]:

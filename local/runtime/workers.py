@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from local.runtime import limits
+from local.runtime.iam.hook import Role
 from local.runtime.provision import FunctionSpec
 
 # Workers are forked from a server that imported the heavy third-party packages once, instead
@@ -81,7 +83,14 @@ def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
         else os.dup(2)
     os.environ.clear()
     os.environ.update(env)
-    _LogAgent(spec["name"], sink).start()
+    if spec.get("role"):
+        # Before any boto3 session exists: each one the function (or its log agent) makes
+        # checks its calls against the function's role, as IAM does on AWS.
+        from local.runtime.iam.hook import install
+
+        install(spec["role"])
+    agent = _LogAgent(spec["name"], sink)
+    agent.start()
     # Powertools warns on every invocation without metrics; locally that is only noise.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
     sys.path[:0] = [spec["code_dir"], *spec["layer_dirs"]]
@@ -96,13 +105,18 @@ def _worker_main(spec: dict[str, Any], env: dict[str, str], conn: Connection,
         try:
             request_id, event, deadline = conn.recv()
         except (EOFError, KeyboardInterrupt):
+            agent.drain()
             return
         if handler is None:
             conn.send((None, init_error))
             continue
         try:
             result = handler(event, LambdaContext(spec, request_id, deadline))
-            conn.send((json.loads(json.dumps(result, default=str)), None))
+            text = json.dumps(result, default=str)  # ASCII: its length is its size in bytes
+            if len(text) > limits.SYNC_PAYLOAD_BYTES:
+                conn.send((None, limits.response_too_large(len(text))))
+            else:
+                conn.send((json.loads(text), None))
         except Exception as e:  # the function's error goes back to the caller, as Lambda does
             conn.send((None, _error_body(e)))
         finally:
@@ -128,8 +142,19 @@ class _LogAgent:
         os.dup2(write, 1)
         os.dup2(write, 2)
         os.close(write)
-        threading.Thread(target=self._copy, args=(read,), name="log-copy", daemon=True).start()
+        self.copier = threading.Thread(target=self._copy, args=(read,), name="log-copy",
+                                       daemon=True)
+        self.copier.start()
         threading.Thread(target=self._ship, name="log-ship", daemon=True).start()
+
+    def drain(self) -> None:
+        """Copy what the function printed last before the process ends (its last lines are
+        often the error that explains why)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.close(1)
+        os.close(2)
+        self.copier.join(timeout=1)
 
     def _copy(self, read: int) -> None:
         pending = b""
@@ -172,10 +197,12 @@ def _error_body(e: BaseException) -> dict[str, Any]:
 
 
 class _Worker:
-    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_path: str | None) -> None:
+    def __init__(self, spec: FunctionSpec, env: dict[str, str], log_path: str | None,
+                 role: Role | None = None) -> None:
         self.conn, child = _CONTEXT.Pipe()
         payload = {"name": spec.name, "arn": spec.arn, "handler": spec.handler,
-                   "code_dir": str(spec.code_dir), "layer_dirs": [str(p) for p in spec.layer_dirs]}
+                   "code_dir": str(spec.code_dir), "layer_dirs": [str(p) for p in spec.layer_dirs],
+                   "role": role}
         self.process = _CONTEXT.Process(target=_worker_main, args=(payload, env, child, log_path),
                                         name=f"lambda:{spec.name}", daemon=True)
         self.process.start()
@@ -204,7 +231,10 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 0) -> None:
+        # An idle worker whose pipe is closed ends by itself within `grace`, after copying its
+        # last output; a busy or stuck one is killed, as Lambda kills a timed-out environment.
+        self.process.join(timeout=grace)
         if self.process.is_alive():
             self.process.kill()
         self.process.join(timeout=5)
@@ -224,9 +254,12 @@ class FunctionPool:
     """
 
     def __init__(self, spec: FunctionSpec, env: dict[str, str], *, max_workers: int = 4,
-                 grow_after: float = 0.25, log_path: str | None = None) -> None:
+                 grow_after: float = 0.25, log_path: str | None = None,
+                 role: Role | None = None) -> None:
         self.spec = spec
         self.env = env
+        # The execution role each worker enforces (None: calls are not checked).
+        self.role = role
         self.max_workers = max_workers
         self.grow_after = grow_after
         self.log_path = log_path
@@ -284,7 +317,7 @@ class FunctionPool:
         """Start a worker, wait for its handler's import, then offer it as idle."""
         worker, ready = None, False
         try:
-            worker = _Worker(self.spec, self.env, self.log_path)
+            worker = _Worker(self.spec, self.env, self.log_path, self.role)
             with self._cond:
                 self._booting.append(worker)
             ready = worker.wait_ready()
@@ -315,6 +348,7 @@ class FunctionPool:
             workers = [*self._all, *self._booting]
             self._all, self._idle = [], []
             self._cond.notify_all()
-        for worker in workers:
+        for worker in workers:  # every worker drains its output at once, then each is joined
             worker.conn.close()
-            worker.stop()
+        for worker in workers:
+            worker.stop(grace=2)

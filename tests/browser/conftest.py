@@ -41,6 +41,9 @@ def _build_ui() -> None:
                     pytrace=False)
 
 
+ADMIN_EMAIL = "admin@example.com"
+
+
 @dataclass
 class DevStack:
     """A `make dev` stack started for the browser tests."""
@@ -63,7 +66,9 @@ def stack(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
            "AIRTABLE_EMULATOR_FILE": str(tmp / "airtable.json"),
            # Every page load signs in again from 127.0.0.1; the per-IP auth limit is tested
            # elsewhere (tests/e2e/test_registration_modes.py).
-           "AUTH_IP_LIMIT_PER_MINUTE": "100000"}
+           "AUTH_IP_LIMIT_PER_MINUTE": "100000",
+           # The Operations page's admin (tests/browser/test_operations_page.py).
+           "ADMIN_EMAILS": ADMIN_EMAIL}
     log_path = tmp / "dev.log"
     log = log_path.open("w")
     process = subprocess.Popen([sys.executable, "-m", "local.runtime", "dev"], cwd=ROOT, env=env,
@@ -136,20 +141,24 @@ class Watched:
         response = self.page.goto(self.base + path, wait_until="networkidle")
         return response
 
-    def problems(self) -> list[str]:
+    def problems(self, waits_out_rate_limits: bool = False) -> list[str]:
         """Console errors and failed requests, except a missing API route that the page
-        reports to the user as not available (a service not deployed yet)."""
+        reports to the user as not available (a service not deployed yet), and, where the test
+        shows the page waited them out, 429s of the API."""
         shown_unavailable = NOT_AVAILABLE in self.page.content()
         allowed = [url for status, url in self.error_responses
                    if status == 404 and "/api/" in url and shown_unavailable]
+        waited = [url for status, url in self.error_responses
+                  if waits_out_rate_limits and status == 429 and "/api/" in url]
         # A request the page cancelled itself (it navigated away, a query was superseded)
         # reports ERR_ABORTED; it is not a failure of the server or the network.
         problems = [f"request failed: {r}" for r in self.failed_requests
                     if not r.endswith("net::ERR_ABORTED")]
         problems += [f"HTTP {status}: {url}" for status, url in self.error_responses
-                     if url not in allowed]
+                     if url not in allowed + waited]
         problems += [f"console: {text}" for text in self.console_errors
-                     if not (allowed and "status of 404" in text)]
+                     if not (allowed and "status of 404" in text)
+                     and not (waited and "status of 429" in text)]
         return problems
 
     def reset(self) -> None:

@@ -56,7 +56,11 @@ def test_a_missing_asset_is_refused_by_the_bucket_not_answered_with_the_app(stac
 def test_api_answers_pass_through_unchanged(stack):
     health = requests.get(stack.url + "/api/auth/health", timeout=60)
     assert health.status_code == 200 and health.headers["Content-Type"] == "application/json"
-    assert "Content-Security-Policy" not in health.headers
+    # The /api/* behaviour adds only its own strict headers policy (ApiHeadersPolicy), never the
+    # UI's: an API answer cannot load anything, nor be framed.
+    assert "frame-ancestors 'none'" in health.headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in health.headers["Content-Security-Policy"]
+    assert health.headers["X-Frame-Options"] == "DENY"
     missing = requests.get(stack.url + "/api/auth/no-such-route", timeout=60)
     # An API 401/403/404 stays the API's (which is why the SPA fallback is a function on the
     # UI's behaviour, not a distribution-wide custom error response).

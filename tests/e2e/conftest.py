@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from local.runtime.stack import LocalStack, Options
@@ -64,6 +66,25 @@ def stack(database_url: str, database_link: TcpProxy | None,
 
 
 _running: list[LocalStack] = []
+# Titles the product writes must read as sentences: no placeholder, no bare id, no "Saga".
+UNREADABLE_TITLE = re.compile(r"\?|\b[0-9a-f]{32}\b|\bsaga\b", re.IGNORECASE)
+# Titles a person typed (a workflow's notify step) are theirs to word.
+OWN_WORDS = ("workflow.notification",)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def notification_titles_read_as_sentences(database_url: str) -> Iterator[None]:
+    """After the session, every notification title its flows produced is scanned (issue 26)."""
+    yield
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            titles = connection.execute(text("SELECT type, title FROM notifications")).all()
+    finally:
+        engine.dispose()
+    unreadable = sorted({(kind, title) for kind, title in titles
+                         if kind not in OWN_WORDS and UNREADABLE_TITLE.search(title)})
+    assert not unreadable, f"notification titles a person cannot read: {unreadable}"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -47,32 +47,6 @@ def test_objects_outside_the_uploads_prefix_are_not_processed(stack, database_ur
     assert _query(database_url, select(StoredFile).where(StoredFile.key == key)) == []
 
 
-def test_sqs_message_reaches_the_dispatcher(stack, database_url):
-    user_id = uuid.uuid4().hex
-    stack.client("sqs").send_message(QueueUrl=stack.resource("NotificationsQueue"),
-                                     MessageBody=json.dumps({
-                                         "user_id": user_id, "type": "file.import.finished",
-                                         "title": "Import finished"}))
-    rows = wait_for(lambda: _query(database_url, select(Notification).where(
-        Notification.user_id == user_id)))
-    assert rows[0].type == "file.import.finished"
-
-
-def test_failing_sqs_message_is_retried_then_dead_lettered(stack):
-    sqs = stack.client("sqs")
-    sqs.send_message(QueueUrl=stack.resource("NotificationsQueue"),
-                     MessageBody=json.dumps({"not": "a notification"}))
-    dlq = stack.resource("NotificationsDeadLetterQueue")
-
-    def dead_lettered():
-        return sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10,
-                                   AttributeNames=["All"]).get("Messages")
-
-    messages = wait_for(dead_lettered, timeout=40, interval=0.5)
-    assert json.loads(messages[0]["Body"]) == {"not": "a notification"}
-    assert int(messages[0]["Attributes"]["ApproximateReceiveCount"]) >= 3
-
-
 def test_eventbridge_event_reaches_the_dispatcher(stack, database_url):
     user_id = uuid.uuid4().hex
     stack.client("events").put_events(Entries=[{
@@ -103,7 +77,7 @@ def test_schedule_reaches_the_housekeeping_function(stack, database_url):
     runs = _query(database_url, select(JobRun).where(JobRun.job == "housekeeping"))
     assert len(runs) == before + 1
     assert set(runs[-1].result) == {"refresh_tokens", "sessions", "login_throttle",
-                                   "usage_batches"}
+                                   "usage_batches", "analytics_events"}
 
 
 def test_state_machine_task_failure_is_caught_and_compensated(stack, database_url):

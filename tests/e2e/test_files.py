@@ -16,6 +16,7 @@ import requests
 from openpyxl import Workbook
 
 from tests.e2e.authutil import bearer, register
+from tests.e2e.fileutil import download
 from tests.helpers import png_bytes
 
 PEOPLE = [{"name": "Name", "type": "singleLineText"},
@@ -199,11 +200,21 @@ def test_the_same_idempotency_key_imports_once(api, stack, member, base_id):
     assert len(_table_rows(stack, base_id)) == 20
 
 
-def test_an_unknown_column_fails_the_import_with_a_reason(api, member, base_id):
+def test_a_column_named_like_no_field_is_reported_as_ignored(api, stack, member, base_id):
     file_id = _uploaded(api, member, "unknown.csv", b"Name,Shoe size\nAda,38\n")
     status = _finished(api, member, _import(api, member, file_id, base_id))
+    assert (status["status"], status["created"]) == ("succeeded", 1), status.get("error")
+    assert status["ignored_columns"] == ["Shoe size"]
+    assert _table_rows(stack, base_id) == [{"Name": "Ada"}]
+
+
+def test_a_mapping_to_a_field_the_table_lacks_fails_the_import_with_a_reason(api, member,
+                                                                            base_id):
+    file_id = _uploaded(api, member, "unknown.csv", b"Name,Shoe size\nAda,38\n")
+    status = _finished(api, member, _import(api, member, file_id, base_id,
+                                            mapping={"Shoe size": "Shoe"}))
     assert status["status"] == "failed"
-    assert "Shoe size" in status["error"]
+    assert 'no field "Shoe"' in status["error"]
 
 
 # ------------------------------------------------------------------ export
@@ -221,9 +232,7 @@ def test_the_export_of_the_table_downloads_a_csv_equal_to_the_data(api, stack, m
         assert time.monotonic() < deadline
         time.sleep(0.5)
     assert (status["status"], status["rows"]) == ("succeeded", 2000), status
-    download = api.get(f"/api/files/{status['file_id']}/download", headers=member)
-    assert download.status_code == 200
-    exported = list(csv.DictReader(io.StringIO(download.content.decode())))
+    exported = list(csv.DictReader(io.StringIO(download(api, member, status["file_id"]).decode())))
     key = lambda r: r["Name"]  # noqa: E731
     assert sorted(exported, key=key) == sorted(imported["rows"], key=key)
     file = api.get(f"/api/files/{status['file_id']}", headers=member).json()
@@ -240,7 +249,7 @@ def test_a_png_renamed_csv_is_refused(api, member):
 
 def test_other_types_and_oversized_files_are_refused(api, member):
     assert _upload(api, member, "photo.png", png_bytes(), "image/png").status_code == 422
-    big = b"Name\n" + b"x" * (5 * 1024 * 1024)
+    big = b"Name\n" + b"x" * (4 * 1024 * 1024)
     response = _upload(api, member, "big.csv", big)
     assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "payload_too_large"
@@ -291,8 +300,7 @@ def test_files_are_listed_downloaded_and_deleted_within_the_workspace(api, membe
     file_id = _uploaded(api, member, "small.csv", data)
     listed = api.get("/api/files", headers=member).json()
     assert file_id in [f["id"] for f in listed["items"]]
-    download = api.get(f"/api/files/{file_id}/download", headers=member)
-    assert download.content == data
+    assert download(api, member, file_id) == data
     stranger = bearer(register(api)["access_token"])
     assert api.get(f"/api/files/{file_id}", headers=stranger).status_code == 404
     assert api.delete(f"/api/files/{file_id}", headers=stranger).status_code == 404
@@ -318,7 +326,7 @@ def test_viewers_read_and_download_but_do_not_change_files(api, member, database
     assert api.get(f"/api/files/{file_id}", headers=viewer).status_code == 200
     assert file_id in [f["id"] for f in api.get(f"/api/files?workspace_id={workspace_id}",
                                                 headers=viewer).json()["items"]]
-    assert api.get(f"/api/files/{file_id}/download", headers=viewer).content == data
+    assert download(api, viewer, file_id) == data
     assert api.delete(f"/api/files/{file_id}", headers=viewer).status_code == 403
     upload = api.post("/api/files/upload", files={"file": ("v.csv", data, "text/csv")},
                       data={"workspace_id": workspace_id}, headers=viewer)

@@ -1,4 +1,5 @@
-"""API Gateway's own limits, as the template sets them: route throttling and the 10 MB body."""
+"""API Gateway's and Lambda's limits: route throttling as the template sets it, the 10 MB body, and
+Lambda's 6 MB synchronous request and response behind it."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.e2e.authutil import bearer, register
 from tests.e2e.conftest import _BaseUrlSession
 from tests.helpers import wait_for
 
@@ -42,3 +44,29 @@ def test_a_body_over_10_mb_is_413_from_the_gateway(api):
     assert response.status_code == 413
     assert response.json() == {"message": "Request Entity Too Large"}
     assert api.get("/api/auth/health").status_code == 200  # the connection stays usable
+
+
+def test_a_7_mb_json_body_is_413_from_the_gateway(api):
+    # Under API Gateway's 10 MB, but its event is over Lambda's 6 MB synchronous limit.
+    body = json.dumps({"email": "a@example.com", "password": "x" * (7 * 1024 * 1024)})
+    response = api.post("/api/auth/login", data=body,
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.json() == {"message": "Request Entity Too Large"}
+
+
+def test_a_function_answering_over_6_mb_is_502_from_the_gateway(api, stack):
+    member = bearer(register(api)["access_token"])
+    base_id = stack.airtable.create_base("Long notes", tables=[
+        {"name": "Notes", "fields": [{"name": "Text", "type": "multilineText"}]}])
+    url = f"/api/airtable/bases/{base_id}/tables/Notes/records"
+    note = "n" * 70_000  # within Airtable's 100,000 characters of a long text
+    for _ in range(4):  # 100 notes, 25 per request (each request well under 6 MB)
+        created = api.post(url, json={"records": [{"fields": {"Text": note}}] * 25},
+                           headers=member, timeout=120)
+        assert created.status_code == 201, created.text
+    assert api.get(url, params={"page_size": 50}, headers=member).status_code == 200
+    # A page of 100 such notes is 7 MB: Lambda refuses the response, API Gateway answers 502.
+    response = api.get(url, params={"page_size": 100}, headers=member, timeout=120)
+    assert response.status_code == 502
+    assert response.json() == {"message": "Internal Server Error"}

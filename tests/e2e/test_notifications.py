@@ -89,14 +89,19 @@ def test_titles_come_from_templates_and_unknown_types_need_no_code(api, stack):
     tokens, auth = _user(api)
     user_id = tokens["user"]["id"]
     kind = f"report.{uuid.uuid4().hex[:6]}.ready"
-    _publish(stack, "saga.compensated", {"saga_id": "abc123", "user_id": user_id})
+    _publish(stack, "saga.compensated", {"saga_id": "abc123", "user_id": user_id,
+                                         "type": "airtable_transaction", "failed_step": 2,
+                                         "summary": "create 2 Contacts, update 1 Contact"})
     _publish(stack, kind, {"user_id": user_id, "body": "Your weekly report is ready."})
     items = wait_for(lambda: (i := [n for n in _inbox(api, auth)["items"]
                                     if n["type"] in ("saga.compensated", kind)])
                      and len(i) == 2 and i)
-    titles = {n["type"]: (n["title"], n["body"]) for n in items}
-    assert titles["saga.compensated"] == ("Saga abc123 failed and was rolled back", "")
-    assert titles[kind] == (kind.replace(".", " ").capitalize(), "Your weekly report is ready.")
+    titles = {n["type"]: (n["title"], n["body"], n["link"]) for n in items}
+    assert titles["saga.compensated"] == (
+        "Transaction 'create 2 Contacts, update 1 Contact' failed on step 2 and was rolled back",
+        "", "/sagas/abc123")
+    assert titles[kind] == (kind.replace(".", " ").capitalize(), "Your weekly report is ready.",
+                            None)
 
 
 def test_inbox_read_flags_unread_filter_and_ownership(api, stack):

@@ -152,6 +152,15 @@ class TestInviteMode:
         login = stack.api.post("/api/auth/login",
                                json={"email": stack.admin_email, "password": PASSWORD})
         assert login.json()["user"]["role"] == "member"
+        # Unproven, the listed address can bring nobody in (issue 21, item 6).
+        unproven = bearer(registered.json()["access_token"])
+        team = stack.api.post("/api/workspaces", json={"name": "Team"}, headers=unproven)
+        assert team.status_code == 403, team.text
+        assert team.json()["error"]["details"] == [{"field": "email", "problem": "not verified"}]
+        personal = stack.api.get("/api/workspaces", headers=unproven).json()["items"][0]["id"]
+        invited = stack.api.post(f"/api/workspaces/{personal}/invitations", headers=unproven,
+                                 json={"email": unique_email(), "role": "editor"})
+        assert invited.status_code == 403, invited.text
         variant = stack.api.post("/api/auth/register", json={
             "email": stack.admin_email.capitalize(), "password": PASSWORD})
         assert variant.status_code == 409

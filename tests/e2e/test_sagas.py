@@ -236,7 +236,9 @@ def test_another_users_saga_is_not_found_and_bad_input_is_422(api, stack):
     assert bad.json()["error"]["details"][0]["field"].startswith("input.operations")
 
 
-def test_registration_starts_onboarding_with_a_sample_table_in_the_demo_base(api, stack):
+def test_registration_welcomes_with_a_link_to_the_demo_base_and_writes_nothing_there(
+        api, stack):
+    tables_before = len(stack.airtable.store.base(stack.demo_base_id).tables)
     tokens = register(api, username=f"onb{uuid.uuid4().hex[:8]}")
     headers = bearer(tokens["access_token"])
     deadline = time.monotonic() + 60
@@ -247,19 +249,22 @@ def test_registration_starts_onboarding_with_a_sample_table_in_the_demo_base(api
         time.sleep(0.2)
     saga = _finished(api, headers, onboarding[0]["id"])
     assert saga["status"] == "succeeded"
-    sample = saga["output"]["sample_table"]
-    assert sample["base_id"] == stack.demo_base_id
-    assert len(_rows(stack, stack.demo_base_id, sample["table_id"])) == 3
+    assert saga["output"] == {"demo_base_id": stack.demo_base_id}
+    welcome = _wait_for_notification(api, headers, "user.onboarded")
+    assert (welcome["title"], welcome["link"]) == ("Your workspace is ready",
+                                                   f"/bases/{stack.demo_base_id}")
+    assert len(stack.airtable.store.base(stack.demo_base_id).tables) == tables_before
     me = api.get("/api/users/me", headers=headers).json()
     assert me["preferences"]["timezone"] == "UTC"
 
 
-def test_saga_types_describe_their_input(api, stack):
+def test_saga_types_list_only_what_a_user_starts_with_its_input(api, stack):
     headers = _member(api, stack)
     types = api.get("/api/sagas/types", headers=headers)
     assert types.status_code == 200
-    assert {t["type"] for t in types.json()["items"]} == {
-        "airtable_transaction", "user_onboarding", "airtable_integration"}
+    assert [t["type"] for t in types.json()["items"]] == ["airtable_transaction"]
+    schema = types.json()["items"][0]["input_schema"]
+    assert {"base_id", "operations"} <= set(schema["properties"])
 
 
 def _wait_for_notification(api, headers, kind: str) -> dict[str, Any]:

@@ -26,7 +26,7 @@ FUNCTIONS = {"auth": "AuthFunction", "users": "UsersFunction", "airtable": "Airt
              "migrations": "MigrationsFunction", "workflow_step": "WorkflowStepFunction",
              "workflow_triggers": "WorkflowTriggersFunction",
              "webhook_delivery": "WebhookDeliveryFunction",
-             "usage_aggregator": "UsageAggregatorFunction"}
+             "usage_aggregator": "UsageAggregatorFunction", "mcp": "McpFunction"}
 # Samples whose expected outcome is not "HTTP 2xx / no error".
 EXPECTED_STATUS = {"platform/unknown-route.json": 404}
 # The saga samples name a saga a fresh stack does not have: its steps stop the execution.

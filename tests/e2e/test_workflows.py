@@ -12,6 +12,7 @@ import pytest
 from pyairtable import Api
 
 from tests.e2e.authutil import bearer, register
+from tests.e2e.fileutil import download
 from tests.e2e.receiver import Receiver
 from tests.helpers import wait_for
 
@@ -172,8 +173,7 @@ def test_a_files_export_step_hands_the_table_to_the_files_service(api, member, b
 
     job = wait_for(exported, timeout=60, interval=0.5)
     assert job["status"] == "succeeded", job
-    csv = api.get(f"/api/files/{job['file_id']}/download", headers=member)
-    assert csv.status_code == 200 and csv.text.splitlines()[0].startswith("Name")
+    assert download(api, member, job["file_id"]).decode().splitlines()[0].startswith("Name")
 
 
 def test_a_rate_schedule_runs_without_a_manual_call(api, member, base, awaiting_a_tick):

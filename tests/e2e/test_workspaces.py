@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.e2e.authutil import PASSWORD, bearer, register, unique_email
-from tests.e2e.mailbox import token_from
+from tests.e2e.mailbox import messages_to, token_from
 
 
 def _user(api, stack=None, verified=False):
@@ -142,7 +144,7 @@ def test_an_invitation_is_single_use_and_only_for_the_invited_email(api, stack, 
     assert again.status_code == 400 and again.json()["error"]["code"] == "invalid_token"
 
 
-def test_an_unverified_email_cannot_accept_an_invitation(api, stack, owner):
+def test_an_unverified_invitee_is_told_to_verify_the_email_first(api, stack, owner):
     workspace = _workspace(api, owner)
     invitee = _user(api)
     api.post(f"/api/workspaces/{workspace['id']}/invitations", headers=owner["headers"],
@@ -151,6 +153,23 @@ def test_an_unverified_email_cannot_accept_an_invitation(api, stack, owner):
     response = api.post("/api/workspaces/invitations/accept", json={"token": token},
                         headers=invitee["headers"])
     assert response.status_code == 403
+    error = response.json()["error"]
+    assert error["message"].startswith("Verify your email address first")
+    assert error["details"] == [{"field": "email", "problem": "not verified"}]
+
+
+def test_the_invitation_link_names_the_workspace_role_and_email_for_a_newcomer(api, stack,
+                                                                               owner):
+    workspace = _workspace(api, owner, name="Design & Research")
+    email = unique_email("newcomer")
+    api.post(f"/api/workspaces/{workspace['id']}/invitations", headers=owner["headers"],
+             json={"email": email, "role": "editor"})
+    token = token_from(stack.mail_dir, email, "/invitations/accept")
+    text = messages_to(stack.mail_dir, email)[-1].get_body(("plain",)).get_content()
+    link = next(line for line in text.splitlines() if "/invitations/accept?" in line)
+    query = parse_qs(urlsplit(link.strip()).query)
+    assert query == {"token": [token], "workspace": ["Design & Research"],
+                     "workspace_id": [workspace["id"]], "role": ["editor"], "email": [email]}
 
 
 def test_membership_changes_are_in_the_audit_log(api, stack, owner, admin_headers):

@@ -13,6 +13,7 @@ from pyairtable.formulas import AND, EQ, FIND, GT, LOWER, NOT, OR, RECORD_ID, SE
 from pyairtable.models import schema as models
 
 from local.airtable_emulator import AirtableEmulator
+from tests.helpers import ManualClock
 
 TOKEN = "patTEST"
 USER_ID = "usrTEST0000000001"
@@ -369,6 +370,7 @@ def test_rate_limit_returns_429_then_locks_the_base_out(
         airtable_emulator: AirtableEmulator, people: Table) -> None:
     airtable_emulator.rate_limit = 5
     airtable_emulator.lockout_seconds = 1.0
+    clock = airtable_emulator.limiter.clock = ManualClock()  # every request at one instant
     table = Api(TOKEN, endpoint_url=airtable_emulator.url, retry_strategy=False).table(
         people.base.id, "People")
 
@@ -386,7 +388,10 @@ def test_rate_limit_returns_429_then_locks_the_base_out(
 
     assert statuses == [200] * 5 + [429, 429]
     Api(TOKEN, endpoint_url=airtable_emulator.url).whoami()  # meta calls are not limited
-    time.sleep(1.1)  # past the lock-out and the rolling window of accepted requests
+    clock.advance(0.9)  # within the lock-out (its window of accepted requests has passed)
+    with pytest.raises(requests.HTTPError, match="429"):
+        table.all()
+    clock.advance(0.2)  # past the lock-out
     assert table.all() == []
     accepted = [e for e in airtable_emulator.requests_for(people.base.id) if e[4] == 200]
     assert len(accepted) == 6

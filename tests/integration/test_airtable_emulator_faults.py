@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 from pyairtable import Api, Table
 
 from local.airtable_emulator import AirtableEmulator
+from tests.helpers import ManualClock
 
 TOKEN = "patTEST"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -91,10 +90,14 @@ def test_writes_only_faults_let_reads_through(airtable_emulator, people):
 
 
 def test_a_fault_for_a_duration_ends_by_itself(airtable_emulator, people):
+    clock = airtable_emulator.faults.clock = ManualClock()
     airtable_emulator.faults.inject("status", status=429, seconds=0.5)
     with pytest.raises(requests.HTTPError):
         people.all()
-    time.sleep(0.6)
+    clock.advance(0.4)
+    with pytest.raises(requests.HTTPError):
+        people.all()
+    clock.advance(0.2)
     assert people.all() == []
     assert airtable_emulator.faults.active() == []
 

@@ -23,7 +23,7 @@ from tests.helpers import wait_for
 
 TOKEN = "patHARDENING00000.secretpart"
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "cache",
-        "UPLOADS_BUCKET_NAME": "uploads", "NOTIFICATIONS_QUEUE_URL": "queue",
+        "UPLOADS_BUCKET_NAME": "uploads",
         "DIAGNOSTICS_STATE_MACHINE_ARN": "sm", "TOKEN_KEY_ID": "key",
         "AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing"}

@@ -68,7 +68,7 @@ def moto_for_tasks(name: str, database_url: str, airtable_url: str, token: str,
         "AWS_DEFAULT_REGION": REGION, "DATABASE_URL": database_url,
         "EVENT_BUS_NAME": f"{name}-tests", "JWT_SECRET_ARN": "unused",
         "CACHE_TABLE_NAME": f"{name}-cache", "UPLOADS_BUCKET_NAME": "unused",
-        "NOTIFICATIONS_QUEUE_URL": "unused", "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
+        "DIAGNOSTICS_STATE_MACHINE_ARN": "unused",
         "AIRTABLE_ENDPOINT_URL": airtable_url, "AIRTABLE_RATE_LIMIT": "0",
         "POWERTOOLS_METRICS_DISABLED": "true", **env})
     os.environ.pop("AWS_ENDPOINT_URL", None)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select
 
-from common.sagas.errors import AirtableUnavailable, CompensationFailed, StepFailed
+from common.sagas.errors import CompensationFailed
+from common.tasks import Rejected, Transient
 from tests.statemachines.conftest import _api
 
 
@@ -67,8 +68,8 @@ def test_a_failing_step_leaves_no_snapshot_behind(sagas, monkeypatch, step):
     monkeypatch.setattr(tasks, "BUDGET_SECONDS", 0.0)
     base_id = _big_base(sagas, rows=150)
     # The snapshot fails after its first page is stored; the others fail outright.
-    sagas.faults[f"integration.step:{step}"] = [None, StepFailed("boom")] if step == 2 \
-        else [StepFailed("boom")]
+    sagas.faults[f"integration.step:{step}"] = [None, Rejected("boom")] if step == 2 \
+        else [Rejected("boom")]
     saga_id = sagas.start("airtable_integration", {"base_id": base_id})
     saga = sagas.wait(saga_id)
     assert saga["status"] == "compensated"
@@ -87,7 +88,7 @@ def test_an_unknown_table_fails_the_schema_step(sagas):
 
 def test_a_transient_failure_is_retried(sagas):
     base_id = sagas.new_base()
-    sagas.faults["integration.step:0"] = [AirtableUnavailable("503")]
+    sagas.faults["integration.step:0"] = [Transient("503")]
     saga = sagas.wait(sagas.start("airtable_integration", {"base_id": base_id}))
     assert saga["status"] == "succeeded"
     assert sagas.calls.count("integration.step:0") == 2
@@ -111,7 +112,7 @@ def test_cancel_drops_what_the_snapshot_made(sagas, monkeypatch):
 
 def test_compensation_failing_twice_then_succeeding_ends_compensated(sagas):
     base_id = sagas.new_base()
-    sagas.faults["integration.step:3"] = [StepFailed("boom")]
+    sagas.faults["integration.step:3"] = [Rejected("boom")]
     sagas.faults["integration.compensate"] = [CompensationFailed("db down"),
                                               CompensationFailed("db down")]
     saga_id = sagas.start("airtable_integration", {"base_id": base_id})

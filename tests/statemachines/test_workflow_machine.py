@@ -308,19 +308,27 @@ def test_a_cancelled_execution_stops_and_runs_nothing_more(machine):
     from common.db import UnitOfWork
     from common.workflows import service
 
-    started = _run(machine, [
-        {"id": "pause", "type": "delay", "config": {"seconds": 60}},
-        {"id": "never", "type": "http_request",
-         "config": {"method": "POST", "url": machine["receiver"] + "/cancelled"}}], wait=False)
-    execution_id = started["execution_id"]
+    def steps(path: str) -> list[dict[str, Any]]:
+        return [{"id": "pause", "type": "delay", "config": {"seconds": 2}},
+                {"id": "after", "type": "http_request",
+                 "config": {"method": "POST", "url": machine["receiver"] + path}}]
+
+    tag = uuid.uuid4().hex[:8]
+    execution_id = _run(machine, steps(f"/cancelled-{tag}"), wait=False)["execution_id"]
     wait_for(lambda: _execution(machine, execution_id)["steps"][0]["status"] == "waiting")
-    cancelled = service.cancel(execution_id, UnitOfWork(), machine["identity"])
-    assert cancelled["status"] == "cancelled"
+    assert service.cancel(execution_id, UnitOfWork(), machine["identity"])["status"] == \
+        "cancelled"
+    # A twin started after the cancel waits as long: once its request has arrived, the
+    # cancelled one's next step would have run too, had the machine not stopped.
+    twin = _run(machine, steps(f"/twin-{tag}"))
+    assert twin["status"] == "succeeded"
+    assert [c["path"] for c in _Receiver.calls].count(f"/twin-{tag}") == 1
+    assert f"/cancelled-{tag}" not in [c["path"] for c in _Receiver.calls]
     assert _machine_execution(machine, execution_id)["status"] == "ABORTED"
-    time.sleep(1)
+    assert _states_entered(machine, execution_id) == ["RunStep", "Route", "Delay"]
     execution = _execution(machine, execution_id)
+    assert execution["status"] == "cancelled"
     assert [s["status"] for s in execution["steps"]] == ["cancelled", "skipped"]
-    assert all(call["path"] != "/cancelled" for call in _Receiver.calls)
 
 
 def test_a_transient_failure_is_retried_by_the_machine_then_on_error_applies(machine):
@@ -411,6 +419,30 @@ def test_a_due_schedule_starts_one_run_per_slot(machine):
     assert _finished(machine, run["id"])["status"] == "succeeded"
 
 
+def test_a_tick_killed_before_a_scheduled_start_loses_no_run(machine, monkeypatch):
+    from common.workflows import service
+
+    workflow = _create(machine, [{"id": "c", "type": "condition",
+                                  "config": {"left": 1, "op": "eq", "right": 1}}],
+                       {"type": "schedule", "schedule": "rate(5 minutes)"})
+    _make_due(workflow["id"])
+    real_start = service.start
+
+    def killed(uow: Any, flow: Any, *args: Any) -> Any:
+        if flow.id == workflow["id"]:
+            raise RuntimeError("the tick's sandbox is killed")
+        return real_start(uow, flow, *args)
+
+    monkeypatch.setattr(service, "start", killed)
+    with pytest.raises(RuntimeError):
+        _tick()
+    monkeypatch.setattr(service, "start", real_start)
+    _tick()
+    _tick()
+    (run,) = _executions_of(machine, workflow["id"])
+    assert _finished(machine, run["id"])["status"] == "succeeded"
+
+
 def test_an_airtable_change_starts_a_run_with_the_changed_records(machine):
     from pyairtable import Api
 
@@ -432,6 +464,135 @@ def test_an_airtable_change_starts_a_run_with_the_changed_records(machine):
     assert execution["input"]["created"] == [
         {"id": made["id"], "fields": {"Name": "Watched", "Age": 5}}]
     assert execution["input"]["updated"] == [] and execution["input"]["deleted"] == []
+
+
+def _watching(machine: dict[str, Any], name: str, table: str) -> dict[str, Any]:
+    from common.db import UnitOfWork
+    from common.workflows import service
+    from common.workflows.definitions import WorkflowIn
+
+    return service.create(WorkflowIn.model_validate({
+        "name": name, "trigger": _change_trigger(machine, table),
+        "steps": [{"id": "c", "type": "condition", "config": {"left": 1, "op": "eq",
+                                                              "right": 1}}]}),
+        UnitOfWork(), machine["identity"])
+
+
+def _change_trigger(machine: dict[str, Any], table: str) -> dict[str, Any]:
+    return {"type": "airtable_change", "base_id": machine["base_id"], "table": table,
+            "changes": ["created"]}
+
+
+def _committed_trigger(name: str) -> dict[str, Any] | None:
+    """The trigger of the workflow named so, as another connection reads it (committed)."""
+    from sqlalchemy import select
+
+    from common.db import UnitOfWork
+    from common.models import Workflow
+
+    with UnitOfWork() as uow:
+        return uow.session.scalar(select(Workflow.trigger).where(Workflow.name == name))
+
+
+def _airtable_webhooks(machine: dict[str, Any]) -> set[str]:
+    from pyairtable import Api
+
+    base = Api(TOKEN, endpoint_url=machine["emulator"].url).base(machine["base_id"])
+    return {hook.id for hook in base.webhooks()}
+
+
+def test_airtable_webhooks_are_created_and_deleted_only_once_the_save_is_committed(
+        machine, monkeypatch):
+    from common.db import UnitOfWork
+    from common.workflows import service, watches
+    from common.workflows.definitions import WorkflowIn
+
+    name = f"watched {uuid.uuid4().hex[:6]}"
+    seen: list[tuple[str, Any]] = []
+    real_add, real_remove = watches.add, watches.remove
+
+    def add(*args: Any) -> dict[str, Any]:
+        seen.append(("add", _committed_trigger(name)))
+        return real_add(*args)
+
+    def remove(*args: Any) -> None:
+        seen.append(("remove", _committed_trigger(name)))
+        real_remove(*args)
+
+    monkeypatch.setattr(watches, "add", add)
+    monkeypatch.setattr(watches, "remove", remove)
+    workflow = _watching(machine, name, "People")
+    first_hook = workflow["watch"]["webhook_id"]
+    moved = service.replace(workflow["id"], WorkflowIn.model_validate({
+        "name": name, "trigger": _change_trigger(machine, "Copies"),
+        "steps": [{"id": "c", "type": "condition", "config": {"left": 1, "op": "eq",
+                                                              "right": 1}}]}),
+        UnitOfWork(), machine["identity"])
+    second_hook = moved["watch"]["webhook_id"]
+    hooks = _airtable_webhooks(machine)
+    assert second_hook in hooks and first_hook not in hooks
+    service.delete(workflow["id"], UnitOfWork(), machine["identity"])
+    people, copies = _change_trigger(machine, "People"), _change_trigger(machine, "Copies")
+    # Each webhook call saw the save it belongs to already committed.
+    assert seen == [("add", people), ("add", copies), ("remove", copies), ("remove", None)]
+    assert {first_hook, second_hook} & _airtable_webhooks(machine) == set()
+
+
+def test_a_webhook_that_cannot_be_created_undoes_the_save(machine):
+    from common.db import UnitOfWork
+    from common.errors import ValidationFailed
+    from common.workflows import service
+    from common.workflows.definitions import WorkflowIn
+
+    name = f"unwatchable {uuid.uuid4().hex[:6]}"
+    with pytest.raises(ValidationFailed, match="no table 'Nope'"):
+        _watching(machine, name, "Nope")
+    assert _committed_trigger(name) is None  # the new workflow is gone with its save
+    workflow = _watching(machine, name, "People")
+    with pytest.raises(ValidationFailed, match="no table 'Nope'"):
+        service.replace(workflow["id"], WorkflowIn.model_validate({
+            "name": "renamed", "trigger": _change_trigger(machine, "Nope"),
+            "steps": [{"id": "d", "type": "delay", "config": {"seconds": 1}}]}),
+            UnitOfWork(), machine["identity"])
+    kept = service.get(workflow["id"], UnitOfWork(), machine["identity"])
+    assert kept["name"] == name and kept["trigger"] == _change_trigger(machine, "People")
+    assert kept["watch"] == workflow["watch"]
+    assert workflow["watch"]["webhook_id"] in _airtable_webhooks(machine)
+    service.delete(workflow["id"], UnitOfWork(), machine["identity"])
+
+
+def test_a_tick_killed_between_two_starts_loses_no_change_and_runs_none_twice(
+        machine, monkeypatch):
+    from pyairtable import Api
+
+    from common.db import UnitOfWork
+    from common.workflows import service
+
+    workflow = _watching(machine, f"killed {uuid.uuid4().hex[:6]}", "People")
+    people = Api(TOKEN, endpoint_url=machine["emulator"].url).table(machine["base_id"], "People")
+    made = [people.create({"Name": f"Change {n}"})["id"] for n in (1, 2)]  # two payloads
+    real_start, calls = service.start, []
+
+    def dies_at_the_second(uow: Any, flow: Any, *args: Any) -> Any:
+        if flow.id == workflow["id"]:
+            calls.append(args)
+            if len(calls) == 2:
+                raise RuntimeError("the tick's sandbox is killed")
+        return real_start(uow, flow, *args)
+
+    monkeypatch.setattr(service, "start", dies_at_the_second)
+    with pytest.raises(RuntimeError):
+        _tick()
+    assert len(_executions_of(machine, workflow["id"])) == 1
+    monkeypatch.setattr(service, "start", real_start)
+    _tick()
+    _tick()
+    runs = _executions_of(machine, workflow["id"])
+    details = [_execution(machine, run["id"]) for run in runs]
+    created = sorted(r["id"] for d in details for r in d["input"]["created"])
+    assert created == sorted(made)  # each change ran once, none lost
+    assert len({run["trigger"]["key"] for run in runs}) == len(runs) == 2
+    service.delete(workflow["id"], UnitOfWork(), machine["identity"])
 
 
 def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused(machine):

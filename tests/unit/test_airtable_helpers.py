@@ -27,6 +27,33 @@ def test_unsupported_filters_are_validation_errors(filters):
         filter_formula(filters)
 
 
+@pytest.mark.parametrize(("filters", "formula"), [
+    ([{"field": "Status", "op": "is", "value": "Lead"}], "{Status}='Lead'"),
+    ([{"field": "Status", "op": "is_not", "value": "O'Brien"}], "{Status}!='O\\'Brien'"),
+    ([{"field": "Score", "op": "gt", "value": 50}, {"field": "Score", "op": "lt", "value": 90}],
+     "AND({Score}>50, {Score}<90)"),
+    ([{"field": "Name", "op": "contains", "value": "') & TRUE() & ('"}],
+     "FIND(LOWER('\\') & TRUE() & (\\''), LOWER(CONCATENATE({Name}, '')))>0"),
+    ([{"field": "Notes", "op": "is_empty"}], "{Notes}=BLANK()"),
+    ([{"field": "Notes", "op": "is_not_empty"}], "NOT({Notes}=BLANK())"),
+    ([{"field": "a}b", "op": "is", "value": 1}], "{a\\}b}=1"),
+])
+def test_filter_conditions_become_quoted_formulas(filters, formula):
+    assert filter_formula(filters) == formula
+
+
+@pytest.mark.parametrize("filters", [
+    [{"field": "Name", "op": "like", "value": "a"}],
+    [{"field": "Name", "op": "gt"}],
+    [{"op": "is", "value": "a"}],
+    [{"field": "Name", "op": "is", "value": ["a"]}],
+    ["Name"],
+])
+def test_malformed_filter_conditions_are_validation_errors(filters):
+    with pytest.raises(ValidationFailed):
+        filter_formula(filters)
+
+
 @pytest.mark.parametrize(("url", "base"), [
     ("http://h/v0/appAAAAAAAAAAAAAA/People", "appAAAAAAAAAAAAAA"),
     ("http://h/v0/appAAAAAAAAAAAAAA/People/recX", "appAAAAAAAAAAAAAA"),

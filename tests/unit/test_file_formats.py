@@ -188,3 +188,62 @@ def test_a_row_with_nothing_mapped_is_rejected():
     staging.stage([(1, {"Other": "x"}, None)], {"Name": "Name"}, out, 10)
     rows = list(staging.read_chunk(lambda s, e: [out.getvalue()[s:e]], [0], 0))
     assert rows == [(1, None, "the row has no values for the mapped fields")]
+
+
+# ------------------------------------------------------------------ XLSX bombs (issue 21, 4)
+def _rewritten_sheet(data: bytes, rewrite) -> bytes:
+    """The workbook with its first sheet's XML passed through `rewrite` (what a crafted file
+    declares, which openpyxl never writes itself)."""
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = rewrite(content.decode()).encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_rows_after_a_long_run_of_empty_rows_are_not_read(tmp_path):
+    def far_row(xml: str) -> str:
+        empties = "".join(f'<row r="{n}"/>' for n in range(3, 3 + formats.XLSX_EMPTY_ROWS_END))
+        far = '<row r="900000"><c r="A900000" t="inlineStr"><is><t>Far</t></is></c></row>'
+        return xml.replace("</sheetData>", empties + far + "</sheetData>").replace(
+            'ref="A1:A2"', 'ref="A1:A900000"')
+
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes(_rewritten_sheet(_xlsx([["Name"], ["Ada"]]), far_row))
+    assert len(path.read_bytes()) < 16 * 1024  # a few KB that declare 900,000 rows
+    header, rows = formats.xlsx_rows(str(path), None)
+    assert header == ["Name"]
+    assert list(rows) == [(1, {"Name": "Ada"}, None)]
+
+
+def test_a_sheet_declaring_more_columns_than_read_is_refused(tmp_path):
+    path = tmp_path / "wide.xlsx"
+    path.write_bytes(_rewritten_sheet(_xlsx([["Name"], ["Ada"]]),
+                                      lambda xml: xml.replace('ref="A1:A2"', 'ref="A1:XFD2"')))
+    with pytest.raises(ValidationFailed, match="columns"):
+        formats.xlsx_rows(str(path), None)
+
+
+def test_a_workbook_inflating_past_the_cap_is_refused_at_upload_and_import(tmp_path,
+                                                                          monkeypatch):
+    data = _xlsx([["Name"]] + [["x" * 100]] * 200)
+    monkeypatch.setattr(formats, "XLSX_MAX_UNCOMPRESSED", 10_000)
+    with pytest.raises(ValidationFailed, match="inflates"):
+        _verify("xlsx", data)
+    path = tmp_path / "big.xlsx"
+    path.write_bytes(data)
+    with pytest.raises(ValidationFailed, match="inflates"):
+        formats.xlsx_rows(str(path), None)
+
+
+def test_json_nested_past_the_decoders_stack_is_refused_as_invalid():
+    nested = b'[{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]"
+    with pytest.raises(ValidationFailed, match="nested too deeply"):
+        _verify("json", nested)
+    assert list(formats.json_rows([nested])[1]) == [
+        (1, None, "the file stops being valid JSON here: an element is nested too deeply")]

@@ -101,3 +101,26 @@ def test_an_error_response_carries_its_request_id_header():
     assert response["statusCode"] == 422
     assert response["headers"]["X-Request-Id"] == "r1"
     assert json.loads(response["body"])["error"]["request_id"] == "r1"
+
+
+def _with_query(event: dict[str, Any], **query: str) -> dict[str, Any]:
+    return {**event, "queryStringParameters": query}
+
+
+@pytest.mark.parametrize(("event", "field"), [
+    # What `make fuzz` sent: GET /api/airtable/bases?connection_id=%00h answered 500.
+    (_with_query(_event("GET", "/db"), connection_id="\x00h"), "connection_id"),
+    (_event("POST", "/echo", '{"value": "a\\u0000b"}'), "body"),
+    (_event("POST", "/echo", '{"value": "a\\\\\\u0000b"}'), "body"),  # \\ then the escape
+])
+def test_a_nul_character_anywhere_in_the_request_is_422_before_the_route_runs(event, field):
+    response = _app().resolve(event, {})
+    assert response["statusCode"] == 422
+    error = json.loads(response["body"])["error"]
+    assert error["code"] == "validation_error"
+    assert error["details"] == [{"field": field, "problem": "contains NUL"}]
+
+
+def test_an_escaped_backslash_before_u0000_is_text_not_nul():
+    response = _app().resolve(_event("POST", "/echo", '{"value": "C:\\\\u0000"}'), {})
+    assert response["statusCode"] == 200

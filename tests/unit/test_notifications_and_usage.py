@@ -17,12 +17,34 @@ from common.notifications.webhooks import WebhookIn, signature, subscribes
 
 
 def test_a_template_fills_in_the_events_fields():
-    assert templates.title("saga.compensated", {"saga_id": "s1"}) == \
-        "Saga s1 failed and was rolled back"
+    assert templates.title("saga.compensated", {
+        "summary": "create 2 Contacts, update 1 Contact", "failed_step": 2}) == \
+        "Transaction 'create 2 Contacts, update 1 Contact' failed on step 2 and was rolled back"
 
 
-def test_a_missing_field_does_not_break_the_title():
-    assert templates.title("saga.compensated", {}) == "Saga ? failed and was rolled back"
+def test_a_missing_field_chooses_a_template_without_it_never_a_placeholder():
+    assert templates.title("saga.compensated", {"summary": "delete 1 Contact"}) == \
+        "Transaction 'delete 1 Contact' failed and was rolled back"
+    assert templates.title("saga.compensated", {}) == "A transaction failed and was rolled back"
+
+
+def test_an_import_says_what_happened_to_which_file_and_table():
+    detail = {"filename": "people.csv", "table_name": "Contacts", "status": "succeeded",
+              "created": 29, "updated": 0, "failed": 1}
+    assert templates.title("file.import.finished", detail) == \
+        "people.csv -> Contacts: 29 created, 1 rejected"
+    failed = {"filename": "people.csv", "status": "failed", "error": "The file was deleted."}
+    assert templates.title("file.import.finished", failed) == \
+        "Import of people.csv: failed (The file was deleted.)"
+
+
+def test_the_link_is_the_ui_path_of_what_the_event_is_about():
+    assert templates.link("saga.compensated", {"saga_id": "s1"}) == "/sagas/s1"
+    assert templates.link("file.import.finished", {"import_id": "i1"}) == "/files/imports/i1"
+    assert templates.link("workflow.execution.failed", {"execution_id": "e1"}) == \
+        "/workflows/executions/e1"
+    assert templates.link("saga.compensated", {}) is None
+    assert templates.link("user.registered", {"demo_base_id": "appX"}) == "/bases/appX"
 
 
 def test_a_type_without_template_gets_a_title_from_its_name():

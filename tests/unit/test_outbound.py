@@ -34,9 +34,27 @@ def test_unroutable_addresses_are_always_refused(address):
     assert outbound.refusal(address, allow_private=True)
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::6810:84e5"])
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:4700::6810:84e5",
+                                     "2002:5db8:d822::1"])  # 6to4 of a public address
 def test_public_addresses_are_allowed(address):
     assert outbound.refusal(address, allow_private=False) is None
+
+
+@pytest.mark.parametrize(("address", "carried"), [
+    ("2002:a9fe:a9fe::1", "169.254.169.254"),                    # 6to4
+    ("2001:0:4136:e378:8000:63bf:5601:5601", "169.254.169.254"),  # Teredo (client inverted)
+    ("64:ff9b::a9fe:a9fe", "169.254.169.254"),                   # NAT64, well-known prefix
+    ("64:ff9b:1::7f00:1", "127.0.0.1"),                          # NAT64, local-use prefix
+])
+def test_an_ipv4_address_carried_in_ipv6_is_judged_as_itself(address, carried):
+    problem = outbound.refusal(address, allow_private=carried != "127.0.0.1")
+    assert problem and carried in problem
+
+
+@pytest.mark.parametrize("address", ["192.0.0.192", "192.0.0.8", "192.88.99.1",
+                                     "64:ff9b::5db8:d822"])
+def test_special_purpose_ranges_python_calls_global_are_refused(address):
+    assert outbound.refusal(address, allow_private=False)
 
 
 def test_https_only_refuses_plain_http():

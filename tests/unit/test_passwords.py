@@ -62,5 +62,20 @@ def test_the_common_list_ships_a_few_hundred_lower_case_entries():
     assert all(p == p.lower() and p.strip() == p for p in common)
 
 
-def test_burn_time_verifies_against_a_dummy_hash():
-    passwords.burn_time("whatever-password")  # must not raise, must not match anything
+def test_burn_time_runs_one_full_argon2_verification_like_a_wrong_password(monkeypatch):
+    verified: list[tuple[str, str]] = []
+    real_verify = passwords.verify_password
+
+    def counting_verify(password_hash: str, password: str) -> bool:
+        verified.append((password_hash, password))
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "verify_password", counting_verify)
+    passwords.burn_time("whatever-password")
+    # One verification against a real hash made with today's parameters, the same work a login
+    # with a wrong password costs, and it matched nothing.
+    assert len(verified) == 1
+    dummy, tried = verified[0]
+    assert tried == "whatever-password"
+    assert dummy.startswith("$argon2id$") and not passwords.needs_rehash(dummy)
+    assert not real_verify(dummy, "whatever-password")

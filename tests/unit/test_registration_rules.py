@@ -14,7 +14,7 @@ from common.settings import Settings, get_settings
 
 # Settings every function needs; none of them matters here.
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "cache",
-        "UPLOADS_BUCKET_NAME": "uploads", "NOTIFICATIONS_QUEUE_URL": "queue",
+        "UPLOADS_BUCKET_NAME": "uploads",
         "DIAGNOSTICS_STATE_MACHINE_ARN": "sm", "TOKEN_KEY_ID": "key",
         "DATABASE_URL": "sqlite://"}
 

@@ -4,6 +4,8 @@ API Gateway's payload limit, answering with API Gateway's own bodies."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -62,13 +64,28 @@ class _Provisioned:
 class RecordingLambdas:
     """Stands in for the worker pools: records each invocation, answers as told."""
 
-    def __init__(self, authorized: bool = True) -> None:
+    def __init__(self, authorized: bool = True, permitted: bool = True,
+                 answer: Invocation | None = None, seconds: float = 0.0) -> None:
         self.provisioned = _Provisioned()
         self.authorized = authorized
+        self.permitted = permitted
+        self.answer = answer  # the service function's answer (default: its authorizer context)
+        self.seconds = seconds  # how long the service function runs
         self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def timeout(self, arn: str) -> float:
+        return 60.0  # the service's Timeout, longer than API Gateway waits
+
+    def permits(self, arn: str, principal: str, source_arn: str) -> bool:
+        assert principal == "apigateway.amazonaws.com"
+        return self.permitted
 
     def invoke(self, arn: str, event: dict[str, Any], **_: Any) -> Invocation:
         self.calls.append((arn, event))
+        if arn != AUTHORIZER_ARN and self.seconds:
+            time.sleep(self.seconds)
+        if arn != AUTHORIZER_ARN and self.answer is not None:
+            return self.answer
         if arn == AUTHORIZER_ARN:
             payload: Any = {"isAuthorized": self.authorized, "context": {"user_id": "u1"}}
         else:
@@ -168,8 +185,6 @@ def test_a_body_over_10_mb_is_413_before_any_function_runs(tmp_path, monkeypatch
     api = _api(tmp_path, monkeypatch, "              Headers: [Authorization]")
     lambdas = RecordingLambdas()
     server = Gateway(api, lambdas, log=lambda _: None).serve("127.0.0.1", 0)  # type: ignore[arg-type]
-    import threading
-
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/private"
@@ -178,9 +193,46 @@ def test_a_body_over_10_mb_is_413_before_any_function_runs(tmp_path, monkeypatch
         assert response.status_code == 413
         assert response.json() == {"message": "Request Entity Too Large"}
         assert lambdas.calls == []
-        just_fits = requests.get(url, data=b"x" * (10 * 1024 * 1024),
-                                 headers={"Authorization": "Bearer ok"}, timeout=30)
-        assert just_fits.status_code == 200
+        # Under API Gateway's 10 MB, a body whose event is over Lambda's 6 MB is 413 too.
+        over_lambda = requests.get(url, data=b"x" * (7 * 1024 * 1024),
+                                   headers={"Authorization": "Bearer ok"}, timeout=30)
+        assert over_lambda.status_code == 413
+        assert over_lambda.json() == {"message": "Request Entity Too Large"}
+        assert lambdas.invoked(FUNCTION_ARN) == []
+        # A binary body reaches the function base64-encoded: 5 MB of it no longer fits, 4 MB does.
+        binary = {"Authorization": "Bearer ok", "Content-Type": "application/octet-stream"}
+        assert requests.get(url, data=b"x" * (5 * 1024 * 1024), headers=binary,
+                            timeout=30).status_code == 413
+        assert requests.get(url, data=b"x" * (4 * 1024 * 1024), headers=binary,
+                            timeout=30).status_code == 200
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_response_over_lambdas_6_mb_is_502_with_api_gateways_body(tmp_path, monkeypatch):
+    from local.runtime.limits import response_too_large
+
+    api = _api(tmp_path, monkeypatch, "              Headers: [Authorization]")
+    too_large = Invocation(None, response_too_large(7 * 1024 * 1024), 1.0, False)
+    gateway = Gateway(api, RecordingLambdas(answer=too_large), log=lambda _: None)  # type: ignore[arg-type]
+    assert _get(gateway, "/private", {"Authorization": "Bearer ok"}) == \
+        (502, {"message": "Internal Server Error"})
+
+
+def test_a_function_slower_than_the_integration_timeout_is_503(tmp_path, monkeypatch):
+    api = _api(tmp_path, monkeypatch, "              Headers: [Authorization]")
+    gateway = Gateway(api, RecordingLambdas(seconds=1.0), log=lambda _: None)  # type: ignore[arg-type]
+    gateway.integration_timeout = 0.1  # API Gateway's 30 s, scaled down
+    assert _get(gateway, "/private", {"Authorization": "Bearer ok"}) == \
+        (503, {"message": "Service Unavailable"})
+
+
+def test_a_route_whose_function_grants_api_gateway_no_invoke_permission_is_500(
+        tmp_path, monkeypatch):
+    api = _api(tmp_path, monkeypatch, "              Headers: [Authorization]")
+    lambdas = RecordingLambdas(permitted=False)
+    gateway = Gateway(api, lambdas, log=lambda _: None)  # type: ignore[arg-type]
+    assert _get(gateway, "/private", {"Authorization": "Bearer ok"}) == \
+        (500, {"message": "Internal Server Error"})
+    assert lambdas.calls == []

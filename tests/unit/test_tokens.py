@@ -18,7 +18,7 @@ KEY = b"k" * 64
 def _settings(monkeypatch):
     for name, value in {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "arn:jwt",
                         "CACHE_TABLE_NAME": "c", "UPLOADS_BUCKET_NAME": "u",
-                        "NOTIFICATIONS_QUEUE_URL": "q", "DIAGNOSTICS_STATE_MACHINE_ARN": "d",
+                        "DIAGNOSTICS_STATE_MACHINE_ARN": "d",
                         "TOKEN_KEY_ID": "k", "DATABASE_URL": "sqlite://"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()

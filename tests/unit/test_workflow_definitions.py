@@ -80,20 +80,22 @@ def test_conditions_compare_numbers_given_as_text_as_numbers(op, left, right, ex
 
 
 def test_the_runner_and_the_state_machine_agree_on_transient_retries():
+    from common.tasks import Transient
     from common.workflows.runner import TRANSIENT_RETRIES
 
     asl = json.loads((ROOT / "statemachines" / "workflow.asl.json").read_text())
     (retrier,) = [r for r in asl["States"]["RunStep"]["Retry"]
-                  if r["ErrorEquals"] == ["StepTransientError"]]
+                  if r["ErrorEquals"] == [Transient.__name__]]
     assert retrier["MaxAttempts"] == TRANSIENT_RETRIES
 
 
 def test_the_runner_and_the_state_machine_agree_on_throttled_retries():
+    from common.tasks import Throttled
     from common.workflows.runner import THROTTLED_RETRIES
 
     asl = json.loads((ROOT / "statemachines" / "workflow.asl.json").read_text())
     (retrier,) = [r for r in asl["States"]["RunStep"]["Retry"]
-                  if r["ErrorEquals"] == ["StepThrottled"]]
+                  if r["ErrorEquals"] == [Throttled.__name__]]
     assert retrier["MaxAttempts"] == THROTTLED_RETRIES
     waits = [retrier["IntervalSeconds"] * retrier["BackoffRate"] ** n
              for n in range(THROTTLED_RETRIES)]

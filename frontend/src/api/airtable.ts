@@ -45,31 +45,9 @@ export const tablePath = (baseId: string, table: string) => `${basePath(baseId)}
 export const fetchBases = () => get<Page<Base> | Base[]>("/api/airtable/bases");
 export const fetchSchema = (baseId: string) => get<{ tables: Table[] }>(`${basePath(baseId)}/schema`);
 
-// Field types whose value a person types as text; the rest (formulas, links, attachments...) are shown read-only.
-const EDITABLE = new Set([
-  "singleLineText", "multilineText", "email", "url", "phoneNumber", "richText",
-  "number", "currency", "percent", "rating", "duration",
-  "checkbox", "singleSelect", "multipleSelects", "date", "dateTime",
-]);
-const NUMERIC = new Set(["number", "currency", "percent", "rating", "duration"]);
+// Per field type parsing, validation and display: src/grid/fields.ts.
 
-export const isEditable = (field: Field) => EDITABLE.has(field.type);
-export const isNumeric = (field: Field) => NUMERIC.has(field.type);
-
-/** A typed-in string as the value Airtable expects for the field (typecast does the rest). */
-export function parseValue(field: Field, raw: string | boolean): unknown {
-  if (field.type === "checkbox") return Boolean(raw);
-  const text = String(raw).trim();
-  if (text === "") return null;
-  if (NUMERIC.has(field.type)) {
-    const n = Number(text);
-    return Number.isFinite(n) ? n : text;
-  }
-  if (field.type === "multipleSelects") return text.split(",").map((s) => s.trim()).filter(Boolean);
-  return String(raw);
-}
-
-/** A cell value as text for display and for the edit box. */
+/** A cell value as plain text (a record picker's label). */
 export function displayValue(value: unknown): string {
   if (value === null || value === undefined) return "";
   if (typeof value === "boolean") return value ? "Yes" : "No";

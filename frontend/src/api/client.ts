@@ -211,39 +211,21 @@ export const patch = <T>(path: string, body?: unknown, query?: Query) => api<T>(
 export const put = <T>(path: string, body?: unknown, query?: Query) => api<T>("PUT", path, { body, query });
 export const del = <T>(path: string, query?: Query) => api<T>("DELETE", path, { query });
 
-/** Upload with progress (fetch cannot report upload progress): multipart field `file`. */
-export async function uploadFile<T>(path: string, file: File, onProgress: (fraction: number) => void): Promise<T> {
-  if (!accessToken && tokens.refresh) await refreshSession();
-  const send = () =>
-    new Promise<{ status: number; text: string; headers: Headers }>((resolve, reject) => {
-      const xhr = new XMLHttpRequest();
-      xhr.open("POST", path);
-      if (accessToken) xhr.setRequestHeader("Authorization", `Bearer ${accessToken}`);
-      xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
-      xhr.onload = () => {
-        const headers = new Headers();
-        xhr.getAllResponseHeaders().trim().split(/\r?\n/).forEach((line) => {
-          const at = line.indexOf(":");
-          if (at > 0) headers.append(line.slice(0, at).trim(), line.slice(at + 1).trim());
-        });
-        resolve({ status: xhr.status, text: xhr.responseText, headers });
-      };
-      xhr.onerror = () => reject(new ApiError(0, "network_error", "The upload could not reach the server."));
-      const form = new FormData();
-      form.append("file", file);
-      xhr.send(form);
-    });
-  let result = await send();
-  if ((result.status === 401 || result.status === 403) && tokens.refresh) {
-    await refreshSession();
-    result = await send();
-  }
-  let data: unknown = null;
-  try {
-    data = result.text ? JSON.parse(result.text) : null;
-  } catch {
-    data = null;
-  }
-  if (result.status >= 200 && result.status < 300) return data as T;
-  throw toError(new Response(null, { status: result.status, headers: result.headers }), data);
+/** A presigned upload: the file PUT straight to the bucket with the ticket's headers, with
+ * progress (fetch cannot report upload progress). The URL carries its own credentials. */
+export function putFile(url: string, file: File, headers: Record<string, string>, onProgress: (fraction: number) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url);
+    Object.entries(headers).forEach(([name, value]) => xhr.setRequestHeader(name, value));
+    xhr.upload.onprogress = (e) => e.lengthComputable && onProgress(e.loaded / e.total);
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) return resolve();
+      // S3 answers in XML: its <Message> says why.
+      const message = /<Message>([^<]*)<\/Message>/.exec(xhr.responseText)?.[1];
+      reject(new ApiError(xhr.status, "upload_failed", `The upload was refused${message ? `: ${message}` : ` (${xhr.status})`}.`));
+    };
+    xhr.onerror = () => reject(new ApiError(0, "network_error", "The upload could not reach the file storage."));
+    xhr.send(file);
+  });
 }

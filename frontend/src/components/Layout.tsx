@@ -15,6 +15,7 @@ const NAV = [
   { to: "/notifications", label: "Notifications" },
   { to: "/workspaces", label: "Workspaces" },
   { to: "/settings", label: "Settings" },
+  { to: "/operations", label: "Operations", admin: true },
 ];
 
 function UnreadBadge() {
@@ -22,6 +23,8 @@ function UnreadBadge() {
     queryKey: ["notifications", "unread-count"],
     queryFn: () => get<Page<unknown>>("/api/notifications", { unread: true, limit: 200 }),
     refetchInterval: (query) => (query.state.error ? false : 30_000),
+    // Coming back to the tab shows what arrived meanwhile, without waiting for the poll.
+    refetchOnWindowFocus: true,
     retry: false,
   });
   const count = unread.data ? itemsOf(unread.data).length : 0;
@@ -92,7 +95,7 @@ export function Layout() {
       <div className="shell">
         <nav id="main-nav" className={menuOpen ? "sidebar open" : "sidebar"} aria-label="Main">
           <ul>
-            {NAV.map((item) => (
+            {NAV.filter((item) => !item.admin || user?.role === "admin").map((item) => (
               <li key={item.to}>
                 <NavLink to={item.to} end={item.end}>
                   {item.label}

@@ -70,6 +70,7 @@ export function RegisterPage() {
   const navigate = useNavigate();
   const [params] = useSearchParams();
   const invitation = params.get("invitation") ?? undefined;
+  const workspaceId = params.get("workspace_id");
   const [form, setForm] = useState({ email: params.get("email") ?? "", password: "", first_name: "", last_name: "", username: "" });
   const create = useMutation({
     mutationFn: () =>
@@ -81,7 +82,8 @@ export function RegisterPage() {
         username: form.username.trim() || undefined,
         invitation_token: invitation,
       }),
-    onSuccess: () => navigate(invitation ? `/invitations/accept?token=${encodeURIComponent(invitation)}` : "/", { replace: true }),
+    // Registering with the invitation proved the email and joined the workspace already.
+    onSuccess: () => navigate(invitation ? (workspaceId ? `/workspaces/${encodeURIComponent(workspaceId)}` : "/workspaces") : "/", { replace: true }),
   });
   if (session.status === "signed-in" && !create.isSuccess) return <Navigate to="/" replace />;
   const set = (key: keyof typeof form) => (e: React.ChangeEvent<HTMLInputElement>) => setForm({ ...form, [key]: e.target.value });
@@ -95,7 +97,7 @@ export function RegisterPage() {
         }}
         noValidate
       >
-        <TextField label="Email" name="email" type="email" autoComplete="email" required value={form.email} onChange={set("email")} autoFocus />
+        <TextField label="Email" name="email" type="email" autoComplete="email" required value={form.email} onChange={set("email")} readOnly={Boolean(invitation && params.get("email"))} hint={invitation && params.get("email") ? "The invitation was sent to this address." : undefined} autoFocus={!invitation} />
         <TextField label="Password" name="password" type="password" autoComplete="new-password" required value={form.password} onChange={set("password")} hint="At least 10 characters, not a common password and not your email." />
         <div className="field-row">
           <TextField label="First name (optional)" name="first_name" autoComplete="given-name" value={form.first_name} onChange={set("first_name")} />
@@ -192,6 +194,40 @@ export function ResetPasswordPage() {
             {reset.isPending ? "Saving…" : "Set new password"}
           </button>
         </form>
+      )}
+    </AuthCard>
+  );
+}
+
+/** A newcomer opening an invitation link before signing in: what they are invited to, and
+ * the two ways in (the invitation goes with either). */
+export function InvitationWelcomePage() {
+  const [params] = useSearchParams();
+  const location = useLocation();
+  const token = params.get("token");
+  const workspace = params.get("workspace");
+  const role = params.get("role");
+  const email = params.get("email");
+  const register = new URLSearchParams({ invitation: token ?? "", ...(email ? { email } : {}), ...(params.get("workspace_id") ? { workspace_id: params.get("workspace_id") as string } : {}) });
+  document.title = "Invitation · PyAirtable";
+  return (
+    <AuthCard title={workspace ? `You're invited to ${workspace}${role ? ` as ${role}` : ""}` : "You're invited to a workspace"}>
+      {!token ? (
+        <p role="alert">This invitation link has no token. Open the link from the email again.</p>
+      ) : (
+        <>
+          <p>{email ? `The invitation is for ${email}.` : "Use the email address the invitation was sent to."} New here? Create an account; otherwise sign in to accept it.</p>
+          <p>
+            <Link className="button primary wide" to={`/register?${register.toString()}`}>
+              Create an account
+            </Link>
+          </p>
+          <p>
+            <Link className="button secondary wide" to="/login" state={{ from: location.pathname + location.search }}>
+              Sign in
+            </Link>
+          </p>
+        </>
       )}
     </AuthCard>
   );

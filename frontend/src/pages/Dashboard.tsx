@@ -1,14 +1,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { get } from "../api/client";
+import { get, type Page } from "../api/client";
+import { fetchBases } from "../api/airtable";
 import { useSession } from "../auth/session";
-import { Empty, PageHeader, QueryView, StatusBadge } from "../components/ui";
+import { Empty, PageHeader, QueryView, StatusBadge, formatDate, itemsOf } from "../components/ui";
+import type { Workspace } from "../components/workspace";
 
-interface Health {
-  status: string;
-  services: Record<string, { status: string; latency_ms?: number }>;
-  dependencies: Record<string, { status: string } | string>;
-}
 interface Info {
   name: string;
   version: string;
@@ -23,11 +20,105 @@ interface UsageDay {
   errors?: number;
 }
 
+interface RecentTransaction {
+  id: string;
+  type: string;
+  summary?: string;
+  status: string;
+  created_at?: string;
+}
+interface InboxItem {
+  id: string;
+  title: string;
+  link?: string | null;
+  created_at: string;
+}
+
+/** What the person works with: bases, recent transactions, unread notifications, workspaces. */
+function YourWork() {
+  const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases });
+  const transactions = useQuery({ queryKey: ["sagas", "recent"], queryFn: () => get<Page<RecentTransaction>>("/api/sagas", { limit: 5 }) });
+  const unread = useQuery({ queryKey: ["notifications", "dashboard"], queryFn: () => get<Page<InboxItem>>("/api/notifications", { unread: true, limit: 5 }) });
+  const workspaces = useQuery({ queryKey: ["workspaces"], queryFn: () => get<Page<Workspace>>("/api/workspaces") });
+  return (
+    <div className="grid-2">
+      <section className="card" aria-labelledby="bases-heading">
+        <h2 id="bases-heading">Your bases</h2>
+        <QueryView query={bases} feature="Bases">
+          {(data) =>
+            itemsOf(data).length === 0 ? (
+              <Empty title="No bases yet."><Link to="/settings/connections">Connect Airtable</Link> to see yours.</Empty>
+            ) : (
+              <ul className="link-list">
+                {itemsOf(data).slice(0, 6).map((b) => (
+                  <li key={b.id}>
+                    <Link to={`/bases/${b.id}`}>{b.name}</Link>
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </QueryView>
+      </section>
+      <section className="card" aria-labelledby="recent-heading">
+        <h2 id="recent-heading">Recent transactions</h2>
+        <QueryView query={transactions} feature="Transactions">
+          {(data) =>
+            itemsOf(data).length === 0 ? (
+              <Empty title="No transactions yet." />
+            ) : (
+              <ul className="link-list">
+                {itemsOf(data).map((t) => (
+                  <li key={t.id}>
+                    <Link to={`/sagas/${t.id}`}>{t.summary ?? t.type}</Link> <StatusBadge status={t.status} /> <span className="muted small">{formatDate(t.created_at)}</span>
+                  </li>
+                ))}
+              </ul>
+            )
+          }
+        </QueryView>
+      </section>
+      <section className="card" aria-labelledby="unread-heading">
+        <h2 id="unread-heading">Unread notifications</h2>
+        <QueryView query={unread} feature="Notifications">
+          {(data) =>
+            itemsOf(data).length === 0 ? (
+              <Empty title="Nothing new." />
+            ) : (
+              <ul className="link-list">
+                {itemsOf(data).map((n) => (
+                  <li key={n.id}>{n.link ? <Link to={n.link}>{n.title}</Link> : n.title}</li>
+                ))}
+              </ul>
+            )
+          }
+        </QueryView>
+      </section>
+      <section className="card" aria-labelledby="workspaces-heading">
+        <h2 id="workspaces-heading">Workspaces</h2>
+        <QueryView query={workspaces} feature="Workspaces">
+          {(data) => (
+            <ul className="link-list">
+              {itemsOf(data).map((w) => (
+                <li key={w.id}>
+                  <Link to={`/workspaces/${w.id}`}>{w.name}</Link> <span className="muted small">{w.role}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </QueryView>
+      </section>
+    </div>
+  );
+}
+
 export function DashboardPage() {
   const session = useSession();
-  const health = useQuery({ queryKey: ["health"], queryFn: () => get<Health>("/api/health"), refetchInterval: 60_000 });
-  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<Info>("/api/platform/info") });
-  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<{ items?: UsageDay[]; days?: UsageDay[] } | UsageDay[]>("/api/platform/usage") });
+  // Usage and the deployment are for the operators (service health: the Operations page);
+  // a person sees their own work first.
+  const admin = session.user?.role === "admin";
+  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<Info>("/api/platform/info"), enabled: admin });
+  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<{ items?: UsageDay[]; days?: UsageDay[] } | UsageDay[]>("/api/platform/usage"), enabled: admin });
   const name = session.user?.first_name || session.user?.username || session.user?.email;
   return (
     <>
@@ -35,48 +126,9 @@ export function DashboardPage() {
       {session.user && session.user.email_verified === false && (
         <p className="notice">Your email address is not verified yet: open the link in the email we sent you. You can ask for a new one in <Link to="/settings">Settings</Link>.</p>
       )}
+      <YourWork />
+      {admin && (
       <div className="grid-2">
-        <section className="card" aria-labelledby="health-heading">
-          <h2 id="health-heading">Service health</h2>
-          <QueryView query={health} loadingLabel="Checking services…">
-            {(data) => (
-              <>
-                <p>
-                  Overall: <StatusBadge status={data.status} />
-                </p>
-                <table className="table compact">
-                  <caption className="sr-only">Services</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Service</th>
-                      <th scope="col">Status</th>
-                      <th scope="col" className="num">Latency</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {Object.entries(data.services ?? {}).map(([service, s]) => (
-                      <tr key={service}>
-                        <td>{service}</td>
-                        <td>
-                          <StatusBadge status={s.status} />
-                        </td>
-                        <td className="num">{s.latency_ms != null ? `${Math.round(s.latency_ms)} ms` : "—"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-                <h3>Dependencies</h3>
-                <ul className="inline-list">
-                  {Object.entries(data.dependencies ?? {}).map(([dep, d]) => (
-                    <li key={dep}>
-                      {dep} <StatusBadge status={typeof d === "string" ? d : d.status} />
-                    </li>
-                  ))}
-                </ul>
-              </>
-            )}
-          </QueryView>
-        </section>
         <section className="card" aria-labelledby="usage-heading">
           <h2 id="usage-heading">Your API usage</h2>
           <QueryView query={usage} feature="Usage reporting">
@@ -126,6 +178,7 @@ export function DashboardPage() {
           </QueryView>
         </section>
       </div>
+      )}
       <section className="card" aria-labelledby="start-heading">
         <h2 id="start-heading">Get started</h2>
         <ul className="link-list">

@@ -1,9 +1,10 @@
 import { useEffect, useRef, useState } from "react";
-import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, del, get, tokens, refreshSession, uploadFile, type Page } from "../api/client";
-import { fetchBases, fetchSchema } from "../api/airtable";
-import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, formatDate, itemsOf } from "../components/ui";
+import { api, del, get, post, putFile, type Page } from "../api/client";
+import { useBaseAndTable } from "../components/baseTable";
+import { ImportWizard } from "./Imports";
+import { useConfirm } from "../components/ConfirmDialog";
+import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, formatDate, itemsOf } from "../components/ui";
 
 interface FileObject {
   id: string;
@@ -13,15 +14,6 @@ interface FileObject {
   sha256?: string;
   status: string;
   created_at: string;
-}
-interface ImportStatus {
-  status: string;
-  rows_total?: number;
-  rows_done?: number;
-  created?: number;
-  updated?: number;
-  failed?: { row: number; error: string }[];
-  error?: string;
 }
 interface ExportStatus {
   status: string;
@@ -38,17 +30,23 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+interface UploadTicket {
+  file_id: string;
+  upload_url: string;
+  headers: Record<string, string>;
+}
+
+/** Every file goes straight to the bucket (up to 100 MB), never through the API's 6 MB payload. */
+async function uploadToBucket(file: File, onProgress: (fraction: number) => void): Promise<void> {
+  const ticket = await post<UploadTicket>("/api/files/uploads", { filename: file.name, content_type: file.type || null, size: file.size });
+  onProgress(0);
+  await putFile(ticket.upload_url, file, ticket.headers, onProgress);
+}
+
+/** The browser opens the short-lived URL itself: the bucket's answer saves the file. */
 async function download(file: FileObject): Promise<void> {
-  // The download needs the bearer token, so it is fetched and handed to the browser as a blob.
-  if (!tokens.access && tokens.refresh) await refreshSession();
-  const response = await fetch(`/api/files/${file.id}/download`, { headers: { Authorization: `Bearer ${tokens.access}` } });
-  if (!response.ok) throw new Error(`The download failed (${response.status}).`);
-  const url = URL.createObjectURL(await response.blob());
-  const link = document.createElement("a");
-  link.href = url;
-  link.download = file.filename;
-  link.click();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
+  const link = await get<{ url: string; expires_at: string }>(`/api/files/${file.id}/download`);
+  window.location.assign(link.url);
 }
 
 export function FilesPage() {
@@ -61,7 +59,7 @@ export function FilesPage() {
   const input = useRef<HTMLInputElement>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const upload = useMutation({
-    mutationFn: (file: File) => uploadFile<FileObject>("/api/files/upload", file, setProgress),
+    mutationFn: (file: File) => uploadToBucket(file, setProgress),
     onSettled: () => setProgress(null),
     onSuccess: () => {
       if (input.current) input.current.value = "";
@@ -70,6 +68,14 @@ export function FilesPage() {
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/api/files/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["files"] }) });
   const downloading = useMutation({ mutationFn: download });
+  const confirm = useConfirm();
+  const askDelete = (f: FileObject) =>
+    confirm.ask({
+      title: `Delete file '${f.filename}'?`,
+      consequence: "Its content is removed from storage and can no longer be downloaded or imported. Records already imported from it stay. This cannot be undone.",
+      confirmLabel: "Delete file",
+      onConfirm: () => remove.mutate(f.id),
+    });
   const [importing, setImporting] = useState<FileObject | null>(null);
   return (
     <>
@@ -88,7 +94,7 @@ export function FilesPage() {
                 }}
               >
                 <div className="field">
-                  <label htmlFor="upload-file">File (up to 5 MB)</label>
+                  <label htmlFor="upload-file">File (up to 100 MB)</label>
                   <input id="upload-file" ref={input} type="file" accept=".csv,.json,text/csv,application/json" />
                 </div>
                 <button type="submit" className="button primary" disabled={upload.isPending}>
@@ -103,7 +109,7 @@ export function FilesPage() {
               )}
               {upload.isError && <ErrorMessage error={upload.error} />}
             </section>
-            {importing && <ImportForm file={importing} onClose={() => setImporting(null)} />}
+            {importing && <ImportWizard file={importing} onClose={() => setImporting(null)} />}
             <section className="card">
               <h2>Your files</h2>
               {(remove.isError || downloading.isError) && <ErrorMessage error={remove.error ?? downloading.error} />}
@@ -111,7 +117,7 @@ export function FilesPage() {
                 <Empty title="No files yet." />
               ) : (
                 <div className="table-scroll">
-                  <table className="table">
+                  <table className="table cards">
                     <thead>
                       <tr>
                         <th scope="col">Name</th>
@@ -126,20 +132,20 @@ export function FilesPage() {
                     <tbody>
                       {itemsOf(data).map((f) => (
                         <tr key={f.id}>
-                          <td className="wrap">{f.filename}</td>
-                          <td className="num">{formatSize(f.size)}</td>
-                          <td>
+                          <td className="wrap card-title">{f.filename}</td>
+                          <td className="num" data-label="Size">{formatSize(f.size)}</td>
+                          <td data-label="Status">
                             <StatusBadge status={f.status} />
                           </td>
-                          <td>{formatDate(f.created_at)}</td>
+                          <td data-label="Uploaded">{formatDate(f.created_at)}</td>
                           <td className="row-actions">
-                            <button type="button" className="button link small" onClick={() => downloading.mutate(f)} disabled={f.status !== "ready"}>
+                            <button type="button" className="button link small" onClick={() => downloading.mutate(f)} disabled={f.status !== "ready"} aria-label={`Download ${f.filename}`}>
                               Download
                             </button>
-                            <button type="button" className="button link small" onClick={() => setImporting(f)} disabled={f.status !== "ready"}>
+                            <button type="button" className="button link small" onClick={() => setImporting(f)} disabled={f.status !== "ready"} aria-label={`Import ${f.filename} into a table`}>
                               Import
                             </button>
-                            <button type="button" className="button link small" onClick={() => remove.mutate(f.id)} aria-label={`Delete ${f.filename}`}>
+                            <button type="button" className="button link small" onClick={() => askDelete(f)} aria-label={`Delete ${f.filename}`}>
                               Delete
                             </button>
                           </td>
@@ -154,138 +160,7 @@ export function FilesPage() {
           </>
         )}
       </QueryView>
-    </>
-  );
-}
-
-function useBaseAndTable() {
-  const [baseId, setBaseId] = useState("");
-  const [table, setTable] = useState("");
-  const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases });
-  const schema = useQuery({ queryKey: ["schema", baseId], queryFn: () => fetchSchema(baseId), enabled: Boolean(baseId) });
-  const selectors = (
-    <div className="field-row">
-      <SelectField label="Base" value={baseId} onChange={(e) => { setBaseId(e.target.value); setTable(""); }}>
-        <option value="">Choose a base…</option>
-        {itemsOf(bases.data).map((b) => (
-          <option key={b.id} value={b.id}>
-            {b.name}
-          </option>
-        ))}
-      </SelectField>
-      <SelectField label="Table" value={table} onChange={(e) => setTable(e.target.value)} disabled={!baseId}>
-        <option value="">Choose a table…</option>
-        {(schema.data?.tables ?? []).map((t) => (
-          <option key={t.id} value={t.name}>
-            {t.name}
-          </option>
-        ))}
-      </SelectField>
-    </div>
-  );
-  return { baseId, table, selectors, fields: schema.data?.tables.find((t) => t.name === table)?.fields ?? [] };
-}
-
-function ImportForm({ file, onClose }: { file: FileObject; onClose: () => void }) {
-  const { baseId, table, selectors, fields } = useBaseAndTable();
-  const [mapping, setMapping] = useState("{}");
-  const [mappingError, setMappingError] = useState<string | null>(null);
-  const start = useMutation({
-    mutationFn: () => {
-      let parsed: Record<string, string>;
-      try {
-        parsed = JSON.parse(mapping || "{}");
-        setMappingError(null);
-      } catch {
-        setMappingError("The column mapping is not valid JSON.");
-        throw new Error("The column mapping is not valid JSON.");
-      }
-      return api<{ import_id: string }>("POST", `/api/files/${file.id}/import`, {
-        body: { base_id: baseId, table, mapping: Object.keys(parsed).length ? parsed : undefined, typecast: true },
-        headers: { "Idempotency-Key": crypto.randomUUID() },
-      });
-    },
-  });
-  return (
-    <section className="card" aria-labelledby="import-heading">
-      <h2 id="import-heading">Import {file.filename}</h2>
-      {start.isSuccess ? (
-        <ImportProgress importId={start.data.import_id} />
-      ) : (
-        <>
-          {selectors}
-          <TextArea label="Column mapping (JSON, column → field)" className="mono" rows={3} value={mapping} onChange={(e) => setMapping(e.target.value)} hint={fields.length ? `Fields: ${fields.map((f) => f.name).join(", ")}. Columns named like a field need no mapping.` : "Columns named like a field need no mapping."} />
-          {mappingError && <p role="alert" className="field-error">{mappingError}</p>}
-          {start.isError && !mappingError && <ErrorMessage error={start.error} />}
-          <div className="form-actions">
-            <button type="button" className="button primary" onClick={() => start.mutate()} disabled={start.isPending || !baseId || !table}>
-              Start import
-            </button>
-            <button type="button" className="button secondary" onClick={onClose}>
-              Cancel
-            </button>
-          </div>
-        </>
-      )}
-    </section>
-  );
-}
-
-export function ImportProgress({ importId }: { importId: string }) {
-  const status = useQuery({
-    queryKey: ["import", importId],
-    queryFn: () => get<ImportStatus>(`/api/files/imports/${importId}`),
-    refetchInterval: (query) => (query.state.data && !ACTIVE.has(query.state.data.status) ? false : 1000),
-  });
-  return (
-    <QueryView query={status} feature="Imports">
-      {(s) => {
-        const total = s.rows_total ?? 0;
-        const done = s.rows_done ?? 0;
-        return (
-          <div>
-            <p>
-              <StatusBadge status={s.status} /> {done} of {total || "?"} rows · {s.created ?? 0} created · {s.updated ?? 0} updated · {s.failed?.length ?? 0} rejected
-            </p>
-            <progress max={total || 1} value={done} aria-label="Import progress" />
-            {s.error && <p className="field-error">{s.error}</p>}
-            {s.failed && s.failed.length > 0 && (
-              <table className="table compact">
-                <caption>Rejected rows</caption>
-                <thead>
-                  <tr>
-                    <th scope="col" className="num">Row</th>
-                    <th scope="col">Problem</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {s.failed.map((f) => (
-                    <tr key={f.row}>
-                      <td className="num">{f.row}</td>
-                      <td className="wrap">{f.error}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </div>
-        );
-      }}
-    </QueryView>
-  );
-}
-
-export function ImportPage() {
-  const { importId = "" } = useParams();
-  return (
-    <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/files">Files</Link> <span aria-hidden="true">›</span> <span>Import</span>
-      </nav>
-      <PageHeader title="Import progress" />
-      <section className="card">
-        <ImportProgress importId={importId} />
-      </section>
+      {confirm.dialog}
     </>
   );
 }

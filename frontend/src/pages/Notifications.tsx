@@ -1,4 +1,5 @@
 import { useState } from "react";
+import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { get, post, type Page } from "../api/client";
 import { Empty, ErrorMessage, PageHeader, QueryView, formatDate, itemsOf } from "../components/ui";
@@ -8,9 +9,32 @@ interface Notification {
   type: string;
   title: string;
   body: string;
+  link?: string | null;
   data?: Record<string, unknown>;
   read: boolean;
   created_at: string;
+}
+
+/** "Today", "Yesterday" or the date, for grouping the inbox by day. */
+function dayOf(value: string, today = new Date()): string {
+  const date = new Date(value);
+  const start = (d: Date) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const days = Math.round((start(today) - start(date)) / 86_400_000);
+  if (days === 0) return "Today";
+  if (days === 1) return "Yesterday";
+  return date.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
+}
+
+// An id from a day's heading ("Friday, December 4, 2026"): aria-labelledby splits on spaces.
+const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-");
+
+function byDay(items: Notification[]): [string, Notification[]][] {
+  const groups = new Map<string, Notification[]>();
+  for (const n of items) {
+    const day = dayOf(n.created_at);
+    groups.set(day, [...(groups.get(day) ?? []), n]);
+  }
+  return [...groups.entries()];
 }
 
 export function NotificationsPage() {
@@ -39,27 +63,38 @@ export function NotificationsPage() {
         {(data) => {
           const items = itemsOf(data);
           if (items.length === 0) return <Empty title={unreadOnly ? "No unread notifications." : "Your inbox is empty."} />;
-          return (
-            <ul className="list notifications card">
-              {items.map((n) => (
-                <li key={n.id} className={n.read ? "read" : "unread"}>
-                  <div>
+          return byDay(items).map(([day, group]) => (
+            <section key={day} aria-labelledby={`day-${slug(day)}`}>
+              <h2 id={`day-${slug(day)}`} className="day-heading">
+                {day}
+              </h2>
+              <ul className="list notifications card cards">
+                {group.map((n) => (
+                  <li key={n.id} className={n.read ? "read" : "unread"}>
                     <div>
-                      {!n.read && <span className="sr-only">Unread: </span>}
-                      <strong>{n.title}</strong> <span className="muted small">{n.type}</span>
+                      <div>
+                        {!n.read && <span className="sr-only">Unread: </span>}
+                        {n.link ? (
+                          <Link to={n.link} onClick={() => !n.read && markRead.mutate(n.id)}>
+                            <strong>{n.title}</strong>
+                          </Link>
+                        ) : (
+                          <strong>{n.title}</strong>
+                        )}
+                      </div>
+                      {n.body && <p>{n.body}</p>}
+                      <small className="muted">{formatDate(n.created_at)}</small>
                     </div>
-                    <p>{n.body}</p>
-                    <small className="muted">{formatDate(n.created_at)}</small>
-                  </div>
-                  {!n.read && (
-                    <button type="button" className="button link small" onClick={() => markRead.mutate(n.id)} aria-label={`Mark “${n.title}” as read`}>
-                      Mark read
-                    </button>
-                  )}
-                </li>
-              ))}
-            </ul>
-          );
+                    {!n.read && (
+                      <button type="button" className="button link small" onClick={() => markRead.mutate(n.id)} aria-label={`Mark read: ${n.title}`}>
+                        Mark read
+                      </button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </section>
+          ));
         }}
       </QueryView>
     </>

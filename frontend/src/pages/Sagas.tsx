@@ -1,56 +1,105 @@
-import { useMemo, useState } from "react";
+import { Fragment, useMemo, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, get, post, type Page } from "../api/client";
-import { fetchBases, fetchSchema } from "../api/airtable";
+import { fetchBases, fetchSchema, type Table } from "../api/airtable";
+import { useSession } from "../auth/session";
+import { useConfirm } from "../components/ConfirmDialog";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
+import { FieldInput } from "../transactions/FieldInput";
+import { RecordPicker } from "../transactions/RecordPicker";
+import {
+  buildInput,
+  draftsFromInput,
+  emptyOperation,
+  missingParts,
+  primaryField,
+  problemSentence,
+  validationSentence,
+  writableFields,
+  type Action,
+  type DryRunProblem,
+  type OperationDraft,
+  type RecordDraft,
+} from "../transactions/draft";
 
 interface SagaStep {
   name: string;
   status: string;
   started_at?: string | null;
   finished_at?: string | null;
+  input?: unknown;
   output?: unknown;
   error?: unknown;
-  compensation?: { status: string; [key: string]: unknown } | null;
+  compensation?: { status: string; finished_at?: string | null; [key: string]: unknown } | null;
 }
 interface Saga {
   id: string;
   type: string;
+  summary?: string;
   workspace_id?: string;
   status: string;
+  created_by?: string | null;
+  input?: { base_id?: string; operations?: { action: string; table: string; records?: { id?: string; fields?: Record<string, unknown> }[] }[] };
   steps?: SagaStep[];
   output?: unknown;
   error?: unknown;
   created_at?: string;
+  updated_at?: string | null;
+  finished_at?: string | null;
+  compensation_reason?: string;
 }
 interface SagaType {
-  type?: string;
-  name?: string;
-  description?: string;
+  type: string;
   input_schema?: unknown;
 }
 interface DryRun {
   valid: boolean;
-  operations: { action: string; table: string; records: number | unknown[]; problems: string[] }[];
-}
-interface Operation {
-  action: "create" | "update" | "upsert" | "delete";
-  table: string;
-  records: string;
-  merge_on: string;
+  operations: { action: string; table: string; records: number; problems: (DryRunProblem | string)[] }[];
 }
 
 const ACTIVE = new Set(["running", "compensating"]);
+const ACTIONS: Action[] = ["create", "update", "upsert", "delete"];
+
+/** Undo asks first: it names the transaction and what reverting it does. */
+function undoRequest(s: Saga, force: boolean, run: () => void) {
+  return {
+    title: `Undo transaction '${s.summary ?? s.type}'?`,
+    consequence: `The records it created are deleted, the ones it updated get their previous values back and the ones it deleted are re-created${force ? ", overwriting the edits made since" : ""}.`,
+    confirmLabel: force ? "Undo anyway" : "Undo transaction",
+    onConfirm: run,
+  };
+}
+
+/** Who started a saga, in words: "you", a member's email, or the platform. */
+function useRunBy(s: Pick<Saga, "created_by" | "workspace_id"> | undefined): string {
+  const session = useSession();
+  const members = useQuery({
+    queryKey: ["members", s?.workspace_id],
+    queryFn: () => get<Page<{ user_id: string; email?: string; username?: string }>>(`/api/workspaces/${s?.workspace_id}/members`),
+    enabled: Boolean(s?.workspace_id && s.created_by && s.created_by !== session.user?.id),
+    retry: false,
+  });
+  if (!s?.created_by) return "the platform";
+  if (s.created_by === session.user?.id) return "you";
+  const member = itemsOf(members.data).find((m) => m.user_id === s.created_by);
+  return member?.email ?? member?.username ?? "another member";
+}
 
 export function SagasPage() {
   const workspaceId = useWorkspaceId();
+  const queryClient = useQueryClient();
   const sagas = useQuery({
     queryKey: ["sagas", workspaceId],
     queryFn: () => get<Page<Saga>>("/api/sagas", { workspace_id: workspaceId }),
     refetchInterval: (query) => (itemsOf(query.state.data).some((s) => ACTIVE.has(s.status)) ? 2000 : false),
   });
+  const undo = useMutation({
+    mutationFn: (id: string) => post(`/api/sagas/${id}/undo`, { force: false }),
+    onSettled: () => queryClient.invalidateQueries({ queryKey: ["sagas"] }),
+  });
+  const confirm = useConfirm();
   return (
     <>
       <PageHeader title="Transactions" description="All-or-nothing writes across tables: every applied step is undone if one fails." />
@@ -58,32 +107,44 @@ export function SagasPage() {
         {(data) => (
           <>
             <Composer />
-            <section className="card">
-              <h2>Recent transactions</h2>
+            <section className="card" aria-labelledby="recent-heading">
+              <h2 id="recent-heading">Recent transactions</h2>
+              {undo.isError && <ErrorMessage error={undo.error} title={undo.error instanceof ApiError && undo.error.status === 409 ? "Records changed since; open the transaction to undo anyway." : undefined} />}
               {itemsOf(data).length === 0 ? (
                 <Empty title="No transactions yet." />
               ) : (
                 <div className="table-scroll">
-                  <table className="table">
+                  <table className="table cards">
                     <thead>
                       <tr>
                         <th scope="col">Transaction</th>
-                        <th scope="col">Type</th>
                         <th scope="col">Status</th>
                         <th scope="col">Started</th>
+                        <th scope="col">
+                          <span className="sr-only">Actions</span>
+                        </th>
                       </tr>
                     </thead>
                     <tbody>
                       {itemsOf(data).map((s) => (
                         <tr key={s.id}>
-                          <td>
-                            <Link to={`/sagas/${s.id}`}>{s.id}</Link>
+                          <td className="card-title wrap">
+                            <Link to={`/sagas/${s.id}`}>{s.summary ?? s.type}</Link>
                           </td>
-                          <td>{s.type}</td>
-                          <td>
+                          <td data-label="Status">
                             <StatusBadge status={s.status} />
                           </td>
-                          <td>{formatDate(s.created_at ?? s.steps?.[0]?.started_at)}</td>
+                          <td data-label="Started">{formatDate(s.created_at ?? s.steps?.[0]?.started_at)}</td>
+                          <td className="row-actions">
+                            <Link className="button link small" to={`/sagas/${s.id}`} aria-label={`Details of ${s.summary ?? s.type}`}>
+                              Details
+                            </Link>
+                            {s.status === "succeeded" && s.type === "airtable_transaction" && (
+                              <button type="button" className="button link small" aria-label={`Undo ${s.summary ?? s.type}`} disabled={undo.isPending} onClick={() => confirm.ask(undoRequest(s, false, () => undo.mutate(s.id)))}>
+                                Undo
+                              </button>
+                            )}
+                          </td>
                         </tr>
                       ))}
                     </tbody>
@@ -94,6 +155,7 @@ export function SagasPage() {
           </>
         )}
       </QueryView>
+      {confirm.dialog}
     </>
   );
 }
@@ -101,49 +163,53 @@ export function SagasPage() {
 function Composer() {
   const navigate = useNavigate();
   const workspaceId = useWorkspaceId();
-  const types = useQuery({ queryKey: ["saga-types"], queryFn: () => get<Page<SagaType> | SagaType[] | Record<string, unknown>>("/api/sagas/types") });
-  const typeNames = useMemo(() => {
-    const data = types.data;
-    if (!data) return ["airtable_transaction"];
-    if (Array.isArray(data) || "items" in data) return itemsOf(data as Page<SagaType>).map((t) => t.type ?? t.name ?? "").filter(Boolean);
-    return Object.keys(data);
-  }, [types.data]);
+  const types = useQuery({ queryKey: ["saga-types"], queryFn: () => get<Page<SagaType>>("/api/sagas/types") });
+  // Only what the API lists: the platform's own sagas are never offered.
+  const typeNames = useMemo(() => itemsOf(types.data).map((t) => t.type), [types.data]);
   const [type, setType] = useState("airtable_transaction");
   const [baseId, setBaseId] = useState("");
-  const [operations, setOperations] = useState<Operation[]>([{ action: "create", table: "", records: '[{"fields": {}}]', merge_on: "" }]);
+  const [operations, setOperations] = useState<OperationDraft[]>([emptyOperation()]);
+  // Bumped when pasted JSON replaces the drafts, so each input shows its new value.
+  const [version, setVersion] = useState(0);
+  const [advanced, setAdvanced] = useState(false);
+  const [json, setJson] = useState("");
   const [rawInput, setRawInput] = useState("{}");
   const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases });
   const schema = useQuery({ queryKey: ["schema", baseId], queryFn: () => fetchSchema(baseId), enabled: Boolean(baseId) });
-  const [inputError, setInputError] = useState<string | null>(null);
-  const buildInput = (): unknown => {
-    if (type !== "airtable_transaction") return JSON.parse(rawInput);
-    return {
-      base_id: baseId,
-      operations: operations.map((op, i) => {
-        let records: unknown;
-        try {
-          records = JSON.parse(op.records);
-        } catch {
-          throw new Error(`Operation ${i + 1}: the records are not valid JSON.`);
-        }
-        return { action: op.action, table: op.table, records, ...(op.merge_on.trim() ? { merge_on: op.merge_on.split(",").map((s) => s.trim()) } : {}), typecast: true };
-      }),
-    };
-  };
+  const tables = schema.data?.tables ?? [];
+  const tableOf = (name: string) => tables.find((t) => t.name === name || t.id === name);
+  const [localProblems, setLocalProblems] = useState<string[]>([]);
   const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());
-  const send = (dryRun: boolean) => {
-    setInputError(null);
-    let input: unknown;
+  const isTransaction = type === "airtable_transaction";
+
+  const currentDrafts = (): { baseId: string; operations: OperationDraft[] } => {
+    if (!advanced) return { baseId, operations };
+    let parsed: unknown;
     try {
-      input = buildInput();
+      parsed = JSON.parse(json);
+    } catch {
+      throw new Error("The JSON is not valid: check its commas, quotes and brackets.");
+    }
+    return draftsFromInput(parsed);
+  };
+  const buildBody = (dryRun: boolean) => {
+    if (!isTransaction) return { type, input: JSON.parse(rawInput), workspace_id: workspaceId ?? undefined };
+    const drafts = currentDrafts();
+    const missing = advanced ? [] : missingParts(drafts.baseId, drafts.operations);
+    if (missing.length) throw Object.assign(new Error("The transaction is not complete."), { missing });
+    return { type, input: buildInput(drafts.baseId, drafts.operations), workspace_id: workspaceId ?? undefined, dry_run: dryRun || undefined };
+  };
+  const send = (dryRun: boolean) => {
+    setLocalProblems([]);
+    let body: ReturnType<typeof buildBody>;
+    try {
+      body = buildBody(dryRun);
     } catch (e) {
-      setInputError((e as Error).message);
+      const missing = (e as { missing?: string[] }).missing;
+      setLocalProblems(missing ?? [(e as Error).message]);
       throw e;
     }
-    return api<DryRun & { saga_id: string }>("POST", "/api/sagas", {
-      body: { type, input, workspace_id: workspaceId ?? undefined, dry_run: dryRun || undefined },
-      headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey },
-    });
+    return api<DryRun & { saga_id: string }>("POST", "/api/sagas", { body, headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey } });
   };
   const preview = useMutation({ mutationFn: () => send(true) });
   const run = useMutation({
@@ -153,20 +219,58 @@ function Composer() {
       navigate(`/sagas/${data.saga_id}`);
     },
   });
-  const setOp = (i: number, patch: Partial<Operation>) => setOperations(operations.map((op, j) => (j === i ? { ...op, ...patch } : op)));
-  const tables = schema.data?.tables ?? [];
+
+  const setOp = (i: number, patch: Partial<OperationDraft>) => setOperations((ops) => ops.map((op, j) => (j === i ? { ...op, ...patch } : op)));
+  const setRecord = (i: number, n: number, patch: Partial<RecordDraft>) => setOperations((ops) => ops.map((op, j) => (j === i ? { ...op, records: op.records.map((r, m) => (m === n ? { ...r, ...patch } : r)) } : op)));
+  const toggleAdvanced = (on: boolean) => {
+    setLocalProblems([]);
+    if (on) {
+      setJson(JSON.stringify(buildInput(baseId, operations), null, 2));
+      setAdvanced(true);
+      return;
+    }
+    try {
+      const drafts = draftsFromInput(JSON.parse(json));
+      setBaseId(drafts.baseId);
+      setOperations(drafts.operations.length ? drafts.operations : [emptyOperation()]);
+      setVersion((v) => v + 1);
+      setAdvanced(false);
+    } catch (e) {
+      setLocalProblems([e instanceof SyntaxError ? "The JSON is not valid: check its commas, quotes and brackets." : (e as Error).message]);
+    }
+  };
+  // The drafts the last request was built from, to name records in its problems.
+  const sentDrafts = advanced ? (() => { try { return draftsFromInput(JSON.parse(json)).operations; } catch { return []; } })() : operations;
+  const failure = (error: unknown) => {
+    if (error instanceof ApiError && error.status === 422 && error.details.some((d) => typeof d.field === "string" && d.field.startsWith("input."))) {
+      return (
+        <div className="state state-error" role="alert">
+          <p>{error.message}</p>
+          <ul>
+            {error.details.map((d, k) => (
+              <li key={k}>{validationSentence(d as { field?: string; message?: string }, sentDrafts)}</li>
+            ))}
+          </ul>
+        </div>
+      );
+    }
+    return <ErrorMessage error={error} />;
+  };
+
   return (
     <section className="card" aria-labelledby="compose-heading">
       <h2 id="compose-heading">Compose a transaction</h2>
       <div className="field-row">
-        <SelectField label="Type" value={type} onChange={(e) => setType(e.target.value)}>
-          {(typeNames.length ? typeNames : ["airtable_transaction"]).map((t) => (
-            <option key={t} value={t}>
-              {t}
-            </option>
-          ))}
-        </SelectField>
-        {type === "airtable_transaction" && (
+        {typeNames.length > 0 && (
+          <SelectField label="Type" value={type} onChange={(e) => setType(e.target.value)}>
+            {typeNames.map((t) => (
+              <option key={t} value={t}>
+                {t.replace(/_/g, " ")}
+              </option>
+            ))}
+          </SelectField>
+        )}
+        {isTransaction && !advanced && (
           <SelectField label="Base" value={baseId} onChange={(e) => setBaseId(e.target.value)}>
             <option value="">Choose a base…</option>
             {itemsOf(bases.data).map((b) => (
@@ -177,84 +281,210 @@ function Composer() {
           </SelectField>
         )}
       </div>
-      {type === "airtable_transaction" ? (
+      {isTransaction && (
+        <label className="checkbox-inline advanced-toggle">
+          <input type="checkbox" checked={advanced} onChange={(e) => toggleAdvanced(e.target.checked)} /> Advanced: edit the transaction as JSON (to paste one)
+        </label>
+      )}
+      {!isTransaction ? (
+        <TextArea label="Input (JSON)" rows={6} className="mono" value={rawInput} onChange={(e) => setRawInput(e.target.value)} />
+      ) : advanced ? (
+        <TextArea label="Transaction (JSON)" rows={12} className="mono" value={json} onChange={(e) => setJson(e.target.value)} hint='{"base_id": "app…", "operations": [{"action": "create", "table": "Contacts", "records": [{"fields": {"Name": "Ada"}}]}]}. Unticking Advanced shows it in the form.' />
+      ) : schema.isError ? (
+        <ErrorMessage error={schema.error} />
+      ) : (
         <ol className="operations">
           {operations.map((op, i) => (
-            <li key={i} className="operation">
-              <div className="field-row">
-                <SelectField label={`Operation ${i + 1} action`} value={op.action} onChange={(e) => setOp(i, { action: e.target.value as Operation["action"] })}>
-                  <option value="create">create</option>
-                  <option value="update">update</option>
-                  <option value="upsert">upsert</option>
-                  <option value="delete">delete</option>
-                </SelectField>
-                <SelectField label={`Operation ${i + 1} table`} value={op.table} onChange={(e) => setOp(i, { table: e.target.value })}>
-                  <option value="">Choose a table…</option>
-                  {tables.map((t) => (
-                    <option key={t.id} value={t.name}>
-                      {t.name}
-                    </option>
-                  ))}
-                </SelectField>
-                {op.action === "upsert" && (
-                  <div className="field">
-                    <label htmlFor={`merge-${i}`}>Merge on fields</label>
-                    <input id={`merge-${i}`} value={op.merge_on} onChange={(e) => setOp(i, { merge_on: e.target.value })} />
-                  </div>
-                )}
-              </div>
-              <TextArea label={`Operation ${i + 1} records (JSON)`} rows={3} className="mono" value={op.records} onChange={(e) => setOp(i, { records: e.target.value })} hint='For example [{"fields": {"Name": "Ada"}}]; update and delete need "id".' />
-              {operations.length > 1 && (
-                <button type="button" className="button link small" onClick={() => setOperations(operations.filter((_, j) => j !== i))}>
-                  Remove operation {i + 1}
-                </button>
-              )}
+            <li key={`${version}-${i}`} className="operation">
+              <OperationForm index={i} op={op} baseId={baseId} tables={tables} table={tableOf(op.table)} version={version} setOp={setOp} setRecord={setRecord} onRemove={operations.length > 1 ? () => setOperations((ops) => ops.filter((_, j) => j !== i)) : undefined} />
             </li>
           ))}
         </ol>
-      ) : (
-        <TextArea label="Input (JSON)" rows={6} className="mono" value={rawInput} onChange={(e) => setRawInput(e.target.value)} />
       )}
       <div className="form-actions">
-        {type === "airtable_transaction" && (
-          <button type="button" className="button secondary" onClick={() => setOperations([...operations, { action: "create", table: "", records: '[{"fields": {}}]', merge_on: "" }])}>
+        {isTransaction && !advanced && (
+          <button type="button" className="button secondary" onClick={() => setOperations((ops) => [...ops, emptyOperation()])}>
             Add operation
           </button>
         )}
-        <button type="button" className="button secondary" onClick={() => preview.mutate()} disabled={preview.isPending}>
-          Preview (dry run)
-        </button>
+        {isTransaction && (
+          <button type="button" className="button secondary" onClick={() => preview.mutate()} disabled={preview.isPending}>
+            Preview (dry run)
+          </button>
+        )}
         <button type="button" className="button primary" onClick={() => run.mutate()} disabled={run.isPending}>
           Run transaction
         </button>
       </div>
-      {inputError && <p role="alert" className="field-error">{inputError}</p>}
-      {preview.isError && !inputError && <ErrorMessage error={preview.error} />}
-      {run.isError && !inputError && <ErrorMessage error={run.error} />}
-      {preview.isSuccess && (
-        <div className={preview.data.valid ? "notice success" : "notice"} role="status">
-          <p>{preview.data.valid ? "The transaction is valid; nothing was written." : "The transaction would fail:"}</p>
+      {localProblems.length > 0 && (
+        <div className="state state-error" role="alert">
           <ul>
-            {preview.data.operations.map((op, i) => (
-              <li key={i}>
-                {op.action} on {op.table}: {Array.isArray(op.records) ? op.records.length : op.records} record(s)
-                {op.problems.length > 0 && (
-                  <ul>
-                    {op.problems.map((p, j) => (
-                      <li key={j} className="field-error">
-                        {typeof p === "string" ? p : JSON.stringify(p)}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </li>
+            {localProblems.map((p) => (
+              <li key={p}>{p}</li>
             ))}
           </ul>
         </div>
       )}
+      {preview.isError && localProblems.length === 0 && failure(preview.error)}
+      {run.isError && localProblems.length === 0 && failure(run.error)}
+      {preview.isSuccess && <DryRunReport report={preview.data} drafts={sentDrafts} tables={tables} />}
     </section>
   );
 }
+
+function DryRunReport({ report, drafts, tables }: { report: DryRun; drafts: OperationDraft[]; tables: Table[] }) {
+  const operations = report.operations ?? [];
+  const sentences = operations.flatMap((op, i) => {
+    const primary = primaryField(tables.find((t) => t.name === op.table || t.id === op.table))?.name;
+    return op.problems.map((p) => problemSentence(i, op, p, drafts[i], primary));
+  });
+  return (
+    <div className={report.valid ? "notice success" : "notice"} role="status">
+      <p>{report.valid ? `The transaction is valid (${operations.map((op) => `${op.action} ${op.records} in ${op.table}`).join(", ")}); nothing was written.` : "The transaction would fail; nothing was written:"}</p>
+      {sentences.length > 0 && (
+        <ul>
+          {sentences.map((s, k) => (
+            <li key={k} className="problem">
+              {s}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function OperationForm({ index, op, baseId, tables, table, version, setOp, setRecord, onRemove }: { index: number; op: OperationDraft; baseId: string; tables: Table[]; table: Table | undefined; version: number; setOp: (i: number, patch: Partial<OperationDraft>) => void; setRecord: (i: number, n: number, patch: Partial<RecordDraft>) => void; onRemove?: () => void }) {
+  const n = index + 1;
+  const fields = writableFields(table);
+  const primary = primaryField(table);
+  const linked = (linkedTableId: unknown) => {
+    const target = tables.find((t) => t.id === linkedTableId);
+    const targetPrimary = primaryField(target);
+    return target && targetPrimary ? { id: target.id, name: target.name, primary: targetPrimary.name } : undefined;
+  };
+  const picks = op.action === "update" || op.action === "delete";
+  return (
+    <fieldset className="operation-fieldset">
+      <legend>Operation {n}</legend>
+      <div className="field-row">
+        <SelectField label={`Operation ${n} action`} value={op.action} onChange={(e) => setOp(index, { action: e.target.value as Action })}>
+          {ACTIONS.map((a) => (
+            <option key={a} value={a}>
+              {a}
+            </option>
+          ))}
+        </SelectField>
+        <SelectField label={`Operation ${n} table`} value={op.table} onChange={(e) => setOp(index, { table: e.target.value, records: [{ fields: {} }], mergeOn: [] })} disabled={!baseId}>
+          <option value="">{baseId ? "Choose a table…" : "Choose a base first"}</option>
+          {tables.map((t) => (
+            <option key={t.id} value={t.name}>
+              {t.name}
+            </option>
+          ))}
+        </SelectField>
+      </div>
+      {table && op.action === "upsert" && (
+        <fieldset className="field choices">
+          <legend className="label">Operation {n}: find existing records by (merge on)</legend>
+          {fields.map((f) => (
+            <label key={f.id} className="checkbox-inline">
+              <input type="checkbox" checked={op.mergeOn.includes(f.name)} onChange={(e) => setOp(index, { mergeOn: e.target.checked ? [...op.mergeOn, f.name] : op.mergeOn.filter((m) => m !== f.name) })} /> {f.name}
+            </label>
+          ))}
+        </fieldset>
+      )}
+      {table &&
+        op.records.map((record, r) => (
+          <fieldset key={`${version}-${op.table}-${op.action}-${r}`} className="record-fieldset">
+            <legend>
+              Operation {n}, record {r + 1}
+            </legend>
+            {picks && primary && (
+              <>
+                {record.id ? (
+                  <p className="chosen">
+                    {op.action === "delete" ? "Deletes" : "Updates"} <strong>{record.label ?? record.id}</strong> <code className="muted">{record.id}</code>{" "}
+                    <button type="button" className="button link small" onClick={() => setRecord(index, r, { id: undefined, label: undefined })}>
+                      Choose another record
+                    </button>
+                  </p>
+                ) : (
+                  <RecordPicker baseId={baseId} table={table.id} tableName={table.name} primary={primary.name} label={`Record to ${op.action} (search ${primary.name})`} onPick={(picked) => setRecord(index, r, { id: picked.id, label: picked.label })} />
+                )}
+              </>
+            )}
+            {op.action !== "delete" && (
+              <>
+                {op.action === "update" && <p className="muted small">Only the fields you fill in are changed.</p>}
+                <div className="form-grid">
+                  {fields.map((f) => (
+                    <FieldInput key={f.id} field={f} baseId={baseId} linkedTable={f.type === "multipleRecordLinks" ? linked(f.options?.linkedTableId) : undefined} value={record.fields[f.name]} onChange={(value) => setRecord(index, r, { fields: { ...record.fields, [f.name]: value } })} />
+                  ))}
+                </div>
+              </>
+            )}
+            {op.records.length > 1 && (
+              <button type="button" className="button link small" onClick={() => setOp(index, { records: op.records.filter((_, m) => m !== r) })}>
+                Remove record {r + 1} of operation {n}
+              </button>
+            )}
+          </fieldset>
+        ))}
+      <div className="form-actions">
+        {table && (
+          <button type="button" className="button secondary small" onClick={() => setOp(index, { records: [...op.records, { fields: {} }] })}>
+            Add a record to operation {n}
+          </button>
+        )}
+        {onRemove && (
+          <button type="button" className="button link small" onClick={onRemove}>
+            Remove operation {n}
+          </button>
+        )}
+      </div>
+    </fieldset>
+  );
+}
+
+/** The records a step wrote, each linked to its table in the grid. */
+function TouchedRecords({ baseId, step, fallbackTable }: { baseId?: string; step: SagaStep; fallbackTable?: string }) {
+  const output = (step.output ?? {}) as { table?: string; created?: string[]; updated?: string[]; deleted?: string[] };
+  const compensated = (step.compensation?.output ?? {}) as { deleted?: string[]; created?: string[]; restored?: string[] };
+  const table = output.table ?? fallbackTable;
+  const groups: [string, string[] | undefined][] = [
+    ["Created", output.created],
+    ["Updated", output.updated],
+    ["Deleted", output.deleted],
+  ];
+  const shown = groups.filter(([, ids]) => ids && ids.length > 0) as [string, string[]][];
+  if (!baseId || !table || shown.length === 0) return null;
+  const to = `/bases/${encodeURIComponent(baseId)}/tables/${encodeURIComponent(table)}`;
+  return (
+    <div className="touched">
+      {shown.map(([label, ids]) => (
+        <p key={label} className="small">
+          {label} in <Link to={to}>{table}</Link>:{" "}
+          {ids.map((rid, k) => (
+            <Fragment key={rid}>
+              {k > 0 && ", "}
+              <Link to={`${to}?record=${encodeURIComponent(rid)}`} aria-label={`${label} record ${rid} in ${table}`}>
+                <code>{rid}</code>
+              </Link>
+            </Fragment>
+          ))}
+        </p>
+      ))}
+      {(compensated.deleted?.length ?? 0) + (compensated.created?.length ?? 0) > 0 && (
+        <p className="small muted">
+          Compensation deleted {compensated.deleted?.length ?? 0} and re-created {compensated.created?.length ?? 0} record(s).
+        </p>
+      )}
+    </div>
+  );
+}
+
+const REASONS: Record<string, string> = { failure: "after a step failed", cancel: "after it was cancelled", undo: "because it was undone" };
 
 export function SagaPage() {
   const { sagaId = "" } = useParams();
@@ -268,56 +498,114 @@ export function SagaPage() {
   const cancel = useMutation({ mutationFn: () => post(`/api/sagas/${sagaId}/cancel`), onSuccess: refresh });
   const undo = useMutation({ mutationFn: (force: boolean) => post(`/api/sagas/${sagaId}/undo`, { force }), onSuccess: refresh });
   const conflict = undo.error instanceof ApiError && undo.error.status === 409;
+  const confirm = useConfirm();
+  const runBy = useRunBy(saga.data);
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/sagas">Transactions</Link> <span aria-hidden="true">›</span> <span>{sagaId}</span>
+        <Link to="/sagas">Transactions</Link> <span aria-hidden="true">›</span> <span>{saga.data?.summary ?? "Transaction"}</span>
       </nav>
       <QueryView query={saga} feature="Transactions (sagas)">
-        {(s) => (
-          <>
-            <PageHeader title={`Transaction ${s.type}`} description={<>Status: <StatusBadge status={s.status} /></>}>
-              {ACTIVE.has(s.status) && (
-                <button type="button" className="button danger" onClick={() => cancel.mutate()} disabled={cancel.isPending}>
-                  Cancel
+        {(s) => {
+          const compensationEnds = (s.steps ?? []).map((st) => st.compensation?.finished_at).filter((t): t is string => Boolean(t));
+          const compensatedAt = compensationEnds.sort().at(-1);
+          const baseId = s.input?.base_id;
+          return (
+            <>
+              <PageHeader title={s.summary ? `Transaction '${s.summary}'` : `Transaction ${s.type}`} description={<>Status: <StatusBadge status={s.status} /></>}>
+                {ACTIVE.has(s.status) && (
+                  <button
+                    type="button"
+                    className="button danger"
+                    onClick={() =>
+                      confirm.ask({
+                        title: `Cancel transaction '${s.summary ?? s.type}'?`,
+                        consequence: "It stops, and the steps it already applied are undone.",
+                        confirmLabel: "Cancel transaction",
+                        onConfirm: () => cancel.mutate(),
+                      })
+                    }
+                    disabled={cancel.isPending}
+                  >
+                    Cancel
+                  </button>
+                )}
+                {s.status === "succeeded" && s.type === "airtable_transaction" && (
+                  <button type="button" className="button secondary" onClick={() => confirm.ask(undoRequest(s, false, () => undo.mutate(false)))} disabled={undo.isPending}>
+                    Undo
+                  </button>
+                )}
+              </PageHeader>
+              {cancel.isError && <ErrorMessage error={cancel.error} />}
+              {undo.isError && <ErrorMessage error={undo.error} title={conflict ? "Records changed since this transaction wrote them." : undefined} />}
+              {conflict && s.status === "succeeded" && (
+                <button type="button" className="button danger" onClick={() => confirm.ask(undoRequest(s, true, () => undo.mutate(true)))}>
+                  Undo anyway (overwrite those changes)
                 </button>
               )}
-              {s.status === "succeeded" && s.type === "airtable_transaction" && (
-                <button type="button" className="button secondary" onClick={() => undo.mutate(false)} disabled={undo.isPending}>
-                  Undo
-                </button>
-              )}
-            </PageHeader>
-            {cancel.isError && <ErrorMessage error={cancel.error} />}
-            {undo.isError && <ErrorMessage error={undo.error} title={conflict ? "Records changed since this transaction wrote them." : undefined} />}
-            {conflict && (
-              <button type="button" className="button danger" onClick={() => undo.mutate(true)}>
-                Undo anyway (overwrite those changes)
-              </button>
-            )}
-            <section className="card">
-              <h2>Steps</h2>
-              <Timeline steps={s.steps ?? []} />
-              {s.error != null && (
-                <div className="notice" role="status">
-                  <strong>Error:</strong> {describeError(s.error)}
-                </div>
-              )}
-              {s.output != null && (
-                <details>
-                  <summary>Output</summary>
-                  <pre className="mono">{JSON.stringify(s.output, null, 2)}</pre>
-                </details>
-              )}
-            </section>
-          </>
-        )}
+              <section className="card" aria-labelledby="about-heading">
+                <h2 id="about-heading">About</h2>
+                <dl className="facts">
+                  <dt>Run by</dt>
+                  <dd>{runBy}</dd>
+                  <dt>Started</dt>
+                  <dd>{formatDate(s.created_at)}</dd>
+                  {s.finished_at && s.status !== "undone" && (
+                    <>
+                      <dt>Finished</dt>
+                      <dd>{formatDate(s.finished_at)}</dd>
+                    </>
+                  )}
+                  {s.compensation_reason && (
+                    <>
+                      <dt>Compensation</dt>
+                      <dd>
+                        {REASONS[s.compensation_reason] ?? s.compensation_reason}
+                        {compensatedAt ? `, finished ${formatDate(compensatedAt)}` : ACTIVE.has(s.status) ? ", running" : ""}
+                      </dd>
+                    </>
+                  )}
+                  {s.status === "undone" && (
+                    <>
+                      <dt>Undone</dt>
+                      <dd>{formatDate(s.finished_at ?? compensatedAt)}</dd>
+                    </>
+                  )}
+                  {baseId && (
+                    <>
+                      <dt>Base</dt>
+                      <dd>
+                        <Link to={`/bases/${encodeURIComponent(baseId)}`}>{baseId}</Link>
+                      </dd>
+                    </>
+                  )}
+                </dl>
+              </section>
+              <section className="card" aria-labelledby="steps-heading">
+                <h2 id="steps-heading">Steps</h2>
+                <Timeline steps={s.steps ?? []} extra={(step, i) => <TouchedRecords baseId={baseId} step={step} fallbackTable={s.input?.operations?.[i]?.table} />} />
+                {s.error != null && (
+                  <div className="notice" role="status">
+                    <strong>Error:</strong> {describeError(s.error)}
+                  </div>
+                )}
+                {s.output != null && (
+                  <details>
+                    <summary>Output</summary>
+                    <pre className="mono">{JSON.stringify(s.output, null, 2)}</pre>
+                  </details>
+                )}
+              </section>
+            </>
+          );
+        }}
       </QueryView>
+      {confirm.dialog}
     </>
   );
 }
 
-export function Timeline({ steps }: { steps: SagaStep[] }) {
+export function Timeline({ steps, extra }: { steps: SagaStep[]; extra?: (step: SagaStep, index: number) => ReactNode }) {
   if (steps.length === 0) return <Empty title="No step has started yet." />;
   return (
     <ol className="timeline">
@@ -332,9 +620,23 @@ export function Timeline({ steps }: { steps: SagaStep[] }) {
             {step.finished_at ? ` → ${formatDate(step.finished_at)}` : ""}
           </small>
           {step.error != null && <p className="field-error">{describeError(step.error)}</p>}
+          {extra?.(step, i)}
+          {step.input != null && (
+            <details>
+              <summary>Input</summary>
+              <pre className="mono">{JSON.stringify(step.input, null, 2)}</pre>
+            </details>
+          )}
+          {step.output != null && (
+            <details>
+              <summary>Output</summary>
+              <pre className="mono">{JSON.stringify(step.output, null, 2)}</pre>
+            </details>
+          )}
           {step.compensation && (
             <p className="compensation">
               Compensation: <StatusBadge status={step.compensation.status} />
+              {step.compensation.finished_at ? ` ${formatDate(step.compensation.finished_at)}` : ""}
             </p>
           )}
         </li>

@@ -1,4 +1,5 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
+import { useConfirm } from "../components/ConfirmDialog";
 import { NavLink, Navigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { del, get, post, patch, type Page, type User } from "../api/client";
@@ -6,23 +7,30 @@ import type { Connection } from "../api/airtable";
 import { updateUser, useSession } from "../auth/session";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId, useWorkspaces } from "../components/workspace";
+import { ConnectAgent } from "./ConnectAgent";
 
 const TABS = [
   { id: "profile", label: "Profile" },
   { id: "security", label: "Password" },
   { id: "sessions", label: "Sessions" },
   { id: "api-keys", label: "API keys" },
+  { id: "ai-agent", label: "Connect an AI agent" },
   { id: "connections", label: "Connections" },
   { id: "webhooks", label: "Webhooks" },
 ];
 
 export function SettingsPage() {
   const { tab = "profile" } = useParams();
+  const strip = useRef<HTMLElement>(null);
+  // On a narrow screen the strip scrolls sideways: the open section's tab is brought into view.
+  useEffect(() => {
+    strip.current?.querySelector(".active")?.scrollIntoView({ block: "nearest", inline: "center" });
+  }, [tab]);
   if (!TABS.some((t) => t.id === tab)) return <Navigate to="/settings" replace />;
   return (
     <>
       <PageHeader title="Settings" />
-      <nav className="tabs" aria-label="Settings sections">
+      <nav className="tabs" aria-label="Settings sections" ref={strip}>
         {TABS.map((t) => (
           <NavLink key={t.id} to={t.id === "profile" ? "/settings" : `/settings/${t.id}`} end>
             {t.label}
@@ -34,6 +42,7 @@ export function SettingsPage() {
         {tab === "security" && <PasswordChange />}
         {tab === "sessions" && <Sessions />}
         {tab === "api-keys" && <ApiKeys />}
+        {tab === "ai-agent" && <ConnectAgent />}
         {tab === "connections" && <Connections />}
         {tab === "webhooks" && <Webhooks />}
       </section>
@@ -147,8 +156,10 @@ function Sessions() {
   const queryClient = useQueryClient();
   const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => get<Page<SessionRow> | SessionRow[]>("/api/auth/sessions") });
   const revoke = useMutation({ mutationFn: (id: string) => del(`/api/auth/sessions/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["sessions"] }) });
+  const confirm = useConfirm();
   return (
     <>
+      {confirm.dialog}
       <h2>Active sessions</h2>
       {revoke.isError && <ErrorMessage error={revoke.error} />}
       <QueryView query={sessions}>
@@ -157,7 +168,7 @@ function Sessions() {
           if (rows.length === 0) return <Empty title="No active sessions." />;
           return (
             <div className="table-scroll">
-              <table className="table">
+              <table className="table cards">
                 <thead>
                   <tr>
                     <th scope="col">Device</th>
@@ -172,15 +183,25 @@ function Sessions() {
                 <tbody>
                   {rows.map((s) => (
                     <tr key={s.id}>
-                      <td>
+                      <td className="card-title">
                         {browserName(s.user_agent)} {s.current && <span className="badge badge-healthy">this device</span>}
                       </td>
-                      <td>{s.ip ?? "—"}</td>
-                      <td>{formatDate(s.created_at)}</td>
-                      <td>{formatDate(s.last_used_at)}</td>
-                      <td>
+                      <td data-label="IP">{s.ip ?? "—"}</td>
+                      <td data-label="Signed in">{formatDate(s.created_at)}</td>
+                      <td data-label="Last used">{formatDate(s.last_used_at)}</td>
+                      <td className="row-actions">
                         {!s.current && (
-                          <button type="button" className="button link small" onClick={() => revoke.mutate(s.id)} disabled={revoke.isPending}>
+                          <button type="button" className="button link small" onClick={() =>
+                              confirm.ask({
+                                title: `Sign out ${browserName(s.user_agent)}${s.ip ? ` at ${s.ip}` : ""}?`,
+                                consequence: "That device is signed out at once and has to sign in again with the password.",
+                                confirmLabel: "Revoke session",
+                                onConfirm: () => revoke.mutate(s.id),
+                              })
+                            }
+                            aria-label={`Revoke the session of ${browserName(s.user_agent)} signed in ${formatDate(s.created_at)}`}
+                            disabled={revoke.isPending}
+                          >
                             Revoke
                           </button>
                         )}
@@ -225,8 +246,10 @@ function ApiKeys() {
     },
   });
   const revoke = useMutation({ mutationFn: (id: string) => del(`/api/auth/api-keys/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["api-keys"] }) });
+  const confirm = useConfirm();
   return (
     <>
+      {confirm.dialog}
       <h2>API keys</h2>
       <p className="muted">
         Send a key as <code>Authorization: Bearer pyat_…</code>. It is shown once, when created.
@@ -260,7 +283,7 @@ function ApiKeys() {
           if (rows.length === 0) return <Empty title="No API keys yet." />;
           return (
             <div className="table-scroll">
-              <table className="table">
+              <table className="table cards">
                 <thead>
                   <tr>
                     <th scope="col">Name</th>
@@ -276,15 +299,24 @@ function ApiKeys() {
                 <tbody>
                   {rows.map((k) => (
                     <tr key={k.id}>
-                      <td>{k.name}</td>
-                      <td>
+                      <td className="card-title">{k.name}</td>
+                      <td data-label="Prefix">
                         <code>{k.prefix}</code>
                       </td>
-                      <td>{formatDate(k.created_at)}</td>
-                      <td>{formatDate(k.expires_at)}</td>
-                      <td>{formatDate(k.last_used_at)}</td>
-                      <td>
-                        <button type="button" className="button link small" onClick={() => revoke.mutate(k.id)} aria-label={`Revoke ${k.name}`}>
+                      <td data-label="Created">{formatDate(k.created_at)}</td>
+                      <td data-label="Expires">{formatDate(k.expires_at)}</td>
+                      <td data-label="Last used">{formatDate(k.last_used_at)}</td>
+                      <td className="row-actions">
+                        <button type="button" className="button link small" onClick={() =>
+                            confirm.ask({
+                              title: `Revoke API key '${k.name}'?`,
+                              consequence: `Every script, agent or SDK client using ${k.prefix}… is refused from now on. This cannot be undone.`,
+                              confirmLabel: "Revoke key",
+                              onConfirm: () => revoke.mutate(k.id),
+                            })
+                          }
+                          aria-label={`Revoke ${k.name}`}
+                        >
                           Revoke
                         </button>
                       </td>
@@ -328,8 +360,10 @@ function Connections() {
     },
   });
   const ownedWorkspaces = itemsOf(workspaces.data).filter((w) => w.role === "owner");
+  const confirm = useConfirm();
   return (
     <>
+      {confirm.dialog}
       <h2>Airtable connections</h2>
       <p className="muted">A connection stores an Airtable personal access token, encrypted; only its last four characters are shown.</p>
       {remove.isError && <ErrorMessage error={remove.error} />}
@@ -338,14 +372,23 @@ function Connections() {
           const rows = itemsOf(data);
           if (rows.length === 0) return <Empty title="No connections of your own." />;
           return (
-            <ul className="list">
+            <ul className="list cards">
               {rows.map((c) => (
                 <li key={c.id}>
                   <div>
                     <strong>{c.name}</strong> <span className="muted">token …{c.token_last4}</span>
                     {c.default_base_id && <span className="muted"> · default base {c.default_base_id}</span>}
                   </div>
-                  <button type="button" className="button link small" onClick={() => remove.mutate(c.id)} aria-label={`Delete connection ${c.name}`}>
+                  <button type="button" className="button link small" onClick={() =>
+                      confirm.ask({
+                        title: `Delete connection '${c.name}'?`,
+                        consequence: "Its token is erased: the bases it reaches disappear from Bases, and workflows and transactions using them fail. This cannot be undone.",
+                        confirmLabel: "Delete connection",
+                        onConfirm: () => remove.mutate(c.id),
+                      })
+                    }
+                    aria-label={`Delete connection ${c.name}`}
+                  >
                     Delete
                   </button>
                 </li>
@@ -418,8 +461,10 @@ function Webhooks() {
     },
   });
   const remove = useMutation({ mutationFn: (id: string) => del(`/api/notifications/webhooks/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["webhooks"] }) });
+  const confirm = useConfirm();
   return (
     <>
+      {confirm.dialog}
       <h2>Webhooks</h2>
       <QueryView query={hooks} feature="Webhooks">
         {(data) => {
@@ -429,7 +474,7 @@ function Webhooks() {
               {rows.length === 0 ? (
                 <Empty title="No webhooks yet." />
               ) : (
-                <ul className="list">
+                <ul className="list cards">
                   {rows.map((hook) => (
                     <li key={hook.id} className="stack">
                       <div className="row-between">
@@ -441,7 +486,16 @@ function Webhooks() {
                           <button type="button" className="button link small" aria-expanded={open === hook.id} onClick={() => setOpen(open === hook.id ? null : hook.id)}>
                             Deliveries
                           </button>
-                          <button type="button" className="button link small" onClick={() => remove.mutate(hook.id)} aria-label={`Delete webhook ${hook.url}`}>
+                          <button type="button" className="button link small" onClick={() =>
+                              confirm.ask({
+                                title: `Delete the webhook to ${hook.url}?`,
+                                consequence: "No more events are sent there, and its delivery history is deleted. This cannot be undone.",
+                                confirmLabel: "Delete webhook",
+                                onConfirm: () => remove.mutate(hook.id),
+                              })
+                            }
+                            aria-label={`Delete webhook ${hook.url}`}
+                          >
                             Delete
                           </button>
                         </div>
@@ -480,7 +534,12 @@ function Webhooks() {
 
 function Deliveries({ hookId }: { hookId: string }) {
   const queryClient = useQueryClient();
-  const deliveries = useQuery({ queryKey: ["deliveries", hookId], queryFn: () => get<Page<Delivery> | Delivery[]>(`/api/notifications/webhooks/${hookId}/deliveries`) });
+  const deliveries = useQuery({
+    queryKey: ["deliveries", hookId],
+    queryFn: () => get<Page<Delivery> | Delivery[]>(`/api/notifications/webhooks/${hookId}/deliveries`),
+    // A retried delivery is sent in the background: follow it until it settles.
+    refetchInterval: (query) => (itemsOf(query.state.data).some((d) => d.status === "pending" || d.status === "sending") ? 2000 : false),
+  });
   const retry = useMutation({
     mutationFn: (id: string) => post(`/api/notifications/webhooks/${hookId}/deliveries/${id}/retry`),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["deliveries", hookId] }),

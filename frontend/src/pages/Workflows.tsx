@@ -2,9 +2,11 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, del, get, patch, post, type Page } from "../api/client";
+import { fetchBases } from "../api/airtable";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { Timeline } from "./Sagas";
+import { useConfirm } from "../components/ConfirmDialog";
 
 interface Step {
   id: string;
@@ -76,7 +78,7 @@ export function WorkflowsPage() {
               {itemsOf(data).length === 0 ? (
                 <Empty title="No workflows yet. Build one below." />
               ) : (
-                <ul className="list">
+                <ul className="list cards">
                   {itemsOf(data).map((w) => (
                     <li key={w.id}>
                       <span>
@@ -109,6 +111,10 @@ function Builder({ existing }: { existing?: Workflow }) {
   );
   const [paletteType, setPaletteType] = useState(Object.keys(PALETTE)[0]);
   const [localError, setLocalError] = useState<string | null>(null);
+  // Airtable steps left without a base (as the templates come) take the one chosen here.
+  const needsBase = steps.some((s) => /"base_id":\s*""/.test(s.config));
+  const [baseId, setBaseId] = useState("");
+  const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases, enabled: needsBase });
   const add = (type: string, config: Record<string, unknown>, id?: string) =>
     setSteps((current) => [...current, { id: id ?? `${type.split(".").pop()}${current.length + 1}`, type, config: JSON.stringify(config, null, 2), on_error: "fail" }]);
   const save = useMutation({
@@ -116,7 +122,9 @@ function Builder({ existing }: { existing?: Workflow }) {
       setLocalError(null);
       const parsed = steps.map((s, i) => {
         try {
-          return { id: s.id, type: s.type, config: JSON.parse(s.config), on_error: s.on_error };
+          const config = JSON.parse(s.config);
+          if (config && config.base_id === "" && baseId) config.base_id = baseId;
+          return { id: s.id, type: s.type, config, on_error: s.on_error };
         } catch {
           const message = `Step ${i + 1} (${s.id}): the config is not valid JSON.`;
           setLocalError(message);
@@ -159,6 +167,16 @@ function Builder({ existing }: { existing?: Workflow }) {
         </SelectField>
         {triggerType === "schedule" && <TextField label="Schedule" value={schedule} onChange={(e) => setSchedule(e.target.value)} hint="cron(...) or rate(...)" />}
       </div>
+      {needsBase && (
+        <SelectField label="Base for the Airtable steps" value={baseId} onChange={(e) => setBaseId(e.target.value)}>
+          <option value="">Choose a base…</option>
+          {itemsOf(bases.data).map((b) => (
+            <option key={b.id} value={b.id}>
+              {b.name}
+            </option>
+          ))}
+        </SelectField>
+      )}
       <h3>Steps</h3>
       {steps.length === 0 && <Empty title="No steps yet: add one from the palette." />}
       <ol className="operations">
@@ -206,7 +224,7 @@ function Builder({ existing }: { existing?: Workflow }) {
       {save.isError && !localError && <ErrorMessage error={save.error} />}
       {save.isSuccess && existing && <p role="status" className="notice success">Saved.</p>}
       <div className="form-actions">
-        <button type="button" className="button primary" onClick={() => save.mutate()} disabled={save.isPending || !name.trim()}>
+        <button type="button" className="button primary" onClick={() => save.mutate()} disabled={save.isPending || !name.trim() || (needsBase && !baseId)}>
           {existing ? "Save workflow" : "Create workflow"}
         </button>
       </div>
@@ -245,7 +263,11 @@ export function WorkflowPage() {
       }
       return api<{ execution_id: string }>("POST", `/api/workflows/${workflowId}/execute`, { body: { input: parsed }, headers: { "Idempotency-Key": crypto.randomUUID() } });
     },
-    onSuccess: (data) => navigate(`/workflows/executions/${data.execution_id}`),
+    onSuccess: (data) => {
+      // Back on this page, the list shows the run rather than "Not run yet.".
+      void queryClient.invalidateQueries({ queryKey: ["executions", workflowId] });
+      navigate(`/workflows/executions/${data.execution_id}`);
+    },
   });
   const toggle = useMutation({
     mutationFn: (enabled: boolean) => patch(`/api/workflows/${workflowId}`, { enabled }),
@@ -258,6 +280,7 @@ export function WorkflowPage() {
       navigate("/workflows");
     },
   });
+  const confirm = useConfirm();
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumbs">
@@ -270,7 +293,18 @@ export function WorkflowPage() {
               <button type="button" className="button secondary" onClick={() => toggle.mutate(w.enabled === false)}>
                 {w.enabled === false ? "Enable" : "Disable"}
               </button>
-              <button type="button" className="button danger" onClick={() => remove.mutate()}>
+              <button
+                type="button"
+                className="button danger"
+                onClick={() =>
+                  confirm.ask({
+                    title: `Delete workflow '${w.name}'?`,
+                    consequence: "Its runs and triggers stop. This cannot be undone.",
+                    confirmLabel: "Delete workflow",
+                    onConfirm: () => remove.mutate(),
+                  })
+                }
+              >
                 Delete
               </button>
             </PageHeader>
@@ -310,6 +344,7 @@ export function WorkflowPage() {
           </>
         )}
       </QueryView>
+      {confirm.dialog}
     </>
   );
 }
@@ -322,7 +357,10 @@ export function ExecutionPage() {
     queryFn: () => get<Execution>(`/api/workflows/executions/${executionId}`),
     refetchInterval: (query) => (query.state.data && ACTIVE.has(query.state.data.status) ? 1000 : false),
   });
-  const cancel = useMutation({ mutationFn: () => post(`/api/workflows/executions/${executionId}/cancel`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["execution", executionId] }) });
+  const cancel = useMutation({
+    mutationFn: () => post(`/api/workflows/executions/${executionId}/cancel`),
+    onSuccess: () => Promise.all([queryClient.invalidateQueries({ queryKey: ["execution", executionId] }), queryClient.invalidateQueries({ queryKey: ["executions"] })]),
+  });
   return (
     <>
       <nav aria-label="Breadcrumb" className="breadcrumbs">

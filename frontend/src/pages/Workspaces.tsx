@@ -1,7 +1,8 @@
 import { useState } from "react";
+import { useConfirm } from "../components/ConfirmDialog";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { del, get, patch, post, type Page } from "../api/client";
+import { ApiError, del, get, patch, post, type Page } from "../api/client";
 import { useSession } from "../auth/session";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { setWorkspace, useWorkspaces, type Workspace } from "../components/workspace";
@@ -19,8 +20,12 @@ interface Invitation {
   role: string;
   expires_at?: string;
   created_at?: string;
-  status?: string;
+  accepted_at?: string | null;
+  revoked_at?: string | null;
 }
+
+/** Still waiting for its invitee: not accepted, not withdrawn, not expired. */
+const isPending = (inv: Invitation) => !inv.accepted_at && !inv.revoked_at && (!inv.expires_at || new Date(inv.expires_at) > new Date());
 
 export function WorkspacesPage() {
   const queryClient = useQueryClient();
@@ -79,6 +84,12 @@ export function WorkspacesPage() {
   );
 }
 
+const ROLE_CONSEQUENCE: Record<string, string> = {
+  owner: "Owners manage members and can rename or delete the workspace.",
+  editor: "Editors change its bases, workflows, transactions and files, but cannot manage members.",
+  viewer: "Viewers only read its bases and transactions; they can no longer change anything.",
+};
+
 export function WorkspacePage() {
   const { workspaceId = "" } = useParams();
   const navigate = useNavigate();
@@ -113,6 +124,7 @@ export function WorkspacePage() {
     },
   });
   const [newName, setNewName] = useState<string | null>(null);
+  const confirm = useConfirm();
   const rename = useMutation({
     mutationFn: () => patch(`/api/workspaces/${workspaceId}`, { name: (newName ?? "").trim() }),
     onSuccess: () => {
@@ -157,7 +169,16 @@ export function WorkspacePage() {
                     Rename
                   </button>
                   {!w.personal && (
-                    <button type="button" className="button danger" onClick={() => remove.mutate()} disabled={remove.isPending}>
+                    <button type="button" className="button danger" onClick={() =>
+                        confirm.ask({
+                          title: `Delete workspace '${w.name}'?`,
+                          consequence: "Its connections, workflows, transactions and files are deleted and every member loses access. This cannot be undone.",
+                          confirmLabel: "Delete workspace",
+                          onConfirm: () => remove.mutate(),
+                        })
+                      }
+                      disabled={remove.isPending}
+                    >
                       Delete workspace
                     </button>
                   )}
@@ -172,7 +193,7 @@ export function WorkspacePage() {
               <QueryView query={members}>
                 {(data) => (
                   <div className="table-scroll">
-                    <table className="table">
+                    <table className="table cards">
                       <thead>
                         <tr>
                           <th scope="col">Member</th>
@@ -185,10 +206,23 @@ export function WorkspacePage() {
                       <tbody>
                         {itemsOf(data).map((m) => (
                           <tr key={m.user_id}>
-                            <td className="wrap">{m.email ?? m.username ?? m.user_id}</td>
-                            <td>
+                            <td className="wrap card-title">{m.email ?? m.username ?? m.user_id}</td>
+                            <td data-label={isOwner ? undefined : "Role"}>
                               {isOwner ? (
-                                <select aria-label={`Role of ${m.email ?? m.user_id}`} value={m.role} onChange={(e) => changeRole.mutate({ userId: m.user_id, role: e.target.value })}>
+                                <select
+                                  aria-label={`Role of ${m.email ?? m.user_id}`}
+                                  value={m.role}
+                                  onChange={(e) => {
+                                    const role = e.target.value;
+                                    const who = m.email ?? m.username ?? m.user_id;
+                                    confirm.ask({
+                                      title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
+                                      consequence: ROLE_CONSEQUENCE[role] ?? "",
+                                      confirmLabel: `Make ${role}`,
+                                      onConfirm: () => changeRole.mutate({ userId: m.user_id, role }),
+                                    });
+                                  }}
+                                >
                                   <option value="owner">owner</option>
                                   <option value="editor">editor</option>
                                   <option value="viewer">viewer</option>
@@ -197,9 +231,29 @@ export function WorkspacePage() {
                                 m.role
                               )}
                             </td>
-                            <td>
+                            <td className="row-actions">
                               {(isOwner || m.user_id === session.user?.id) && (
-                                <button type="button" className="button link small" onClick={() => removeMember.mutate(m.user_id)}>
+                                <button
+                                  type="button"
+                                  className="button link small"
+                                  onClick={() =>
+                                    confirm.ask(
+                                      m.user_id === session.user?.id
+                                        ? {
+                                            title: `Leave workspace '${w.name}'?`,
+                                            consequence: "You lose access to its bases, workflows, transactions and files until an owner invites you again.",
+                                            confirmLabel: "Leave workspace",
+                                            onConfirm: () => removeMember.mutate(m.user_id),
+                                          }
+                                        : {
+                                            title: `Remove ${m.email ?? m.username ?? m.user_id} from '${w.name}'?`,
+                                            consequence: "They lose access to its bases, workflows, transactions and files until invited again.",
+                                            confirmLabel: "Remove member",
+                                            onConfirm: () => removeMember.mutate(m.user_id),
+                                          },
+                                    )
+                                  }
+                                >
                                   {m.user_id === session.user?.id ? "Leave" : "Remove"}
                                 </button>
                               )}
@@ -236,16 +290,28 @@ export function WorkspacePage() {
                 {cancelInvite.isError && <ErrorMessage error={cancelInvite.error} />}
                 <QueryView query={invitations}>
                   {(data) =>
-                    itemsOf(data).length === 0 ? (
+                    itemsOf(data).filter(isPending).length === 0 ? (
                       <Empty title="No pending invitations." />
                     ) : (
-                      <ul className="list">
-                        {itemsOf(data).map((inv) => (
+                      <ul className="list cards" aria-label="Pending invitations">
+                        {itemsOf(data).filter(isPending).map((inv) => (
                           <li key={inv.id}>
                             <span>
                               {inv.email} <span className="muted">as {inv.role} · expires {formatDate(inv.expires_at)}</span>
                             </span>
-                            <button type="button" className="button link small" onClick={() => cancelInvite.mutate(inv.id)}>
+                            <button
+                              type="button"
+                              className="button link small"
+                              aria-label={`Cancel the invitation of ${inv.email}`}
+                              onClick={() =>
+                                confirm.ask({
+                                  title: `Cancel the invitation of ${inv.email}?`,
+                                  consequence: "The link in their email stops working; invite them again to let them in.",
+                                  confirmLabel: "Cancel invitation",
+                                  onConfirm: () => cancelInvite.mutate(inv.id),
+                                })
+                              }
+                            >
                               Cancel
                             </button>
                           </li>
@@ -254,11 +320,24 @@ export function WorkspacePage() {
                     )
                   }
                 </QueryView>
+                {itemsOf(invitations.data).some((inv) => inv.accepted_at) && (
+                  <>
+                    <h3>Accepted</h3>
+                    <ul className="list" aria-label="Accepted invitations">
+                      {itemsOf(invitations.data).filter((inv) => inv.accepted_at).map((inv) => (
+                        <li key={inv.id}>
+                          {inv.email} <span className="muted">joined as {inv.role} · {formatDate(inv.accepted_at)}</span>
+                        </li>
+                      ))}
+                    </ul>
+                  </>
+                )}
               </section>
             )}
           </>
         )}
       </QueryView>
+      {confirm.dialog}
     </>
   );
 }
@@ -268,9 +347,12 @@ export function AcceptInvitationPage() {
   const token = params.get("token");
   const queryClient = useQueryClient();
   const accept = useMutation({
-    mutationFn: () => post<{ workspace_id?: string }>("/api/workspaces/invitations/accept", { token }),
+    mutationFn: () => post<{ workspace?: { id: string; name: string }; role?: string }>("/api/workspaces/invitations/accept", { token }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["workspaces"] }),
   });
+  const resend = useMutation({ mutationFn: () => post("/api/auth/verify-email/resend") });
+  const unverified = accept.error instanceof ApiError && accept.error.details.some((d) => d.problem === "not verified");
+  const workspace = params.get("workspace");
   return (
     <>
       <PageHeader title="Join a workspace" />
@@ -279,11 +361,24 @@ export function AcceptInvitationPage() {
           <p role="alert">This invitation link has no token. Open the link from the email again.</p>
         ) : accept.isSuccess ? (
           <p role="status" className="notice success">
-            You joined the workspace. {accept.data?.workspace_id ? <Link to={`/workspaces/${accept.data.workspace_id}`}>Open it</Link> : <Link to="/workspaces">See your workspaces</Link>}
+            You joined {accept.data?.workspace?.name ?? "the workspace"}. {accept.data?.workspace ? <Link to={`/workspaces/${accept.data.workspace.id}`}>Open it</Link> : <Link to="/workspaces">See your workspaces</Link>}
           </p>
+        ) : unverified ? (
+          <div role="alert">
+            <p>Verify your email first: open the link in the email we sent you when you registered, then come back to this page.</p>
+            <button type="button" className="button secondary" onClick={() => resend.mutate()} disabled={resend.isPending || resend.isSuccess}>
+              {resend.isSuccess ? "Sent: check your inbox" : "Send the verification email again"}
+            </button>
+            {resend.isError && <ErrorMessage error={resend.error} />}
+            <button type="button" className="button primary" onClick={() => accept.mutate()} disabled={accept.isPending}>
+              I have verified it: accept
+            </button>
+          </div>
         ) : (
           <>
-            <p>Accept the invitation with the account you are signed in with. Its verified email must be the invited one.</p>
+            <p>
+              {workspace ? `You're invited to ${workspace}${params.get("role") ? ` as ${params.get("role")}` : ""}. ` : ""}Accept the invitation with the account you are signed in with; its email must be the invited one.
+            </p>
             {accept.isError && <ErrorMessage error={accept.error} />}
             <button type="button" className="button primary" onClick={() => accept.mutate()} disabled={accept.isPending}>
               Accept invitation

@@ -31,7 +31,8 @@ def list_records(
     offset: Annotated[str | None, Query(max_length=200)] = None,
     max_records: Annotated[int | None, Query(ge=1)] = None,
     view: Annotated[str | None, Query()] = None,
-    filter: Annotated[str | None, Query(description="JSON object field -> value")] = None,
+    filter: Annotated[str | None, Query(
+        description="JSON: object field -> value, or list of {field, op, value}")] = None,
     formula: Annotated[str | None, Query(description="raw Airtable formula")] = None,
     connection_id: ConnectionId = None,
 ):

@@ -25,7 +25,6 @@ from common.identity import Identity
 from common.models import AnalyticsEvent, ServiceLatency, UsageBatch, UsageDay, new_id, utcnow
 from common.usage import AIRTABLE_REQUESTS, LATENCY
 
-MAX_EVENT_DATA = 16_384
 # Latency histogram: bucket i holds (0.1 * 1.1^(i-1), 0.1 * 1.1^i] ms, so a percentile read
 # from it is within 10 % of the true value.
 _BASE_MS, _GROWTH = 0.1, 1.1
@@ -40,20 +39,39 @@ class AnalyticsEventIn(BaseModel):
     @field_validator("data")
     @classmethod
     def _small(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if len(json.dumps(data, default=str)) > MAX_EVENT_DATA:
-            raise ValueError(f"at most {MAX_EVENT_DATA} bytes of JSON")
+        from common.settings import get_settings
+
+        limit = get_settings().analytics_event_max_bytes
+        if len(json.dumps(data, default=str).encode()) > limit:
+            raise ValueError(f"at most {limit} bytes of JSON (analytics_event_max_bytes)")
         return data
 
 
 def record_event(uow: UnitOfWork, identity: Identity, cmd: AnalyticsEventIn) -> dict[str, Any]:
-    """Store one analytics event of the caller."""
+    """Store one analytics event of the caller (429 past the per-minute quota)."""
     with uow:
+        _within_rate(uow, identity.user_id)
         event = AnalyticsEvent(id=new_id(), user_id=identity.user_id, event_type=cmd.event_type,
                                data=cmd.data, occurred_at=utcnow())
         uow.session.add(event)
         uow.commit()
         return {"id": event.id, "event_type": event.event_type, "data": event.data,
                 "occurred_at": event.occurred_at.isoformat()}
+
+
+def _within_rate(uow: UnitOfWork, user_id: str) -> None:
+    """One member's events per minute are bounded (analytics_events_per_minute)."""
+    from common.errors import RateLimited
+    from common.settings import get_settings
+
+    limit, since = get_settings().analytics_events_per_minute, utcnow() - timedelta(minutes=1)
+    recent = list(uow.session.scalars(select(AnalyticsEvent.occurred_at).where(
+        AnalyticsEvent.user_id == user_id, AnalyticsEvent.occurred_at > since).order_by(
+        AnalyticsEvent.occurred_at).limit(limit)))
+    if len(recent) >= limit:
+        wait = (recent[0] + timedelta(minutes=1) - utcnow()).total_seconds()
+        raise RateLimited(f"At most {limit} analytics events a minute "
+                          "(analytics_events_per_minute).", retry_after=int(wait) + 1)
 
 
 # ---------------------------------------------------------------- aggregation

@@ -9,6 +9,11 @@ from botocore.config import Config
 
 _CONFIG = Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3,
                  read_timeout=25)
+# The browser fetches S3's presigned URLs: SigV4 (botocore presigns SigV2 by default, which
+# newer regions refuse) at the bucket's regional virtual-host name, the origin the web UI's CSP
+# names in connect-src (the default would be the global s3.amazonaws.com in any region).
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4", s3={
+    "addressing_style": "virtual", "us_east_1_regional_endpoint": "regional"}))
 # A session is not thread-safe (the aggregate health asks for clients from a thread pool).
 _making = threading.Lock()
 
@@ -24,4 +29,4 @@ def _session() -> boto3.session.Session:
 def client(service: str) -> Any:
     """A cached client; boto3 itself reads AWS_ENDPOINT_URL, so local stacks need no code path."""
     with _making:
-        return _session().client(service, config=_CONFIG)
+        return _session().client(service, config=_S3_CONFIG if service == "s3" else _CONFIG)

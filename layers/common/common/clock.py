@@ -1,4 +1,4 @@
-"""UTC time helpers (SQLite hands back naive datetimes; they are UTC by construction)."""
+"""The one clock, and timestamps from outside made aware (the models' own are: `UtcDateTime`)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """`value` as an aware UTC datetime."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def as_utc(value: datetime) -> datetime:
+    """A timestamp from outside (a query, a cursor, a payload) as aware UTC; naive means UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def is_past(value: datetime | None, at: datetime) -> bool:
     """Whether `value` is set and not after `at`."""
-    return value is not None and aware(value) <= at  # type: ignore[operator]
+    return value is not None and value <= at

@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Any
 
+from common.clock import as_utc
 from common.errors import ValidationFailed
 
 
@@ -27,6 +29,14 @@ def decode(cursor: str, size: int) -> list[Any]:
             or not all(isinstance(v, str) for v in values):
         raise _invalid()
     return values
+
+
+def instant(stamp: str) -> datetime:
+    """The timestamp a cursor carried (as `encode` wrote it), aware UTC; anything else is a 422."""
+    try:
+        return as_utc(datetime.fromisoformat(stamp))
+    except ValueError as e:
+        raise _invalid() from e
 
 
 def _invalid() -> ValidationFailed:

@@ -10,11 +10,11 @@ import time
 from functools import lru_cache
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
+from common.database_address import proxy_host, tls_context, url_from_secret
 from common.errors import Conflict
 from common.settings import get_settings
 
@@ -22,11 +22,15 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 # A connection idle longer than this is pinged before use (a frozen execution environment's
-# connections, or all of them after a database restart, may be dead): back-to-back requests
-# pay nothing, a request after a pause one round trip instead of a 503. A connection that dies
-# anyway fails its statement, which discards it and its pool and answers 503 (common.http),
-# and the next request reconnects.
-IDLE_PING_SECONDS = 1.0
+# connections, or all of them after a database restart, may be dead): requests that follow
+# each other within 30 s pay nothing (a ping is a round trip, most of a warm request's time
+# against RDS), a request after a longer pause one round trip instead of a 503. A connection
+# that dies anyway fails its statement, which discards it and its pool and answers 503
+# (common.http), and the next request reconnects.
+IDLE_PING_SECONDS = 30.0
+# Statements prepared per connection, reused by their text: pg8000 otherwise parses and
+# describes every statement anew (three round trips; a prepared one runs in one).
+PREPARED_PER_CONNECTION = 256
 
 
 def database_url() -> str:
@@ -36,12 +40,7 @@ def database_url() -> str:
         return settings.database_url
     from common.secrets import secret_json
 
-    secret = secret_json(settings.database_secret_arn or "")
-    if "url" in secret:
-        return str(secret["url"])
-    user, password = quote(secret["username"], safe=""), quote(secret["password"], safe="")
-    port = secret.get("port", 5432)
-    return f"postgresql+pg8000://{user}:{password}@{secret['host']}:{port}/{secret['dbname']}"
+    return url_from_secret(secret_json(settings.database_secret_arn or ""))
 
 
 @lru_cache(maxsize=1)
@@ -91,12 +90,50 @@ def _engine(url: str, **options: Any) -> Engine:
     # A Lambda instance serves one request at a time: it keeps one connection, and a second one
     # held at once (rare) is closed when returned. Thousands of instances share one database.
     options.setdefault("pool_size", 1)
+    proxy = proxy_host()
+    if proxy:
+        url = _through_proxy(url, proxy)
+    # pg8000 verifies nothing unless given a context (DATABASE_TLS: verify-full on deploy).
+    context = tls_context(through_proxy=bool(proxy))
+    if context is not None:
+        options["connect_args"] = {"ssl_context": context}
     eng = create_engine(url, max_overflow=2, pool_recycle=300, **options)
+    if proxy:
+        event.listen(eng, "do_connect", _iam_token_as_password)
     event.listen(eng, "connect", _send_without_delay)
+    event.listen(eng, "connect", _reuse_prepared_statements)
     event.listen(eng, "handle_error", _socket_error_is_a_disconnect)
     event.listen(eng, "checkin", _idle_from)
     event.listen(eng, "checkout", _ping_if_idle)
     return eng
+
+
+def _through_proxy(url: str, host: str) -> str:
+    """`url` with the proxy as its host and no password (each connection signs a token)."""
+    from sqlalchemy.engine import make_url
+
+    # RDS Proxy listens on PostgreSQL's default port, whichever port the instance uses.
+    # (`set` ignores None, so the password goes with the tuple's own _replace.)
+    return make_url(url).set(host=host, port=5432)._replace(password=None).render_as_string(
+        hide_password=False)
+
+
+def _iam_token_as_password(_dialect: Any, _record: Any, _cargs: Any,
+                           cparams: dict[str, Any]) -> None:
+    # The proxy accepts IAM authentication only (IAMAuth REQUIRED), and a token signs in for
+    # 15 minutes after it is made: an instance lives for hours, so every new connection (a
+    # recycle every 300 s, a reconnect after an outage) signs its own.
+    cparams["password"] = _rds().generate_db_auth_token(
+        DBHostname=cparams["host"], Port=cparams.get("port", 5432),
+        DBUsername=cparams["user"])
+
+
+@lru_cache(maxsize=1)
+def _rds() -> Any:
+    """The RDS client that signs auth tokens (locally, without a call to AWS)."""
+    import boto3
+
+    return boto3.client("rds")
 
 
 def _send_without_delay(dbapi_connection: Any, _record: Any) -> None:
@@ -107,6 +144,48 @@ def _send_without_delay(dbapi_connection: Any, _record: Any) -> None:
     sock = getattr(dbapi_connection, "_usock", None)
     if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+def _reuse_prepared_statements(dbapi_connection: Any, _record: Any) -> None:
+    # pg8000's DB-API sends every statement (and COMMIT and ROLLBACK) as an unnamed one: Parse
+    # and Sync, Describe and Sync, then Bind, Execute and Sync, three round trips. Here each
+    # statement text is prepared once per connection (one round trip) and then only bound and
+    # executed (one round trip). The least recently used are closed beyond a bound.
+    from collections import OrderedDict
+
+    from pg8000.converters import make_params
+    from pg8000.exceptions import DatabaseError
+
+    unnamed = dbapi_connection.execute_unnamed
+    prepared: OrderedDict[tuple[str, tuple[Any, ...]], tuple[Any, Any, Any]] = OrderedDict()
+
+    def execute(statement: str, vals: Any = (), oids: Any = (), stream: Any = None) -> Any:
+        if stream is not None:
+            return unnamed(statement, vals=vals, oids=oids, stream=stream)
+        key = (statement, tuple(oids or ()))
+        found = prepared.get(key)
+        if found is None:
+            found = prepared[key] = dbapi_connection.prepare_statement(statement, oids or ())
+            if len(prepared) > PREPARED_PER_CONNECTION:
+                _, (name, *_rest) = prepared.popitem(last=False)
+                dbapi_connection.close_prepared_statement(name)
+        else:
+            prepared.move_to_end(key)
+        name, columns, input_funcs = found
+        try:
+            return dbapi_connection.execute_named(
+                name, make_params(dbapi_connection.py_types, vals), columns, input_funcs,
+                statement)
+        except DatabaseError as e:
+            # A migration changed a table under a prepared plan (0A000), or the statement is
+            # gone (26000): prepare again next time; this statement fails as it would have.
+            detail = e.args[0] if e.args and isinstance(e.args[0], dict) else {}
+            if detail.get("C") in ("0A000", "26000"):
+                prepared.clear()
+            raise
+
+    if hasattr(dbapi_connection, "prepare_statement"):
+        dbapi_connection.execute_unnamed = execute
 
 
 def _idle_from(_dbapi_connection: Any, record: Any) -> None:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from botocore.exceptions import BotoCoreError, ClientError
 
 from common import __version__
 from common.aws import client
 from common.observability import logger
 from common.settings import get_settings
+from common.shared_result import SharedResult
 
 Check = Callable[[], Any]
 
@@ -23,21 +22,23 @@ def database() -> None:
     """The database answers a trivial query."""
     from sqlalchemy import text
 
-    from common.db import engine
+    from common.db import engine, is_outage
 
-    with engine().connect() as conn:
-        conn.execute(text("SELECT 1"))
+    for attempt in (1, 2):
+        try:
+            with engine().connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return
+        except Exception as e:
+            # A pooled connection that died while idle (the database restarted) fails once and
+            # is discarded with its pool: the database itself is judged on a fresh connection.
+            if attempt == 2 or not is_outage(e):
+                raise
 
 
 def uploads_bucket() -> None:
     """The uploads bucket exists and is reachable."""
     client("s3").head_bucket(Bucket=get_settings().uploads_bucket_name)
-
-
-def notifications_queue() -> None:
-    """The notifications queue exists."""
-    client("sqs").get_queue_attributes(QueueUrl=get_settings().notifications_queue_url,
-                                       AttributeNames=["QueueArn"])
 
 
 def state_machines() -> None:
@@ -69,14 +70,12 @@ def outcome(check: Check) -> dict[str, Any]:
 
 class SharedCheck:
     """A check that costs an upstream request (Airtable's `whoami`): run at most once per
-    `max_age` seconds across every instance, its outcome kept in the cache table (and, while
-    that table cannot be reached, in the process)."""
+    `max_age` seconds across every instance, by one caller at a time (common.shared_result)."""
 
     def __init__(self, name: str, check: Check, max_age: float = 60.0) -> None:
         self.name = name
         self.check = check
-        self.max_age = max_age
-        self._last: tuple[float, dict[str, Any]] | None = None
+        self._shared = SharedResult(f"health#{name}", lambda: outcome(check), max_age)
 
     def __call__(self) -> None:
         """Raise when the (recent) outcome is a failure, like any other check."""
@@ -86,38 +85,7 @@ class SharedCheck:
 
     def outcome(self) -> dict[str, Any]:
         """The outcome of a run at most `max_age` seconds ago, running the check if none is."""
-        now = time.time()
-        try:
-            stored = self._stored(now)
-        except (ClientError, BotoCoreError):
-            logger.warning("health results unavailable", exc_info=True)
-            if self._last is None or now - self._last[0] > self.max_age:
-                self._last = (now, outcome(self.check))
-            return self._last[1]
-        if stored is not None:
-            return stored
-        result = outcome(self.check)
-        self._store(now, result)
-        return result
-
-    def _key(self) -> dict[str, Any]:
-        return {"pk": {"S": f"health#{self.name}"}}
-
-    def _stored(self, now: float) -> dict[str, Any] | None:
-        item = client("dynamodb").get_item(TableName=get_settings().cache_table_name,
-                                           Key=self._key(), ConsistentRead=True).get("Item")
-        if not item or now - float(item["checked_at"]["N"]) > self.max_age:
-            return None
-        return dict(json.loads(item["outcome"]["S"]))
-
-    def _store(self, now: float, result: dict[str, Any]) -> None:
-        try:
-            client("dynamodb").put_item(TableName=get_settings().cache_table_name, Item={
-                **self._key(), "checked_at": {"N": repr(now)},
-                "outcome": {"S": json.dumps(result)},
-                "expires_at": {"N": str(int(now + 3600))}})
-        except (ClientError, BotoCoreError):
-            logger.warning("health result not stored", exc_info=True)
+        return self._shared.get()
 
 
 def run_checks(checks: dict[str, Check]) -> dict[str, dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""Scheduled clean-up: expired sessions and tokens, stale throttles, old usage batch markers."""
+"""Scheduled clean-up: expired sessions and tokens, stale throttles, old usage batch markers,
+analytics events past their retention."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy import delete
 
 from common.db import UnitOfWork
 from common.models import (
+    AnalyticsEvent,
     AuthSession,
     JobRun,
     LoginThrottle,
@@ -16,6 +18,7 @@ from common.models import (
     UsageBatch,
     utcnow,
 )
+from common.settings import get_settings
 
 
 def run() -> dict[str, Any]:
@@ -34,6 +37,9 @@ def run() -> dict[str, Any]:
             # Counted log batches are remembered only as long as a redelivery could come.
             "usage_batches": s.execute(delete(UsageBatch).where(
                 UsageBatch.processed_at < now - timedelta(days=2))).rowcount,
+            "analytics_events": s.execute(delete(AnalyticsEvent).where(
+                AnalyticsEvent.occurred_at < now - timedelta(
+                    days=get_settings().analytics_retention_days))).rowcount,
         }
         run.result, run.finished_at = counts, utcnow()
         s.add(run)

@@ -32,6 +32,9 @@ _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 _NOT_NESTING = re.compile(r"[^\[\]{}]+")
 # Openers count 2 and closers 0, so the depth after n brackets is their running sum minus n.
 _NESTING_WEIGHTS = bytes.maketrans(b"[]{}", b"\x02\x00\x02\x00")
+# A JSON string's \u0000 escape (an odd run of backslashes before it): PostgreSQL's text and
+# jsonb cannot hold the NUL character, so it would fail deep inside a route as a 500.
+_NUL_ESCAPE = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 # Seconds a client should wait before retrying while the database is unreachable.
 DATABASE_RETRY_AFTER = 5
 
@@ -143,11 +146,28 @@ def json_depth(text: str) -> int:
     return max(map(operator.sub, accumulate(weights), count(1)), default=0)
 
 
+def nul_location(event: Any) -> str | None:
+    """The query or path parameter, or `body`, that holds a NUL character, if any does."""
+    for values in (event.query_string_parameters, event.path_parameters):
+        for name, value in (values or {}).items():
+            if "\x00" in str(value):
+                return str(name)
+    body = event.body
+    if isinstance(body, str) and not event.is_base64_encoded and \
+            ("\x00" in body or ("\\u0000" in body and _NUL_ESCAPE.search(body))):
+        return "body"
+    return None
+
+
 class _NestingLimitedValidation(OpenAPIRequestValidationMiddleware):
-    """Powertools' request validation, behind the nesting limit: Python's parser and pydantic
-    recurse per level, so a deep document would be a 500."""
+    """Powertools' request validation, behind the nesting limit (Python's parser and pydantic
+    recurse per level, so a deep document would be a 500) and the NUL refusal."""
 
     def handler(self, app: Any, next_middleware: NextMiddleware) -> Response:
+        holding_nul = nul_location(app.current_event)
+        if holding_nul:
+            raise ValidationFailed("Text may not contain the NUL character (U+0000).",
+                                   details=[{"field": holding_nul, "problem": "contains NUL"}])
         body = app.current_event.body
         if body and isinstance(body, str) and \
                 body.count("[") + body.count("{") > MAX_JSON_DEPTH and \

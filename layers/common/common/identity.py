@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
@@ -26,7 +27,12 @@ class Identity:
 
 def current_identity(app: APIGatewayHttpResolver) -> Identity:
     """The authorizer's context; a route reached without one is refused (defence in depth)."""
-    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+    return event_identity(app.current_event.raw_event)
+
+
+def event_identity(event: dict[str, Any]) -> Identity:
+    """The caller an HTTP API event's authorizer context names (for handlers without a resolver)."""
+    authorizer = event.get("requestContext", {}).get("authorizer") or {}
     ctx = authorizer.get("lambda") or {}
     if ctx.get("degraded"):
         raise ServiceUnavailable("The service cannot check credentials right now (its database "

@@ -8,7 +8,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, or_, select, update
 
 from common import cursor
-from common.clock import aware
 from common.db import UnitOfWork
 from common.errors import NotFound
 from common.models import Notification
@@ -21,6 +20,7 @@ class InboxMessage(BaseModel):
     type: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=200)
     body: str = ""
+    link: str | None = Field(None, max_length=500, description="web UI path")
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -44,7 +44,7 @@ def list_for(uow: UnitOfWork, user_id: str, *, unread: bool, limit: int,
         query = query.where(Notification.read.is_(False))
     if after:
         stamp, last_id = cursor.decode(after, 2)
-        at = _instant(stamp)
+        at = cursor.instant(stamp)
         query = query.where(or_(Notification.created_at < at,
                                 and_(Notification.created_at == at, Notification.id < last_id)))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -77,18 +77,7 @@ def mark_all_read(uow: UnitOfWork, user_id: str) -> dict[str, int]:
     return {"marked": count}
 
 
-def _instant(stamp: str) -> Any:
-    from datetime import datetime
-
-    from common.errors import ValidationFailed
-
-    try:
-        return aware(datetime.fromisoformat(stamp))
-    except ValueError as e:
-        raise ValidationFailed("The cursor is not valid.", details=[
-            {"field": "cursor", "problem": "not a cursor from this API"}]) from e
-
 
 def _out(n: Notification) -> dict[str, Any]:
-    return {"id": n.id, "type": n.type, "title": n.title, "body": n.body, "data": n.data or {},
-            "read": n.read, "created_at": aware(n.created_at).isoformat()}  # type: ignore[union-attr]
+    return {"id": n.id, "type": n.type, "title": n.title, "body": n.body, "link": n.link,
+            "data": n.data or {}, "read": n.read, "created_at": n.created_at.isoformat()}

@@ -19,6 +19,7 @@ def http_handler(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any],
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @traced
     @metrics.log_metrics
+    @usage.per_base_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deadline.start(context)
         idempotency.register_lambda_context(context)

@@ -14,13 +14,16 @@ from common.errors import UpstreamError
 from common.models import new_id
 from common.settings import get_settings
 
+# A subject may carry user-written text (a workspace's name): one line, and short.
+MAX_SUBJECT_CHARS = 120
+
 
 def compose(to: str, subject: str, text: str) -> EmailMessage:
     """The message as sent."""
     message = EmailMessage()
     message["From"] = get_settings().mail_from
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = one_line(subject, MAX_SUBJECT_CHARS)
     message["Message-ID"] = f"<{new_id()}@pyairtable.local>"
     message.set_content(text)
     return message
@@ -41,6 +44,13 @@ def send_email(to: str, subject: str, text: str) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         slug = re.sub(r"[^a-z0-9]+", "-", to.lower())[:60]
         (folder / f"{time.time_ns()}-{slug}.eml").write_bytes(message.as_bytes())
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` with every run of whitespace and control characters (CR/LF: header injection)
+    made one space, cut to `limit` characters."""
+    flat = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "\u2026"
 
 
 def link(path: str, token: str) -> str:

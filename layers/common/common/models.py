@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def new_id() -> str:
@@ -30,10 +32,34 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Base(DeclarativeBase):
-    """Declarative base; timestamps are stored timezone-aware."""
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is aware UTC on the way in and out, whatever the database keeps."""
 
-    type_annotation_map = {datetime: DateTime(timezone=True), dict[str, Any]: JSON}
+    # SQLite has no time zone type: it hands back naive values, which are UTC because this
+    # type converted them on the way in. PostgreSQL's timestamptz needs nothing.
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; a naive value is taken as UTC, the only zone this code writes."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None,
+                             dialect: Dialect) -> datetime | None:
+        """Aware UTC, also where the database returned a naive value."""
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base; timestamps are aware UTC on every database."""
+
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
 
 
 class User(Base):
@@ -134,6 +160,8 @@ class Notification(Base):
     type: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
+    # The web UI path of what the notification is about.
+    link: Mapped[str | None] = mapped_column(String(500))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
     source_id: Mapped[str | None] = mapped_column(String(100), unique=True)
@@ -190,6 +218,11 @@ class FileImport(Base):
     chunk_offsets: Mapped[list[int] | None] = mapped_column(JSON)
     staging_key: Mapped[str | None] = mapped_column(String(1024))
     error: Mapped[str | None] = mapped_column(Text)
+    # The file's columns nothing was written from, and the table's name (job.table may be an id).
+    ignored_columns: Mapped[list[str] | None] = mapped_column(JSON)
+    table_name: Mapped[str | None] = mapped_column(String(255))
+    # The airtable_transaction saga that undoes the import (POST /imports/{id}/undo).
+    undo_saga_id: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 
@@ -205,6 +238,9 @@ class FileImportChunk(Base):
     created_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The batch sent but not yet confirmed: {"rows": [...], "at": epoch seconds}.
     pending: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # For undo: what each request wrote, and what updated records held before (by field id).
+    written: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -7,19 +7,40 @@ its first invocation, and only when tracing is on.
 """
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache, wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
+# The template's namespace; the default keeps a process without the variable (a test, a
+# script) from failing every flush with "Must contain a metric namespace".
+NAMESPACE = "PyAirtable"
+
 logger = Logger(utc=True)
-metrics = Metrics()
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE))
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+
+@contextmanager
+def own_line(name: str, value: float, dimensions: dict[str, str] | None = None) -> Iterator[None]:
+    """A count on its own EMF line, in the functions' namespace with their default dimensions.
+
+    Its own line because the invocation's line has one dimension set for all its metrics; the
+    namespace is the shared Metrics object's, so no second place reads it from the environment.
+    """
+    with single_metric(name=name, unit=MetricUnit.Count, value=value,
+                       namespace=metrics.namespace,
+                       default_dimensions=metrics.default_dimensions) as metric:
+        for key, dimension in (dimensions or {}).items():
+            metric.add_dimension(name=key, value=dimension)
+        yield
 
 
 @cache

@@ -36,6 +36,11 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024
 _METADATA = (ipaddress.ip_address("fd00:ec2::254"),)
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
+# IANA special-purpose ranges Python's ipaddress counts as global: IETF protocol assignments
+# (192.0.0.0/24, e.g. 192.0.0.192) and the deprecated 6to4 relay anycast.
+_SPECIAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("192.88.99.0/24"))
+# IPv6 prefixes that carry an IPv4 address a gateway would forward to: NAT64 (RFC 6052/8215).
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
 class RefusedTarget(ValidationFailed):
@@ -99,6 +104,16 @@ def refusal(address: str, allow_private: bool) -> str | None:
     ip: Address = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
+    embedded = _embedded_ipv4(ip)
+    if embedded is not None:  # 6to4, Teredo, NAT64: the IPv4 address is the real target
+        problem = refusal(str(embedded), allow_private)
+        if problem is not None:
+            return f"{ip} carries {embedded}, and {problem}"
+        if ip.is_private or any(ip in n for n in _NAT64):
+            return f"{ip} is a translation address"
+        return None
+    if any(ip in n for n in _SPECIAL):
+        return f"{ip} is a special-purpose address"
     if ip.is_link_local or ip in _METADATA:
         return f"{ip} is a link-local or metadata address"
     if ip.is_loopback:  # before the reserved check: ::1 lies in IPv6's reserved ::/8
@@ -109,6 +124,19 @@ def refusal(address: str, allow_private: bool) -> str | None:
         return f"{ip} is a private address"
     if not ip.is_global and not ip.is_private and ip not in _SHARED:
         return f"{ip} is not a public address"
+    return None
+
+
+def _embedded_ipv4(ip: Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 transition address carries, if any."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]
+    if any(ip in n for n in _NAT64):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
     return None
 
 

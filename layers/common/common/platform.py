@@ -10,10 +10,9 @@ from typing import Any
 
 from common import __version__, health
 from common.aws import client
+from common.clock import now
 from common.settings import get_settings
-
-SERVICES = ("auth", "users", "airtable", "workflows", "files", "sagas", "notifications",
-            "platform")
+from common.shared_result import SharedResult
 
 # Which service's health report vouches for each shared dependency.
 _DEPENDENCY_SOURCES = {"storage": ("files", "storage"),
@@ -22,38 +21,67 @@ _DEPENDENCY_SOURCES = {"storage": ("files", "storage"),
                        "airtable": ("airtable", "airtable")}
 
 
+def services() -> tuple[str, ...]:
+    """This deployment's services: the ones the template gives the platform function (its
+    SERVICE_FUNCTIONS, read for the aggregate health), then the platform itself."""
+    return (*get_settings().service_function_map, "platform")
+
+
 def info() -> dict[str, Any]:
     """Name, version, services and build of this deployment."""
     settings = get_settings()
     return {"name": "PyAirtable Serverless", "version": __version__, "stage": settings.stage,
-            "services": list(SERVICES), "build": {"runtime": "python3.11"}}
+            "services": list(services()), "build": {"runtime": "python3.11"}}
+
+
+# The public aggregate health answers from a report at most this old, refreshed by one caller
+# at a time once half of it has passed; an instance answers what it read for a second before
+# reading the table again: a flood of public calls never costs seven function invocations each.
+HEALTH_MAX_AGE = 10.0
+_report = SharedResult("health#aggregate", lambda: services_report(), HEALTH_MAX_AGE,
+                       refresh_after=HEALTH_MAX_AGE / 2, reuse_for=1.0)
 
 
 def aggregate_health() -> tuple[dict[str, Any], int]:
-    """Every service's health (each asked through its own function) and the shared dependencies."""
+    """The public view of the recent report: each service's status and latency, and the shared
+    dependencies; 503 when unhealthy."""
+    report = _report.get()
+    services = {name: {"status": s["status"], "latency_ms": s["latency_ms"]}
+                for name, s in report["services"].items()}
+    body = {"status": report["status"], "services": services,
+            "dependencies": report["dependencies"]}
+    return body, 503 if report["status"] == "unhealthy" else 200
+
+
+def services_health() -> dict[str, Any]:
+    """The recent report in full, every service's checks included (admins)."""
+    return _report.get()
+
+
+def services_report() -> dict[str, Any]:
+    """Every service's health (each asked through its own function) and the shared
+    dependencies, as of now."""
     functions = get_settings().service_function_map
-    with ThreadPoolExecutor(max_workers=len(SERVICES)) as pool:
-        futures = {name: pool.submit(_service_health, name, functions.get(name))
-                   for name in SERVICES if name != "platform"}
+    with ThreadPoolExecutor(max_workers=len(functions) + 1) as pool:
+        futures = {name: pool.submit(_service_health, name, function)
+                   for name, function in functions.items()}
         own = health.run_checks({"database": health.database})
         reports = {name: future.result() for name, future in futures.items()}
     reports["platform"] = {"status": _status_of(own), "latency_ms": own["database"]["latency_ms"],
                            "checks": own}
     dependencies = {"database": own["database"]["status"]}
     for dependency, (service, check) in _DEPENDENCY_SOURCES.items():
-        dependencies[dependency] = reports[service].get("checks", {}).get(check, {}).get(
+        dependencies[dependency] = reports.get(service, {}).get("checks", {}).get(check, {}).get(
             "status", "unknown")
-    services = {name: {"status": r["status"], "latency_ms": r["latency_ms"]}
-                for name, r in reports.items()}
-    healthy = sum(s["status"] == "healthy" for s in services.values())
+    healthy = sum(r["status"] == "healthy" for r in reports.values())
     if dependencies["database"] != "ok" or healthy == 0:
         status = "unhealthy"
-    elif healthy == len(services):
+    elif healthy == len(reports):
         status = "healthy"
     else:
         status = "degraded"
-    body = {"status": status, "services": services, "dependencies": dependencies}
-    return body, 503 if status == "unhealthy" else 200
+    return {"status": status, "checked_at": now().isoformat(), "services": reports,
+            "dependencies": dependencies}
 
 
 def _status_of(checks: dict[str, dict[str, Any]]) -> str:

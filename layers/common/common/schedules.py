@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 _UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 _DOW = {"SUN": 1, "MON": 2, "TUE": 3, "WED": 4, "THU": 5, "FRI": 6, "SAT": 7}
@@ -48,6 +49,17 @@ class Schedule:
             return cls(cron=tuple(_field(f, lo, hi, names)
                                   for f, (lo, hi, names) in zip(fields, bounds, strict=True)))
         raise ValueError(f"unsupported schedule expression: {expression}")
+
+    def shortest_interval_seconds(self) -> int:
+        """The least time between two firings (a cron's closest minutes within an hour)."""
+        if self.rate_seconds is not None:
+            return self.rate_seconds
+        assert self.cron is not None
+        minutes = sorted(self.cron[0] if self.cron[0] is not None else range(60))
+        if len(minutes) == 1:
+            return 3600 if self.cron[1] is None or len(self.cron[1]) > 1 else 86400
+        gaps = [b - a for a, b in pairwise(minutes)]
+        return 60 * min([*gaps, minutes[0] + 60 - minutes[-1]])
 
     def next_after(self, moment: datetime) -> datetime:
         """The first firing time strictly after `moment` (UTC)."""

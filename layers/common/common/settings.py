@@ -28,7 +28,6 @@ class Settings(BaseModel):
     jwt_secret_arn: str
     cache_table_name: str
     uploads_bucket_name: str
-    notifications_queue_url: str
     diagnostics_state_machine_arn: str
     file_import_state_machine_arn: str = ""
     file_export_state_machine_arn: str = ""
@@ -60,6 +59,11 @@ class Settings(BaseModel):
     # (the demo base in `make dev`; none by default).
     saga_state_machines: str = ""
     onboarding_sample_base_id: str = ""
+    # Operations (platform, admins): the stack's alarm name prefix, `name=queue URL,...` of the
+    # dead-letter queues and `name=ARN,...` of the Standard state machines.
+    alarm_name_prefix: str = ""
+    dead_letter_queues: str = ""
+    operated_state_machines: str = ""
 
     # Tenancy: who may register, and where the deployment's Airtable token appears.
     registration: str = "invite"
@@ -70,6 +74,18 @@ class Settings(BaseModel):
     mail_dir: str | None = None
     # Calls per minute from one IP to each public auth route (login, register, forgot, verify).
     auth_ip_limit_per_minute: int = 30
+    # Per-workspace quotas (one member must not crowd out the others): invitations per hour
+    # per workspace and per inviter; enabled workflows whose schedule fires more often than
+    # every 5 minutes; running sagas and imports per base; analytics events (bytes each,
+    # per minute, days kept).
+    invitations_per_hour_per_workspace: int = Field(20, ge=1)
+    invitations_per_hour_per_inviter: int = Field(50, ge=1)
+    frequent_schedules_per_workspace: int = Field(5, ge=0)
+    running_sagas_per_base: int = Field(4, ge=1)
+    running_imports_per_base: int = Field(3, ge=1)
+    analytics_event_max_bytes: int = Field(4096, ge=256)
+    analytics_events_per_minute: int = Field(120, ge=1)
+    analytics_retention_days: int = Field(90, ge=1)
 
     jwt_issuer: str = "pyairtable"
     jwt_audience: str = "pyairtable-api"
@@ -114,8 +130,13 @@ class Settings(BaseModel):
     @property
     def service_function_map(self) -> dict[str, str]:
         """`auth=fn-name,users=...` parsed into a dict (platform's aggregate health)."""
-        pairs = (item.split("=", 1) for item in self.service_functions.split(",") if "=" in item)
-        return {name.strip(): fn.strip() for name, fn in pairs}
+        return name_pairs(self.service_functions)
+
+
+def name_pairs(text: str) -> dict[str, str]:
+    """`a=x,b=y` (how the template passes several names in one variable) as a dict."""
+    pairs = (item.split("=", 1) for item in text.split(",") if "=" in item)
+    return {name.strip(): value.strip() for name, value in pairs}
 
 
 @lru_cache(maxsize=1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from requests.adapters import HTTPAdapter
 from common import usage
 from common.airtable import ids
 from common.airtable.errors import Unanswered, translate
-from common.airtable.limiter import RateLimiter, answer_by, token_key
+from common.airtable.limiter import RateLimiter, Reservation, answer_by, token_key
 from common.settings import get_settings
 
 # Pauses before a failed read is sent again.
@@ -37,9 +38,10 @@ class _LimitedAdapter(HTTPAdapter):
             if by is not None:
                 # The answer must come before the caller's deadline: wait no longer than that.
                 kwargs["timeout"] = _capped(kwargs.get("timeout"), max(by - time.time(), 0.5))
-            usage.count_airtable_request()
+            usage.count_airtable_request(base_id)
             response = super().send(request, **kwargs)
             if base_id and response.status_code == 429:
+                usage.count_airtable_429(base_id)
                 self.limiter.lock_out(base_id)
         return response
 
@@ -55,6 +57,16 @@ class LimitedApi(Api):
         adapter = _LimitedAdapter(limiter, token)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self.limiter = limiter
+        self.token_key = adapter.token_key
+
+    def reserved(self, base_id: str, requests: int, undo: int = 0,
+                 workspace_id: str | None = None, finish_by: float | None = None,
+                 wait_until: float | None = None) -> AbstractContextManager[Reservation]:
+        """Book `requests` (+ `undo`) consecutive requests of the base for the work inside
+        (`RateLimiter.reserved`), in the queues of the base and of this client's token."""
+        return self.limiter.reserved(base_id, self.token_key, requests, undo, workspace_id,
+                                     finish_by, wait_until)
 
     def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         """Send through pyairtable, translating Airtable's errors into domain errors; a read

@@ -9,14 +9,13 @@ slot is reserved, for a base that no connection of the caller reaches.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
 from common import audit
-from common.airtable import defaults
+from common.airtable import defaults, schema
+from common.airtable.access import Access
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.db import UnitOfWork
@@ -27,9 +26,6 @@ from common.settings import get_settings
 from common.workspaces import access as workspaces
 from common.workspaces.access import Role
 
-if TYPE_CHECKING:  # pyairtable loads only when Airtable is really called (not on cache hits)
-    from common.airtable.client import LimitedApi
-
 # A base missing from a connection's cached base list triggers at most one fresh listing per
 # connection in this interval: a new base shows up quickly, random ids cost Airtable nothing.
 RELIST_SECONDS = 10.0
@@ -39,24 +35,6 @@ _relisted_at: dict[str, float] = {}
 # if the token has lost the base since, Airtable itself refuses the request.
 REACH_MEMO_SECONDS = 60.0
 _reached_until: dict[tuple[str, str], float] = {}
-
-
-class Access:
-    """The cache scope of a connection, and a client built only when Airtable must be called."""
-
-    def __init__(self, scope: str, token: Callable[[], str], workspace_id: str | None = None,
-                 role: str | None = None) -> None:
-        self.scope = scope
-        self._token = token
-        self.workspace_id = workspace_id
-        self.role = role
-
-    @cached_property
-    def api(self) -> LimitedApi:
-        """The client; a cache hit never decrypts the token or builds it."""
-        from common.airtable.client import airtable_api
-
-        return airtable_api(self._token())
 
 
 def public_view(connection: AirtableConnection) -> dict[str, Any]:
@@ -187,8 +165,6 @@ def for_base(uow: UnitOfWork, user_id: str, base_id: str, minimum: Role,
 
 def reaches(access: Access, base_id: str) -> bool:
     """Whether Airtable lists the base for this connection (cached; relisted when missing)."""
-    from common.airtable import schema
-
     at = time.monotonic()
     if _reached_until.get((access.scope, base_id), 0.0) > at:
         return True

@@ -5,26 +5,30 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common import deadline
 from common.airtable import cache
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
-from common.airtable.limiter import WINDOW_SECONDS, answered_by
+from common.airtable.limiter import ANSWER_MARGIN, WINDOW_SECONDS, answered_by
 from common.errors import AppError, NotFound, PayloadTooLarge, RateLimited, ValidationFailed
 from common.settings import get_settings
+
+if TYPE_CHECKING:  # a type only: the schema reader imports nothing from here
+    from common.sagas.airtable_schema import TableInfo
 
 RECORD_TTL = 60
 BATCH = 10  # Airtable's maximum records per write
 # Records one request may write: 50 Airtable requests, 10 s of a base's whole budget. Larger
 # writes are imports and sagas, which run outside the 29 s of an HTTP request.
 MAX_RECORDS = 500
-# Time kept back before the Lambda deadline to answer.
-_ANSWER_SECONDS = 2.0
+# Time kept back before the Lambda deadline to answer (a response of up to 500 records takes
+# milliseconds to send; the rest is margin).
+_ANSWER_SECONDS = 0.5
 
 
 def as_record(raw: dict[str, Any]) -> dict[str, Any]:
@@ -33,20 +37,57 @@ def as_record(raw: dict[str, Any]) -> dict[str, Any]:
             "fields": raw.get("fields", {})}
 
 
-def filter_formula(filters: dict[str, Any]) -> str:
-    """An AND of equalities built by pyairtable.formulas: values can never become syntax."""
+# Operators of a structured filter condition (the web UI's grid filters), as formulas.
+FILTER_OPERATORS = ("is", "is_not", "contains", "is_empty", "is_not_empty", "gt", "lt")
+
+
+def _scalar(value: Any, where: str) -> Any:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValidationFailed("filter values must be strings, numbers, booleans or null.",
+                               details=[{"field": where, "problem": "unsupported value type"}])
+    return value
+
+
+def _condition(item: Any, where: str) -> Any:
+    """One `{field, op, value}` condition as a formula; values are quoted by pyairtable."""
+    from pyairtable.formulas import BLANK, CONCATENATE, EQ, FIND, GT, LOWER, LT, NE, NOT, Field
+
+    if not isinstance(item, dict) or not isinstance(item.get("field"), str) or not item["field"]:
+        raise ValidationFailed("each filter condition needs a field name.",
+                               details=[{"field": where, "problem": "missing field"}])
+    op = item.get("op", "is")
+    if op not in FILTER_OPERATORS:
+        raise ValidationFailed(f"unknown filter operator {op!r}.",
+                               details=[{"field": f"{where}.op",
+                                         "problem": f"one of {', '.join(FILTER_OPERATORS)}"}])
+    field, value = Field(item["field"]), _scalar(item.get("value"), f"{where}.value")
+    if op == "is_empty":
+        return EQ(field, BLANK())
+    if op == "is_not_empty":
+        return NOT(EQ(field, BLANK()))
+    if value is None:
+        raise ValidationFailed(f"the {op} operator needs a value.",
+                               details=[{"field": f"{where}.value", "problem": "missing"}])
+    if op == "contains":
+        # Case-insensitive, and on the field as text (a number or a list of choices too).
+        return GT(FIND(LOWER(str(value)), LOWER(CONCATENATE(field, ""))), 0)
+    return {"is": EQ, "is_not": NE, "gt": GT, "lt": LT}[op](field, value)
+
+
+def filter_formula(filters: dict[str, Any] | list[Any]) -> str:
+    """An AND of conditions built by pyairtable.formulas: values can never become syntax.
+
+    `filters` is either `{field: value}` (equalities) or a list of `{field, op, value}`."""
     from pyairtable.formulas import AND, BLANK, EQ, Field
 
     if not filters:
         raise ValidationFailed("filter must name at least one field.",
                                details=[{"field": "filter", "problem": "empty object"}])
-    conditions = []
-    for name, value in filters.items():
-        if value is not None and not isinstance(value, str | int | float | bool):
-            raise ValidationFailed("filter values must be strings, numbers, booleans or null.",
-                                   details=[{"field": f"filter.{name}",
-                                             "problem": "unsupported value type"}])
-        conditions.append(EQ(Field(name), BLANK() if value is None else value))
+    if isinstance(filters, list):
+        conditions = [_condition(item, f"filter.{i}") for i, item in enumerate(filters)]
+    else:
+        conditions = [EQ(Field(name), BLANK() if (v := _scalar(value, f"filter.{name}")) is None
+                         else v) for name, value in filters.items()]
     return str(conditions[0] if len(conditions) == 1 else AND(*conditions))
 
 
@@ -90,21 +131,40 @@ def _chunks(items: list[Any]) -> Iterator[tuple[int, list[Any]]]:
 
 class _Pace:
     """How long this write's requests take (at least the base's slot spacing), to know how
-    long undoing them would take."""
+    long undoing them would take. Measured from the first answer: the wait for the
+    reservation's turn comes before it and says nothing of the pace."""
 
     def __init__(self) -> None:
-        self.started = time.monotonic()
+        self.first: float | None = None
         self.requests = 0
 
     def done(self) -> None:
         self.requests += 1
+        if self.first is None:
+            self.first = time.monotonic()
 
     def seconds_per_request(self) -> float:
         rate = get_settings().airtable_rate_limit
         spacing = WINDOW_SECONDS / rate if rate else 0.0
-        if not self.requests:
+        if self.first is None or self.requests < 2:
             return spacing
-        return max(spacing, (time.monotonic() - self.started) / self.requests)
+        return max(spacing, (time.monotonic() - self.first) / (self.requests - 1))
+
+
+def _finish_by() -> float | None:
+    """When a write's last request must be answered to leave time to answer the caller."""
+    ends = deadline.at()
+    return None if ends is None else ends - _ANSWER_SECONDS
+
+
+def _reserved(access: Access, base_id: str, count: int, undo: bool
+              ) -> AbstractContextManager[Any]:
+    """The write's whole budget booked up front in the base's queue: its requests (and as many
+    again for its undo); refused at once (429, nothing written) when they cannot be answered
+    before the deadline."""
+    requests = math.ceil(count / BATCH)
+    return access.api.reserved(base_id, requests, requests if undo else 0, access.workspace_id,
+                               _finish_by())
 
 
 @contextmanager
@@ -116,7 +176,7 @@ def _in_time(undo_seconds: float = 0.0) -> Iterator[None]:
         yield
         return
     by = ends - _ANSWER_SECONDS - undo_seconds
-    if by - time.time() < 1.0:
+    if by - time.time() < ANSWER_MARGIN:
         raise RateLimited("Airtable is too busy to finish this write in time; retry later.",
                           retry_after=5)
     with answered_by(by):
@@ -166,8 +226,45 @@ def _holds(stored: dict[str, Any], sent: dict[str, Any]) -> bool:
             return json.dumps(value, sort_keys=True) if isinstance(value, list | dict) \
                 else str(value)
 
+    # Airtable leaves empty and unticked cells out of a record: they hold whatever is stored.
     return all(norm(stored.get(k)) == norm(v) for k, v in sent.items()
-               if v not in (None, "", []))
+               if v not in (None, "", [], False))
+
+
+def read_by_ids(target: Any, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Current fields (by field id) of the records that exist among `ids`."""
+    from pyairtable.formulas import EQ, OR, RECORD_ID
+
+    found: dict[str, dict[str, Any]] = {}
+    ids = list(dict.fromkeys(ids))
+    for start in range(0, len(ids), 50):
+        group = ids[start:start + 50]
+        formula = OR(*[EQ(RECORD_ID(), rid) for rid in group])
+        for record in target.all(formula=str(formula), use_field_ids=True):
+            found[record["id"]] = record.get("fields", {})
+    return found
+
+
+def read_matches(target: Any, info: TableInfo, merge_on: list[str],
+                 rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Records an upsert of `rows` would update: those equal on every `merge_on` field
+    (fields by id in the result)."""
+    from pyairtable.formulas import AND, EQ, OR, Field
+
+    names = [(info.field(m) or {"name": m})["name"] for m in merge_on]
+    clauses = []
+    for row in rows:
+        fields = row.get("fields") or {}
+        values = [fields.get(m, fields.get(info.field_id(m))) for m in merge_on]
+        if any(v is None for v in values):
+            continue
+        parts = [EQ(Field(n), v) for n, v in zip(names, values, strict=True)]
+        clauses.append(parts[0] if len(parts) == 1 else AND(*parts))
+    if not clauses:
+        return {}
+    formula = clauses[0] if len(clauses) == 1 else OR(*clauses)
+    return {r["id"]: r.get("fields", {})
+            for r in target.all(formula=str(formula), use_field_ids=True)}
 
 
 def create(access: Access, base_id: str, table: str, records: list[dict[str, Any]],
@@ -182,7 +279,8 @@ def create(access: Access, base_id: str, table: str, records: list[dict[str, Any
     target = access.api.table(base_id, table)
     created: list[dict[str, Any]] = []
     pace = _Pace()
-    with cache.invalidating(base_id, tracked=True) as write:
+    with _reserved(access, base_id, len(records), undo=True), \
+            cache.invalidating(base_id, tracked=True) as write:
         for start, chunk in _chunks(records):
             try:
                 # Time for this chunk and for deleting it and everything before it.
@@ -272,12 +370,14 @@ def _partial(error: AppError, verb: str, done: list[str]) -> None:
                      *({"field": record_id, "problem": verb} for record_id in done)]
 
 
-def _chunked(base_id: str, items: list[Any], verb: str,
+def _chunked(access: Access, base_id: str, items: list[Any], verb: str,
              send: Callable[[list[Any]], list[str]]) -> list[str]:
-    """Send `items` 10 per request; on failure, report what the earlier requests did."""
+    """Send `items` 10 per request (booked up front); on failure, report what the earlier
+    requests did."""
     check_size(len(items))
     done: list[str] = []
-    with cache.invalidating(base_id, tracked=True) as write:
+    with _reserved(access, base_id, len(items), undo=False), \
+            cache.invalidating(base_id, tracked=True) as write:
         for start, chunk in _chunks(items):
             try:
                 with _in_time():
@@ -303,7 +403,7 @@ def update(access: Access, base_id: str, table: str, records: list[dict[str, Any
         updated.extend(rows)
         return [r["id"] for r in rows]
 
-    _chunked(base_id, records, "updated", send)
+    _chunked(access, base_id, records, "updated", send)
     return [as_record(r) for r in updated]
 
 
@@ -320,7 +420,7 @@ def upsert(access: Access, base_id: str, table: str, records: list[dict[str, Any
         result["updated_ids"] += answer["updatedRecords"]
         return [r["id"] for r in answer["records"]]
 
-    _chunked(base_id, records, "upserted", send)
+    _chunked(access, base_id, records, "upserted", send)
     return {"records": [as_record(r) for r in result["records"]],
             "created_ids": result["created_ids"], "updated_ids": result["updated_ids"]}
 
@@ -338,5 +438,5 @@ def write_one(access: Access, base_id: str, table: str, record_id: str, fields: 
 def delete(access: Access, base_id: str, table: str, record_ids: list[str]) -> list[str]:
     """Delete up to MAX_RECORDS records by id, 10 per request."""
     target = access.api.table(base_id, table)
-    return _chunked(base_id, record_ids, "deleted",
+    return _chunked(access, base_id, record_ids, "deleted",
                     lambda chunk: [d["id"] for d in target.batch_delete(chunk)])

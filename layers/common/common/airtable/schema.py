@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from common.airtable import cache
-from common.airtable.connections import Access
+from common.airtable.access import Access
 
 SCHEMA_TTL = 300
 

@@ -116,7 +116,7 @@ class RecordQuery(BaseModel):
     view: ViewRef | None = None
     fields: list[FieldRef] = Field(default_factory=list)
     sort: list[str] = Field(default_factory=list)
-    filter: dict[str, Any] | None = None
+    filter: dict[str, Any] | list[Any] | None = None
     formula: str | None = Field(None, max_length=10_000)
     offset: str | None = Field(None, max_length=200)
 
@@ -127,9 +127,9 @@ class RecordQuery(BaseModel):
             try:
                 value = json.loads(value)
             except ValueError as e:
-                raise ValueError("filter must be a JSON object (invalid JSON)") from e
-        if value is not None and not isinstance(value, dict):
-            raise ValueError("filter must be a JSON object")
+                raise ValueError("filter must be a JSON object or list (invalid JSON)") from e
+        if value is not None and not isinstance(value, dict | list):
+            raise ValueError("filter must be a JSON object or a list of conditions")
         return value
 
     @model_validator(mode="after")

@@ -23,3 +23,12 @@ def send_password_reset(to: str, token: str) -> None:
                     "Resetting signs the account out everywhere and revokes its API keys. "
                     "If you did not ask for this, ignore this email: the password stays as "
                     "it is.\n")
+
+
+def send_no_account(to: str, _token: str = "") -> None:
+    """A reset asked for an address with no active account: the same path and cost as a real
+    reset email, so the answer's timing does not tell whether the account exists."""
+    mail.send_email(to, "Reset your PyAirtable password",
+                    "Someone asked to reset the password of a PyAirtable account with this "
+                    "email address, but no active account uses it. If you did not ask for "
+                    "this, ignore this email.\n")

@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from common.clock import aware
+from common.clock import as_utc
 from common.models import User
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
@@ -36,7 +36,7 @@ Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3,
                                             pattern=r"^[A-Za-z0-9_.-]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Role = Literal["admin", "member"]
-Utc = Annotated[datetime, AfterValidator(aware)]
+Utc = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class RegisterIn(BaseModel):

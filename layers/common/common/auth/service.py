@@ -152,13 +152,17 @@ def forgot_password(cmd: PasswordForgotIn, uow: UnitOfWork, client: Client) -> N
         throttle.per_ip(uow, "password_forgot", client.ip, at)
         throttle.take(uow, f"reset:{cmd.email}", throttle.RESET_EMAIL, at)
         user = accounts.by_identifier(uow, cmd.email)
-        if user is None or not user.is_active:
-            return
-        token = email_tokens.issue(uow, user, email_tokens.RESET, at)
-        audit.record(uow, "user.password_reset_requested", actor_id=None, target_id=user.id,
-                     ip=client.ip)
+        known = user is not None and user.is_active
+        # The same work either way (a row, an audit entry, a commit, an email), so the answer's
+        # timing does not tell whether the account exists.
+        token = email_tokens.issue(uow, user, email_tokens.RESET, at) if known else ""
+        audit.record(uow, "user.password_reset_requested", actor_id=None,
+                     target_id=user.id if known else None, ip=client.ip)
         uow.commit()
-    _send_after_commit(emails.send_password_reset, user.email, token)
+    if known:
+        _send_after_commit(emails.send_password_reset, user.email, token)
+    else:
+        _send_after_commit(emails.send_no_account, cmd.email, token)
 
 
 def reset_password(cmd: PasswordResetIn, uow: UnitOfWork, client: Client) -> None:

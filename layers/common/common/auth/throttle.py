@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, literal
 from sqlalchemy.dialects import postgresql, sqlite
 
-from common.clock import aware
 from common.db import UnitOfWork
 from common.errors import RateLimited
 from common.models import LoginThrottle
@@ -58,7 +57,7 @@ class Attempt:
 
     def error(self) -> RateLimited:
         """429 with the seconds until the window ends."""
-        ends = aware(self.window_started_at) + self.limit.window
+        ends = self.window_started_at + self.limit.window
         return RateLimited(MESSAGE, retry_after=int((ends - self.at).total_seconds()) + 1)
 
 
@@ -81,7 +80,7 @@ def count(uow: UnitOfWork, key: str, limit: Limit, at: datetime) -> Attempt:
     ).returning(table.c.failures, started)
     number, window_started_at = uow.session.execute(statement).one()
     uow.commit()
-    return Attempt(int(number), limit, aware(window_started_at), at)  # type: ignore[arg-type]
+    return Attempt(int(number), limit, window_started_at, at)
 
 
 def take(uow: UnitOfWork, key: str, limit: Limit, at: datetime) -> Attempt:

@@ -17,18 +17,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from common.airtable.connections import Access
+from common.airtable.limiter import background
 from common.db import UnitOfWork
 from common.errors import Forbidden, NotFound
 from common.files import formats, storage
 from common.files.service import DIRECT_PREFIX, object_key, safe_name
 from common.models import FileExport, StoredFile, new_id
+from common.tasks import Rejected, failure_text
 from common.workspaces.access import resolve_workspace
 
 PAGE_SIZE = 100
-
-
-class ExportAccessLost(Exception):
-    """The exporter lost the right to read the base or to write files in the workspace."""
 
 
 def start(uow: UnitOfWork, user_id: str, spec: dict[str, Any],
@@ -59,6 +57,11 @@ def status_view(job: FileExport) -> dict[str, Any]:
 
 def run(export_id: str) -> dict[str, Any]:
     """Write the export's file; a retried run writes the same file again (same id and key)."""
+    with background():  # its reads give way to those that must answer an HTTP caller
+        return _run(export_id)
+
+
+def _run(export_id: str) -> dict[str, Any]:
     from common.airtable import connections
     from common.workspaces.access import require_role
 
@@ -71,7 +74,7 @@ def run(export_id: str) -> dict[str, Any]:
             access = connections.for_base(uow, job.user_id, job.base_id, "viewer",
                                           connection_id=job.connection_id)
         except (NotFound, Forbidden) as e:
-            raise ExportAccessLost(f"The exporter can no longer read this base: {e.message}") \
+            raise Rejected(f"The exporter can no longer read this base: {e.message}") \
                 from e
         file_id = job.file_id or new_id()
         job.file_id = file_id
@@ -116,7 +119,7 @@ def _write(access: Access, spec: dict[str, Any]) -> tuple[str, int]:
                                      delete=False) as out:
         if spec["format"] == "csv":
             writer = csv.writer(out)
-            writer.writerow(columns)
+            writer.writerow([neutralised(c) for c in columns])
             for page in table.iterate(**options):
                 for record in page:
                     fields = record.get("fields", {})
@@ -144,19 +147,31 @@ def _field_names(access: Access, base_id: str, table: str) -> list[str]:
     return [f["name"] for f in found.get("fields", [])]
 
 
+# A spreadsheet reads text starting with one of these as a formula (OWASP's CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: Any) -> str:
-    """A cell as CSV text: lists of names joined, numbers without a needless `.0`."""
+    """A cell as CSV text: lists of names joined, numbers without a needless `.0`, text that
+    a spreadsheet would run as a formula neutralised."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)  # a number (-5) is data, never a formula
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return ", ".join(value)
+        return neutralised(", ".join(value))
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    return str(value)
+    return neutralised(str(value))
+
+
+def neutralised(text: str) -> str:
+    """Text a spreadsheet shows as typed: OWASP's leading single quote before a formula start."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def _fingerprint(path: str) -> tuple[int, str]:
@@ -170,13 +185,11 @@ def _fingerprint(path: str) -> tuple[int, str]:
 
 def fail(export_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
     """Mark the export failed with the task's error and announce it."""
-    from common.files.imports import cause_message
-
     with UnitOfWork() as uow:
         job = uow.session.get(FileExport, export_id)
         if job is not None and job.status == "running":
             job.status, job.finished_at = "failed", datetime.now(UTC)
-            job.error = cause_message(error)
+            job.error = failure_text(error) or "The export failed."
             job.file_id = None
             uow.add_event("file.export.finished", _event(job))
             uow.commit()

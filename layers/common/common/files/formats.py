@@ -71,7 +71,8 @@ def _problem(fmt: str, head: bytes, whole: IO[bytes] | None) -> str | None:
         finally:
             whole.seek(0)
         missing = [p for p in _OOXML_PARTS if p not in names]
-        return f"it lacks the spreadsheet parts {missing}" if missing else None
+        return f"it lacks the spreadsheet parts {missing}" if missing else _xlsx_size_problem(
+            whole)
     if fmt == "json":
         try:
             first = next(iter_json_array([head], complete=False), None)
@@ -245,6 +246,8 @@ def iter_json_array(chunks: Iterable[bytes], complete: bool = True) -> Iterator[
                 # A number at the very end of the buffer may continue in the next chunk.
                 if end < len(buf) or eof:
                     break
+            except RecursionError:  # nested deeper than the decoder's stack: refused, not a 500
+                raise ValueError("an element is nested too deeply") from None
             except ValueError:
                 pass
             if len(buf) - pos > MAX_ELEMENT_CHARS:
@@ -284,18 +287,85 @@ def json_rows(chunks: Iterable[bytes]) -> tuple[list[str], Iterator[Row]]:
 
 
 # ------------------------------------------------------------------ XLSX
+# Work is bounded by real content, never by what a workbook declares: a few KB of XML can
+# declare a million empty rows, or inflate to gigabytes.
+XLSX_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+XLSX_MAX_COLUMNS = 1000
+XLSX_MAX_ROWS = 1_048_576
+# The rows of a sheet end after this many empty ones in a row (gaps in real data are short).
+XLSX_EMPTY_ROWS_END = 1000
+
+
+def _xlsx_size_problem(whole: IO[bytes]) -> str | None:
+    """Why the archive is refused by size (what it inflates to), or None."""
+    whole.seek(0)
+    try:
+        with zipfile.ZipFile(whole) as archive:
+            inflated = sum(i.file_size for i in archive.infolist())
+    finally:
+        whole.seek(0)
+    if inflated > XLSX_MAX_UNCOMPRESSED:
+        return (f"it inflates to {inflated} bytes, over the {XLSX_MAX_UNCOMPRESSED} "
+                "this service reads")
+    return None
+
+
+def _bounded(worksheet: Any) -> Iterator[tuple[Any, ...]]:
+    """A sheet's rows, up to its last real one: the declared size is checked and then ignored
+    (openpyxl would pad every declared empty row), and a long run of empty rows ends it."""
+    if (worksheet.max_column or 0) > XLSX_MAX_COLUMNS or (worksheet.max_row or 0) > XLSX_MAX_ROWS:
+        raise rejected("too large", f"The sheet declares {worksheet.max_row} rows and "
+                       f"{worksheet.max_column} columns; at most {XLSX_MAX_ROWS} rows and "
+                       f"{XLSX_MAX_COLUMNS} columns are read.")
+    worksheet.reset_dimensions()
+    empty = 0
+    for cells in worksheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS):
+        if all(c in (None, "") for c in cells):
+            empty += 1
+            if empty >= XLSX_EMPTY_ROWS_END:
+                return
+            continue
+        empty = 0
+        yield cells
+
+
+def xlsx_sheets(path: str) -> list[str]:
+    """The names of a workbook's sheets, in order."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path, read_only=True)
+    try:
+        return list(workbook.sheetnames)
+    finally:
+        workbook.close()
+
+
 def xlsx_rows(path: str, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
     """The header and data rows of a worksheet (the first, or `sheet`), streamed by openpyxl."""
     from openpyxl import load_workbook
 
+    with open(path, "rb") as whole:
+        too_big = _xlsx_size_problem(whole)
+    if too_big:
+        raise rejected("too large", f"The workbook is refused: {too_big}.")
     workbook = load_workbook(path, read_only=True, data_only=True)
     try:
         worksheet = workbook[sheet] if sheet else workbook.worksheets[0]
+        values = _bounded(worksheet)
+        first = next(values, None)
     except KeyError:
+        names = ", ".join(f'"{n}"' for n in workbook.sheetnames)
         workbook.close()
-        raise rejected("no such sheet", f'The workbook has no sheet "{sheet}".') from None
-    values = worksheet.iter_rows(values_only=True)
-    first = next((r for r in values if any(c not in (None, "") for c in r)), None)
+        raise rejected("no such sheet",
+                       f'The workbook has no sheet "{sheet}"; its sheets are {names}.') from None
+    except ValidationFailed as e:  # a sheet too large: the person may choose another
+        names = ", ".join(f'"{n}"' for n in workbook.sheetnames)
+        workbook.close()
+        raise rejected(e.details[0]["problem"] if e.details else "too large",
+                       f"{e.message} The workbook's sheets are {names}.") from None
+    except BaseException:
+        workbook.close()
+        raise
     if first is None:
         workbook.close()
         raise rejected("empty", "The sheet has no header row.")
@@ -305,8 +375,6 @@ def xlsx_rows(path: str, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
         number = 0
         try:
             for cells in values:
-                if all(c in (None, "") for c in cells):
-                    continue
                 number += 1
                 yield number, {name: _cell(value) for name, value in zip(header, cells,
                                                                          strict=False)

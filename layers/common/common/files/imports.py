@@ -1,33 +1,41 @@
 """Imports of a file into an Airtable table, run by the file-import state machine.
 
-`prepare` streams the file once into staged rows (mapped to fields) and checks the fields
-against the table; each `run_chunk` writes one chunk of rows, 10 per request through the
-shared limiter, committing its progress after every request, so a retried chunk resumes after
-what it already wrote instead of writing it twice. A rejected batch is retried row by row to
-find the rejected rows; they are recorded with their 1-based row number and the rest imported.
+`prepare` streams the file once into staged rows, matched to fields and converted to their
+types (common.files.rows): a value that does not fit rejects its row there, before any
+request. Each `run_chunk` writes one chunk of rows, 10 per request through the shared limiter,
+committing its progress (and, for undo, what it wrote) after every request, so a retried chunk
+resumes after what it already wrote instead of writing it twice. A batch Airtable still
+rejects is retried row by row to find the rejected rows; they are recorded with their 1-based
+row number and the rest imported.
 """
 
 from __future__ import annotations
 
-import json
-import os
+import math
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from common.airtable import cache
+from common.airtable import cache, schema
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
+from common.airtable.limiter import background
+from common.airtable.records import find_created, read_matches
 from common.db import UnitOfWork
 from common.errors import Forbidden, NotFound, ValidationFailed
-from common.files import formats, staging, storage
+from common.files import rows as import_rows
+from common.files import staging, storage
 from common.files.service import get_file
+from common.files.undo import UNDONE, undo_state
 from common.models import FileImport, FileImportChunk, FileImportFailure, StoredFile, new_id
 from common.observability import logger
+from common.sagas import airtable_schema
+from common.tasks import Rejected, failure_text
 
 CHUNK_ROWS = 500
 BATCH = 10  # Airtable's maximum records per write
@@ -38,28 +46,12 @@ FAILURES_SHOWN = 1000
 TRANSIENT_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
-class ImportRejected(Exception):
-    """The import cannot run (unknown fields, unreadable file); the state machine fails it."""
-
-
-class ImportAccessLost(Exception):
-    """The importer lost the right to write (left the workspace, connection gone)."""
-
-
 # ------------------------------------------------------------------ API side
 def start(uow: UnitOfWork, user_id: str, file_id: str, spec: dict[str, Any],
           access_for: Callable[..., Access]) -> str:
     """Check the caller and the request, and record the import; returns its id."""
-    row = get_file(uow, user_id, file_id, "editor")
-    if row.status != "ready":
-        raise ValidationFailed(f"The file is {row.status}; only a ready file can be imported.",
-                               details=[{"field": "file_id", "problem": f"file is {row.status}"}])
+    row = importable(uow, user_id, file_id)
     merge_on, mapping = spec.get("merge_on"), spec.get("mapping")
-    if merge_on and mapping is not None:
-        unmapped = [f for f in merge_on if f not in mapping.values()]
-        if unmapped:
-            raise ValidationFailed("merge_on must name fields the mapping writes.", details=[
-                {"field": "merge_on", "problem": f"not mapped: {unmapped}"}])
     access = access_for(uow, user_id, spec["base_id"], "editor")
     job = FileImport(id=new_id(), workspace_id=row.workspace_id, file_id=row.id, user_id=user_id,
                      connection_id=access.scope, base_id=spec["base_id"], table=spec["table"],
@@ -71,6 +63,15 @@ def start(uow: UnitOfWork, user_id: str, file_id: str, spec: dict[str, Any],
     return job.id
 
 
+def importable(uow: UnitOfWork, user_id: str, file_id: str) -> StoredFile:
+    """The file, if the caller may import it and its content has been checked."""
+    row = get_file(uow, user_id, file_id, "editor")
+    if row.status != "ready":
+        raise ValidationFailed(f"The file is {row.status}; only a ready file can be imported.",
+                               details=[{"field": "file_id", "problem": f"file is {row.status}"}])
+    return row
+
+
 def status_view(uow: UnitOfWork, job: FileImport) -> dict[str, Any]:
     """The API's import object, with the rejected rows (the first 1000)."""
     failures = uow.session.execute(
@@ -80,20 +81,32 @@ def status_view(uow: UnitOfWork, job: FileImport) -> dict[str, Any]:
     body = {"id": job.id, "import_id": job.id, "file_id": job.file_id,
             "workspace_id": job.workspace_id, "base_id": job.base_id, "table": job.table,
             "status": job.status, "rows_total": job.rows_total, "rows_done": job.rows_done,
+            "table_name": job.table_name or job.table, "filename": _filename(uow, job),
             "created": job.created, "updated": job.updated, "failed_count": job.failed_count,
+            "ignored_columns": job.ignored_columns or [],
             "failed": [{"row": r, "error": e} for r, e in failures],
             "created_at": job.created_at.isoformat(),
             "finished_at": job.finished_at.isoformat() if job.finished_at else None}
     if job.error:
         body["error"] = job.error
+    state = undo_state(uow, job)
+    if state is not None:
+        body["undo"] = {"saga_id": job.undo_saga_id, "status": state}
+        if state == UNDONE:
+            body["status"] = "undone"
     return body
+
+
+def _filename(uow: UnitOfWork, job: FileImport) -> str | None:
+    stored = uow.session.get(StoredFile, job.file_id)
+    return stored.filename if stored else None
 
 
 # ------------------------------------------------------------------ tasks
 def _job(uow: UnitOfWork, import_id: str) -> FileImport:
     job = uow.session.get(FileImport, import_id)
     if job is None:
-        raise ImportRejected(f"import {import_id} no longer exists")
+        raise Rejected(f"import {import_id} no longer exists")
     return job
 
 
@@ -107,105 +120,51 @@ def _access(uow: UnitOfWork, job: FileImport) -> Access:
         return connections.for_base(uow, job.user_id, job.base_id, "editor",
                                     connection_id=job.connection_id)
     except (NotFound, Forbidden) as e:
-        raise ImportAccessLost(f"The importer can no longer write to this base: {e.message}") \
+        raise Rejected(f"The importer can no longer write to this base: {e.message}") \
             from e
 
 
 def prepare(import_id: str) -> dict[str, Any]:
     """Stage the file's rows and check the fields; returns the number of chunks."""
+    with background():
+        return _prepare(import_id)
+
+
+def _prepare(import_id: str) -> dict[str, Any]:
     with UnitOfWork() as uow:
         job = _job(uow, import_id)
         if job.chunk_offsets is not None:  # a retried prepare: already staged
             return {"import_id": job.id, "chunk": 0, "chunks": len(job.chunk_offsets)}
         source = uow.session.get(StoredFile, job.file_id)
         if source is None:
-            raise ImportRejected("The file was deleted.")
+            raise Rejected("The file was deleted.")
         access = _access(uow, job)
         fmt, key, sheet, mapping = source.format, source.key, job.sheet, job.mapping
         merge_on, base_id, table = job.merge_on, job.base_id, job.table
-    known = _table_fields(access, base_id, table)
+        new_options = job.typecast
     staging_key = f"staging/{import_id}.jsonl"
     with tempfile.NamedTemporaryFile(suffix=".jsonl") as out:
         try:
-            header, rows, cleanup = _open_rows(fmt, key, sheet)
-            try:
-                targets = _check_targets(header, mapping, merge_on, known)
-                total, offsets = staging.stage(_checked(rows, targets, known), mapping, out,
-                                               CHUNK_ROWS)
-            finally:
-                cleanup()
+            src = import_rows.source(access, base_id, table, fmt, key, sheet, mapping,
+                                     merge_on, new_options)
+        except import_rows.SourceRejected as e:
+            raise Rejected(str(e)) from e
+        try:
+            total, offsets = staging.stage((r for r, _ in src.converted()), None, out,
+                                           CHUNK_ROWS)
         except ValidationFailed as e:
-            raise ImportRejected(e.message) from e
+            raise Rejected(e.message) from e
+        finally:
+            src.close()
         out.flush()
         # A managed transfer streams the file in parts; put_object would read it whole.
         storage.upload_file(staging_key, out.name, "application/x-ndjson")
     with UnitOfWork() as uow:
         job = _job(uow, import_id)
         job.rows_total, job.chunk_offsets, job.staging_key = total, offsets, staging_key
+        job.ignored_columns, job.table_name = src.plan.ignored, src.table.name
         uow.commit()
     return {"import_id": import_id, "chunk": 0, "chunks": len(offsets)}
-
-
-def _table_fields(access: Access, base_id: str, table: str) -> set[str]:
-    from common.airtable import schema
-
-    tables = schema.base_schema(access, base_id).value.get("tables", [])
-    found = next((t for t in tables if table in (t.get("id"), t.get("name"))), None)
-    if found is None:
-        raise ImportRejected(f'The base has no table "{table}".')
-    return {f["name"] for f in found.get("fields", [])}
-
-
-def _check_targets(header: list[str], mapping: dict[str, str] | None,
-                   merge_on: list[str] | None, known: set[str]) -> set[str] | None:
-    """The fields the file writes (None: JSON, known only per row); unknown ones -> rejected."""
-    if mapping is not None:
-        targets: set[str] | None = set(mapping.values())
-        missing = [c for c in mapping if header and c not in header]
-        if missing:
-            raise ImportRejected(f"The file has no column(s) {sorted(missing)} named in mapping.")
-    else:
-        targets = {c for c in header if c} if header else None
-    if targets is not None:
-        unknown = sorted(targets - known)
-        if unknown:
-            raise ImportRejected(f"The table has no field(s) {unknown}; map the columns to "
-                                 "existing fields with `mapping`.")
-        if merge_on and not set(merge_on) <= targets:
-            raise ImportRejected(f"merge_on names fields the file does not write: "
-                                 f"{sorted(set(merge_on) - targets)}.")
-    return targets
-
-
-def _checked(rows: Any, targets: set[str] | None, known: set[str]) -> Any:
-    """JSON objects name their own fields: a row naming an unknown field is rejected alone."""
-    for number, values, error in rows:
-        if targets is None and values is not None:
-            unknown = sorted(set(values) - known)
-            if unknown:
-                yield number, None, f"unknown field(s) {unknown}"
-                continue
-        yield number, values, error
-
-
-def _open_rows(fmt: str | None, key: str, sheet: str | None) -> tuple[list[str], Any,
-                                                                      Callable[[], None]]:
-    if fmt == "csv":
-        dialect = formats.sniff_csv(storage.head(key))
-        header, rows = formats.csv_rows(formats.split_lines(storage.stream(key)), dialect)
-        return header, rows, lambda: None
-    if fmt == "json":
-        header, rows = formats.json_rows(storage.stream(key))
-        return header, rows, lambda: None
-    if fmt == "xlsx":
-        path, _, _ = storage.download(key, ".xlsx")  # openpyxl goes by the extension
-        try:
-            header, rows = formats.xlsx_rows(path, sheet)
-        except BaseException:
-            os.unlink(path)
-            raise
-        return header, rows, lambda: os.unlink(path)
-    raise ImportRejected(f"Files of format {fmt!r} cannot be imported.")
 
 
 def run_chunk(import_id: str, index: int, remaining_ms: Callable[[], int]) -> dict[str, Any]:
@@ -228,7 +187,10 @@ def run_chunk(import_id: str, index: int, remaining_ms: Callable[[], int]) -> di
         offsets, key = list(job.chunk_offsets or []), job.staging_key or ""
         writer = _Writer(access, job)
     rows = list(staging.read_chunk(lambda s, e: storage.stream(key, s, e), offsets, index))[skip:]
-    with cache.invalidating(writer.base_id):
+    # The chunk books its requests in the base's queue, as background work: writes that must
+    # answer an HTTP caller go first, and the import slows instead of failing.
+    with background(), writer.reserved(len(rows), remaining_ms), \
+            cache.invalidating(writer.base_id):
         if pending:
             writer.reconcile(import_id, index, pending, rows)
             skip = _rows_done(import_id, index)
@@ -286,52 +248,85 @@ def _next(import_id: str, index: int, chunks: int) -> dict[str, Any]:
             "done": index + 1 >= chunks}
 
 
+@dataclass
+class _Sent:
+    """What one request did: records created, how many updated, and for undo, what it wrote
+    and what the updated records held before (by field id)."""
+
+    created: list[str] = field(default_factory=list)
+    updated: int = 0
+    written: dict[str, dict[str, Any]] = field(default_factory=dict)
+    before: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 class _Writer:
     """Sends batches and commits what each request did, one request at a time."""
 
     def __init__(self, access: Access, job: FileImport) -> None:
         self.base_id = job.base_id
+        self.workspace_id = job.workspace_id
+        self.api = access.api
         self.table = access.api.table(job.base_id, job.table)
         self.typecast = job.typecast
         self.merge_on = job.merge_on
+        # Cached: field ids do not change, and prepare read the schema fresh.
+        self.info = import_rows.table_of(
+            airtable_schema.parse(schema.base_schema(access, job.base_id).value), job.table)
+
+    def reserved(self, rows: int, remaining_ms: Callable[[], int]) -> Any:
+        """The chunk's requests booked in the base's queue, waiting for their turn while the
+        task has time left."""
+        return self.api.reserved(self.base_id, math.ceil(rows / BATCH),
+                                 workspace_id=self.workspace_id,
+                                 wait_until=time.time() + (remaining_ms() - RESERVE_MS) / 1000)
 
     def write(self, import_id: str, index: int, batch: list[Any]) -> None:
         """Write one batch of staged rows (rows already rejected are recorded as such)."""
         failures = [(n, e) for n, _, e in batch if e]
         good = [(n, f) for n, f, e in batch if not e]
         if not good:
-            self._commit(import_id, index, len(batch), [], 0, failures)
+            self._commit(import_id, index, len(batch), _Sent(), failures)
             return
         self._mark_pending(import_id, index, [n for n, _ in good])
         try:
-            created, updated = self._send([f for _, f in good])
+            sent = self._send([f for _, f in good])
         except ValidationFailed:
             # Airtable rejects a whole batch for one bad row and writes nothing: find the row,
             # in row order so that the committed progress stays a prefix of the chunk.
             self._clear_pending(import_id, index)
             for number, fields, error in batch:
                 if error:
-                    self._commit(import_id, index, 1, [], 0, [(number, error)])
+                    self._commit(import_id, index, 1, _Sent(), [(number, error)])
                 else:
                     self._write_one(import_id, index, number, fields)
             return
-        self._commit(import_id, index, len(batch), created, updated, failures)
+        self._commit(import_id, index, len(batch), sent, failures)
 
     def _write_one(self, import_id: str, index: int, number: int, fields: dict[str, Any]) -> None:
         self._mark_pending(import_id, index, [number])
         try:
-            created, updated = self._send([fields])
+            sent = self._send([fields])
         except ValidationFailed as e:
-            self._commit(import_id, index, 1, [], 0, [(number, e.message)])
+            self._commit(import_id, index, 1, _Sent(), [(number, e.message)])
             return
-        self._commit(import_id, index, 1, created, updated, [])
+        self._commit(import_id, index, 1, sent, [])
 
-    def _send(self, rows: list[dict[str, Any]]) -> tuple[list[str], int]:
+    def _send(self, rows: list[dict[str, Any]]) -> _Sent:
         if self.merge_on:
+            # What the records to be updated hold now, for undo to restore.
+            before = read_matches(self.table, self.info, self.merge_on,
+                                  [{"fields": f} for f in rows])
             result = self.table.batch_upsert([{"fields": f} for f in rows],
                                              key_fields=self.merge_on, typecast=self.typecast)
-            return list(result["createdRecords"]), len(result["updatedRecords"])
-        return [r["id"] for r in self.table.batch_create(rows, typecast=self.typecast)], 0
+            updated = list(result["updatedRecords"])
+            return _Sent(list(result["createdRecords"]), len(updated),
+                         self._by_ids(result["records"]),
+                         {rid: before[rid] for rid in updated if rid in before})
+        made = self.table.batch_create(rows, typecast=self.typecast)
+        return _Sent([r["id"] for r in made], 0, self._by_ids(made))
+
+    def _by_ids(self, records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {r["id"]: self.info.by_ids(r.get("fields", {})) for r in records}
 
     def _mark_pending(self, import_id: str, index: int, numbers: list[int]) -> None:
         # Upserts are idempotent by their merge fields; only creates need to know what was
@@ -351,18 +346,22 @@ class _Writer:
             progress.pending = None  # type: ignore[union-attr]
             uow.commit()
 
-    def _commit(self, import_id: str, index: int, consumed: int, created: list[str],
-                updated: int, failures: list[tuple[int, str]]) -> None:
-        """Record one request's outcome: progress, created ids, counters and rejected rows."""
+    def _commit(self, import_id: str, index: int, consumed: int, sent: _Sent,
+                failures: list[tuple[int, str]]) -> None:
+        """Record one request's outcome: progress, what it wrote, counters and rejected rows."""
         with UnitOfWork() as uow:
             progress = uow.session.get(FileImportChunk, (import_id, index))
             job = uow.session.get(FileImport, import_id)
             progress.rows_done += consumed  # type: ignore[union-attr]
-            progress.created_ids = [*progress.created_ids, *created]  # type: ignore[union-attr]
+            progress.created_ids = [*progress.created_ids, *sent.created]  # type: ignore[union-attr]
+            if sent.written:
+                progress.written = {**(progress.written or {}), **sent.written}  # type: ignore[union-attr]
+            if sent.before:  # the first value read is the one to restore
+                progress.before = {**sent.before, **(progress.before or {})}  # type: ignore[union-attr]
             progress.pending = None  # type: ignore[union-attr]
             job.rows_done += consumed  # type: ignore[union-attr]
-            job.created += len(created)  # type: ignore[union-attr]
-            job.updated += updated  # type: ignore[union-attr]
+            job.created += len(sent.created)  # type: ignore[union-attr]
+            job.updated += sent.updated  # type: ignore[union-attr]
             for number, error in failures:
                 if uow.session.get(FileImportFailure, (import_id, number)) is None:
                     uow.session.add(FileImportFailure(import_id=import_id, row=number,
@@ -374,57 +373,33 @@ class _Writer:
                   rows: list[Any]) -> None:
         """A task died with a create in flight: adopt the records it made, if Airtable has them.
 
-        The in-flight rows are looked up by their values among the table's records that no
-        chunk of this import claims yet; when all are there they count as created, otherwise
-        (Airtable writes a batch whole or not at all) they are sent again by the caller.
+        The in-flight rows are looked up by their values among the records created since they
+        were sent that no chunk of this import claims yet; when all are there they count as
+        created, otherwise (Airtable writes a batch whole or not at all) they are sent again
+        by the caller.
         """
         numbers = set(pending["rows"])
-        in_flight = [(n, f) for n, f, e in rows if n in numbers and not e]
+        in_flight = [f for n, f, e in rows if n in numbers and not e]
         if not in_flight:
             self._clear_pending(import_id, index)
             return
         with UnitOfWork() as uow:
             claimed = {i for ids in uow.session.scalars(select(FileImportChunk.created_ids).where(
                 FileImportChunk.import_id == import_id)) for i in ids}
-        formula = _lookup_formula([f for _, f in in_flight])
-        candidates = [r for r in self.table.all(formula=formula) if r["id"] not in claimed] \
-            if formula else []
-        adopted: list[str] = []
-        found_rows = 0
-        for position, (_, fields) in enumerate(in_flight):
-            match = next((r for r in candidates if _same(fields, r.get("fields", {}))), None)
-            if match is None:
-                break  # the rows of one request are all written or none: stop at the first gap
-            candidates.remove(match)
-            adopted.append(match["id"])
-            found_rows = position + 1
+        found = find_created(self.table, in_flight, datetime.fromtimestamp(pending["at"], UTC),
+                             claimed)
+        adopted = [r for r in found if r is not None]
         logger.info("reconciled in-flight rows", extra={"import_id": import_id, "chunk": index,
                                                         "in_flight": len(in_flight),
                                                         "adopted": len(adopted)})
-        if found_rows == len(in_flight):
+        if len(adopted) == len(in_flight):
             # Everything in flight was written: count the rows up to the last one as done.
             consumed = sum(1 for n, _, _ in rows if n <= max(numbers))
-            self._commit(import_id, index, consumed, adopted, 0,
+            self._commit(import_id, index, consumed,
+                         _Sent([r["id"] for r in adopted], 0, self._by_ids(adopted)),
                          [(n, e) for n, _, e in rows if n <= max(numbers) and e])
         else:
             self._clear_pending(import_id, index)
-
-
-def _lookup_formula(rows: list[dict[str, Any]]) -> str | None:
-    """Records that may be these rows: one text value of each row must match."""
-    from pyairtable.formulas import EQ, OR, Field
-
-    conditions = []
-    for fields in rows:
-        key = next((k for k, v in fields.items() if isinstance(v, str)), None)
-        if key is None:
-            return None  # a row without text cannot be looked up: it is sent again
-        conditions.append(EQ(Field(key), fields[key]))
-    return str(OR(*conditions)) if len(conditions) > 1 else str(conditions[0])
-
-
-def _same(sent: dict[str, Any], stored: dict[str, Any]) -> bool:
-    return all(str(stored.get(k)) == str(v) for k, v in sent.items())
 
 
 def finish(import_id: str) -> dict[str, Any]:
@@ -436,7 +411,7 @@ def finish(import_id: str) -> dict[str, Any]:
                 FileImportFailure.import_id == import_id)) or 0
             job.failed_count = failed
             job.status, job.finished_at = "succeeded", datetime.now(UTC)
-            uow.add_event("file.import.finished", _event(job))
+            uow.add_event("file.import.finished", _event(uow, job))
             uow.commit()
         staging_key = job.staging_key
     if staging_key:
@@ -452,8 +427,8 @@ def fail(import_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
             return {"import_id": import_id, "status": "failed"}
         if job.status == "running":
             job.status, job.finished_at = "failed", datetime.now(UTC)
-            job.error = cause_message(error)
-            uow.add_event("file.import.finished", _event(job))
+            job.error = failure_text(error) or "The import failed."
+            uow.add_event("file.import.finished", _event(uow, job))
             uow.commit()
         staging_key = job.staging_key
     if staging_key:
@@ -461,24 +436,10 @@ def fail(import_id: str, error: dict[str, Any] | None) -> dict[str, Any]:
     return {"import_id": import_id, "status": "failed"}
 
 
-def cause_message(error: dict[str, Any] | None) -> str:
-    """The human part of a Step Functions error (its Cause is the Lambda's error JSON)."""
-    if not error:
-        return "The import failed."
-    cause = error.get("Cause") or ""
-    try:
-        parsed = json.loads(cause)
-        message = parsed.get("errorMessage") or cause
-    except (ValueError, AttributeError):
-        message = cause
-    name = error.get("Error") or "Error"
-    if name in {"ImportRejected", "ImportAccessLost", "ExportAccessLost"}:
-        return str(message)
-    return f"{name}: {message}" if message else name
-
-
-def _event(job: FileImport) -> dict[str, Any]:
+def _event(uow: UnitOfWork, job: FileImport) -> dict[str, Any]:
     return {"import_id": job.id, "file_id": job.file_id, "workspace_id": job.workspace_id,
             "user_id": job.user_id, "base_id": job.base_id, "table": job.table,
+            "table_name": job.table_name or job.table, "filename": _filename(uow, job),
             "status": job.status, "rows_total": job.rows_total, "created": job.created,
-            "updated": job.updated, "failed": job.failed_count, "error": job.error}
+            "updated": job.updated, "failed": job.failed_count, "error": job.error,
+            "ignored_columns": job.ignored_columns or []}

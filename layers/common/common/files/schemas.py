@@ -23,10 +23,14 @@ class ImportIn(BaseModel):
 
     base_id: BaseId
     table: TableRef
-    mapping: dict[str, FieldRef] | None = Field(None, description="column -> field")
-    typecast: bool = False
+    mapping: dict[str, FieldRef | None] | None = Field(
+        None, description="column -> field, or null to skip the column; a column named like a "
+        "field maps to it unless the mapping says otherwise")
+    typecast: bool = Field(False, description="create select options the table lacks")
     merge_on: list[FieldRef] | None = Field(None, min_length=1, max_length=3)
     sheet: str | None = Field(None, max_length=255, description="XLSX sheet (default: first)")
+    dry_run: bool = Field(False, description="preview the first rows and every row's "
+                          "problems; nothing is written")
 
 
 class ExportIn(BaseModel):

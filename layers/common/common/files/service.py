@@ -11,11 +11,13 @@ import hashlib
 import io
 import os
 import re
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from common import cursor
+from common.clock import now
 from common.db import UnitOfWork
 from common.errors import NotFound, PayloadTooLarge, ValidationFailed
 from common.files import formats, storage
@@ -23,7 +25,8 @@ from common.models import StoredFile, new_id
 from common.observability import logger
 from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
 
-MAX_DIRECT_BYTES = 5 * 1024 * 1024
+# Base64 of 4 MiB is 5.6 MB, inside Lambda's 6 MB synchronous payload with the event around it.
+MAX_DIRECT_BYTES = 4 * 1024 * 1024
 MAX_PRESIGNED_BYTES = 100 * 1024 * 1024
 DIRECT_PREFIX = "files/"
 PRESIGNED_PREFIX = "uploads/"
@@ -59,7 +62,7 @@ def uploaded_event(row: StoredFile, user_id: str | None) -> dict[str, Any]:
 
 def upload(uow: UnitOfWork, user_id: str, workspace_id: str | None, filename: str,
            content_type: str | None, data: bytes) -> dict[str, Any]:
-    """Store a file sent through the API (up to 5 MB) after checking its content."""
+    """Store a file sent through the API (up to 4 MiB) after checking its content."""
     workspace_id = resolve_workspace(uow, user_id, workspace_id, "editor")
     if len(data) > MAX_DIRECT_BYTES:
         raise too_large(len(data), MAX_DIRECT_BYTES,
@@ -171,12 +174,14 @@ def get_file(uow: UnitOfWork, user_id: str, file_id: str, minimum: str = "viewer
     return row
 
 
-def download_url(uow: UnitOfWork, user_id: str, file_id: str) -> str:
-    """Where to fetch a ready file's bytes."""
+def download_link(uow: UnitOfWork, user_id: str, file_id: str) -> dict[str, str]:
+    """`{url, expires_at}`: a short-lived URL of a ready file's bytes, for the browser to open."""
     row = get_file(uow, user_id, file_id)
     if row.status != "ready":
         raise NotFound(f"The file is {row.status}, not ready for download.")
-    return storage.download_url(row.key, row.filename)
+    expires = now() + timedelta(seconds=storage.DOWNLOAD_SECONDS)
+    return {"url": storage.download_url(row.key, row.filename),
+            "expires_at": expires.isoformat()}
 
 
 def delete_file(uow: UnitOfWork, user_id: str, file_id: str) -> None:

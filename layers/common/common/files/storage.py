@@ -15,6 +15,7 @@ from common.settings import get_settings
 
 READ_CHUNK = 256 * 1024
 URL_SECONDS = 900
+DOWNLOAD_SECONDS = 300
 
 
 def bucket() -> str:
@@ -89,11 +90,11 @@ def upload_url(key: str, content_type: str, size: int) -> str:
 
 
 def download_url(key: str, filename: str) -> str:
-    """A presigned GET that saves under the file's name."""
+    """A presigned GET (`DOWNLOAD_SECONDS`) that saves under the file's name."""
     safe = filename.replace('"', "")
     try:
         return client("s3").generate_presigned_url(
-            "get_object", ExpiresIn=URL_SECONDS,
+            "get_object", ExpiresIn=DOWNLOAD_SECONDS,
             Params={"Bucket": bucket(), "Key": key,
                     "ResponseContentDisposition": f'attachment; filename="{safe}"'})
     except (ClientError, BotoCoreError) as e:

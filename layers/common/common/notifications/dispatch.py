@@ -20,6 +20,7 @@ from common.notifications import preferences, templates
 from common.notifications.webhooks import enqueue, subscribes
 from common.observability import logger
 from common.settings import get_settings
+from common.workspaces import access
 
 
 def dispatch(event: dict[str, Any]) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def dispatch(event: dict[str, Any]) -> dict[str, Any]:
         if isinstance(detail.get("workspace_id"), str) else None
     title = templates.title(event_type, detail)
     body = templates.body(detail)
+    link = templates.link(event_type, detail)
     result: dict[str, Any] = {"in_app": False, "email": False, "webhooks": 0}
 
     with UnitOfWork() as uow:
@@ -49,15 +51,21 @@ def dispatch(event: dict[str, Any]) -> dict[str, Any]:
 
     if user_id and channels.get("in_app"):
         result["in_app"] = inbox.deliver(inbox.InboxMessage(
-            user_id=user_id, type=event_type, title=title, body=body, data=detail),
+            user_id=user_id, type=event_type, title=title, body=body, link=link, data=detail),
             f"event:{event_id}")
     if user is not None and channels.get("email") and user.is_active \
             and user.email_verified_at is not None:
-        send_email(user.email, f"[PyAirtable] {title}", _email_text(title, body, event_type))
+        send_email(user.email, f"[PyAirtable] {title}",
+                   _email_text(title, body, event_type, link))
         result["email"] = True
     logger.info("event dispatched", extra={"event_type": event_type, "event_id": event_id,
                                            **result})
     return result
+
+
+# Events only owners may read through the API (an invitation's email and role) reach only
+# webhooks an owner of the workspace set up (and still owns).
+OWNERS_ONLY_PREFIXES = ("invitation.",)
 
 
 def _webhooks_for(uow: UnitOfWork, event_type: str, workspace_id: str | None,
@@ -71,7 +79,11 @@ def _webhooks_for(uow: UnitOfWork, event_type: str, workspace_id: str | None,
             Workspace.personal_of == user_id, Webhook.created_by == user_id))
     else:
         return []
-    return [w for w in candidates if subscribes(list(w.events), event_type)]
+    found = [w for w in candidates if subscribes(list(w.events), event_type)]
+    if event_type.startswith(OWNERS_ONLY_PREFIXES):
+        found = [w for w in found if w.created_by and access.role_in(
+            uow, w.created_by, w.workspace_id) == "owner"]
+    return found
 
 
 def _deliveries(uow: UnitOfWork, webhooks: list[Webhook], event_id: str, event_type: str,
@@ -93,10 +105,10 @@ def _deliveries(uow: UnitOfWork, webhooks: list[Webhook], event_id: str, event_t
     return queued
 
 
-def _email_text(title: str, body: str, event_type: str) -> str:
-    link = f"{get_settings().web_url.rstrip('/')}/notifications"
+def _email_text(title: str, body: str, event_type: str, link: str | None) -> str:
+    web = get_settings().web_url.rstrip("/")
     return "\n\n".join(part for part in (
-        title, body, f"Event: {event_type}",
-        f"See your notifications: {link}",
+        title, body, f"Open it: {web}{link}" if link else "", f"Event: {event_type}",
+        f"See your notifications: {web}/notifications",
         "You receive this email because email is on for this event type in your notification "
         "preferences.") if part)

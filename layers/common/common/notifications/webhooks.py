@@ -25,9 +25,8 @@ from sqlalchemy import and_, or_, select
 
 from common import cursor, outbound
 from common.aws import client
-from common.clock import aware
 from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from common.errors import Conflict, NotFound, UpstreamError
 from common.identity import Identity
 from common.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
 from common.settings import get_settings
@@ -184,18 +183,11 @@ def _page(uow: UnitOfWork, query: Any, created: Any, key: Any, limit: int,
           after: str | None) -> list[Any]:
     if after:
         stamp, last_id = cursor.decode(after, 2)
-        at = _instant(stamp)
+        at = cursor.instant(stamp)
         query = query.where(or_(created < at, and_(created == at, key < last_id)))
     rows = list(uow.session.scalars(query.order_by(created.desc(), key.desc()).limit(limit + 1)))
     return rows
 
-
-def _instant(stamp: str) -> datetime:
-    try:
-        return aware(datetime.fromisoformat(stamp))  # type: ignore[return-value]
-    except ValueError as e:
-        raise ValidationFailed("The cursor is not valid.", details=[
-            {"field": "cursor", "problem": "not a cursor from this API"}]) from e
 
 
 def _page_out(items: list[dict[str, Any]], limit: int, stamp: str) -> dict[str, Any]:
@@ -206,7 +198,7 @@ def _page_out(items: list[dict[str, Any]], limit: int, stamp: str) -> dict[str, 
 
 
 def _iso(value: datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None  # type: ignore[union-attr]
+    return value.isoformat() if value else None
 
 
 def _out(webhook: Webhook) -> dict[str, Any]:

@@ -39,6 +39,12 @@ class TableInfo:
         return {k: v for k, v in fields.items()
                 if (f := self.fields.get(k)) is not None and f["type"] not in COMPUTED}
 
+    def differing(self, was: dict[str, Any], now: dict[str, Any]) -> list[str]:
+        """Names of the writable fields (by id in both) whose values differ."""
+        was, now = self.writable(was), self.writable(now)
+        return sorted(self.fields[f]["name"] for f in set(was) | set(now)
+                      if was.get(f) != now.get(f))
+
 
 @dataclass(frozen=True)
 class BaseSchema:

@@ -6,10 +6,10 @@ from datetime import date, datetime
 from typing import Any
 
 from common.airtable.connections import Access
+from common.airtable.records import read_by_ids
 from common.sagas.airtable_schema import COMPUTED, BaseSchema, TableInfo
 from common.sagas.airtable_schema import read as read_schema
 from common.sagas.schemas import TransactionInput
-from common.sagas.transaction import read_by_ids
 
 TEXT = {"singleLineText", "multilineText", "richText", "email", "url", "phoneNumber", "barcode"}
 NUMBER = {"number", "percent", "currency", "duration", "rating"}

@@ -19,8 +19,8 @@ from common.errors import AppError
 from common.models import AirtableSnapshot, Saga, utcnow
 from common.sagas import log
 from common.sagas.airtable_schema import read as read_schema
-from common.sagas.errors import StepFailed, failure_text, named
-from common.sagas.transaction import begin_compensation
+from common.sagas.saga_log import Kind, SagaLog
+from common.tasks import Rejected, classify, failure_text
 
 PAGE = 100
 
@@ -42,16 +42,15 @@ def _access(saga: Saga) -> Access:
 def run_step(saga_id: str, step: int, deadline: float) -> dict[str, Any]:
     """Run step `step` (the snapshot one page at a time until `deadline`); `done` says if over."""
     with UnitOfWork() as uow:
-        saga, entries = log.open_step(uow, saga_id, step)
-        if log.has(entries, f"step/{step}/succeeded"):
+        saga, found = log.open_step(uow, saga_id, step)
+        if found.has(f"step/{step}/succeeded"):
             return {"step": step, "done": True}
-        log.kept(uow, saga)
     try:
-        done = (_verify, _schema, _snapshot, _notify)[step](saga, entries, deadline)
+        done = (_verify, _schema, _snapshot, _notify)[step](saga, found, deadline)
     except AppError as e:
         log.step_failed(saga_id, step, e.message)
-        raise named(e) from e
-    except StepFailed as e:
+        raise classify(e) from e
+    except Rejected as e:
         log.step_failed(saga_id, step, str(e))
         raise
     return {"step": step, "done": done}
@@ -60,19 +59,19 @@ def run_step(saga_id: str, step: int, deadline: float) -> dict[str, Any]:
 def _succeed(saga_id: str, step: int, output: dict[str, Any], **data: Any) -> None:
     with UnitOfWork() as uow:
         saga = log.running(uow, saga_id)
-        log.append(uow, saga, f"step/{step}/succeeded", "step.succeeded", step=step,
+        log.append(uow, saga, f"step/{step}/succeeded", Kind.STEP_SUCCEEDED, step=step,
                    output=output, **data)
         uow.commit()
 
 
-def _verify(saga: Saga, entries: list[Any], deadline: float) -> bool:
+def _verify(saga: Saga, found: SagaLog, deadline: float) -> bool:
     access = _access(saga)
     who = access.api.whoami()
     _succeed(saga.id, 0, {"connection_id": access.scope, "airtable_user_id": who.get("id")})
     return True
 
 
-def _schema(saga: Saga, entries: list[Any], deadline: float) -> bool:
+def _schema(saga: Saga, found: SagaLog, deadline: float) -> bool:
     schema = read_schema(_access(saga), saga.input["base_id"])
     wanted = saga.input.get("tables") or list(dict.fromkeys(
         t.id for t in schema.tables.values()))
@@ -80,17 +79,17 @@ def _schema(saga: Saga, entries: list[Any], deadline: float) -> bool:
     for key in wanted:
         info = schema.table(key)
         if info is None:
-            raise StepFailed(f"The base has no table {key!r}.")
+            raise Rejected(f"The base has no table {key!r}.")
         tables.append({"id": info.id, "name": info.name,
                        "fields": len({f["id"] for f in info.fields.values()})})
     _succeed(saga.id, 1, {"tables": tables})
     return True
 
 
-def _snapshot(saga: Saga, entries: list[Any], deadline: float) -> bool:
-    tables = next(e.data["output"]["tables"] for e in entries if e.key == "step/1/succeeded")
+def _snapshot(saga: Saga, found: SagaLog, deadline: float) -> bool:
+    tables = found.output_of("step/1/succeeded")["tables"]
     access = _access(saga)
-    pages = [e for e in entries if e.kind == "chunk.applied" and e.step == 2]
+    pages = found.of(Kind.CHUNK_APPLIED, 2)
     while True:
         position = pages[-1].data if pages else {"table": 0, "offset": None, "finished": False}
         index, offset = position["table"], position["offset"]
@@ -137,15 +136,15 @@ def _store_page(saga: Saga, chunk: int, index: int, table: dict[str, Any],
         assert snapshot is not None
         snapshot.records += len(records)
         snapshot.complete = not page.get("offset")
-        entry = log.append(uow, row, f"snapshot/{chunk}", "chunk.applied", step=2, chunk=chunk,
+        entry = log.append(uow, row, f"snapshot/{chunk}", Kind.CHUNK_APPLIED, step=2, chunk=chunk,
                            table=index, offset=page.get("offset"),
                            finished=not page.get("offset"), records=len(records))
         uow.commit()
     return entry
 
 
-def _notify(saga: Saga, entries: list[Any], deadline: float) -> bool:
-    snapshot = next(e.data["output"] for e in entries if e.key == "step/2/succeeded")
+def _notify(saga: Saga, found: SagaLog, deadline: float) -> bool:
+    snapshot = found.output_of("step/2/succeeded")
     with UnitOfWork() as uow:
         row = log.running(uow, saga.id)
         total = sum(t["records"] for t in snapshot["tables"])
@@ -153,7 +152,7 @@ def _notify(saga: Saga, entries: list[Any], deadline: float) -> bool:
             "user_id": row.created_by, "saga_id": row.id, "base_id": row.input["base_id"],
             "title": f"Base {row.input['base_id']} is connected",
             "body": f"{len(snapshot['tables'])} tables and {total} records were copied."})
-        log.append(uow, row, "step/3/succeeded", "step.succeeded", step=3,
+        log.append(uow, row, "step/3/succeeded", Kind.STEP_SUCCEEDED, step=3,
                    output={"notified": True})
         log.finish(uow, row, "succeeded", output=snapshot)
         uow.commit()
@@ -163,12 +162,12 @@ def _notify(saga: Saga, entries: list[Any], deadline: float) -> bool:
 def compensate(saga_id: str, execution: str, reason: str,
                failure: dict[str, Any] | None) -> dict[str, Any]:
     """Drop the snapshot tables this saga made; verify and schema read nothing to undo."""
-    begin_compensation(saga_id, execution, reason, failure)
+    log.begin_compensation(saga_id, execution, reason, failure)
     with UnitOfWork() as uow:
         saga = log.locked(uow, saga_id)
         if saga.status in log.TERMINAL:
             return {"done": True, "status": saga.status}
-        entries = log.entries(uow, saga_id)
+        found = log.read(uow, saga)
         made = list(uow.session.scalars(select(AirtableSnapshot).where(
             AirtableSnapshot.saga_id == saga_id)))
         dropped = []
@@ -176,10 +175,10 @@ def compensate(saga_id: str, execution: str, reason: str,
             Table(snapshot.sql_table, MetaData()).drop(uow.session.connection(), checkfirst=True)
             dropped.append(snapshot.sql_table)
         uow.session.execute(delete(AirtableSnapshot).where(AirtableSnapshot.saga_id == saga_id))
-        if any(e.step == 2 for e in entries) and not log.has(entries, "undo/2/done"):
-            log.append(uow, saga, "undo/2/chunk", "undo.chunk.done", step=2, chunk=0,
+        if any(e.step == 2 for e in found.entries) and not found.has("undo/2/done"):
+            log.append(uow, saga, "undo/2/chunk", Kind.UNDO_CHUNK_DONE, step=2, chunk=0,
                        dropped=dropped)
-            log.append(uow, saga, "undo/2/done", "undo.step.done", step=2)
+            log.append(uow, saga, "undo/2/done", Kind.UNDO_STEP_DONE, step=2)
         status = {"failure": "compensated", "cancel": "cancelled"}.get(reason, "compensated")
         log.finish(uow, saga, status)
         uow.commit()

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 
+from common import quotas
 from common.airtable import connections
 from common.aws import client
 from common.cursor import decode as cursor_values
@@ -19,21 +20,26 @@ from common.db import UnitOfWork
 from common.errors import Conflict, NotFound, UpstreamError, ValidationFailed
 from common.http import validation_details
 from common.models import Saga, SagaLogEntry
-from common.sagas import dry_run, log, transaction
+from common.sagas import dry_run, log
+from common.sagas.saga_log import Kind, SagaLog, iso
 from common.sagas.schemas import INPUTS, StartSaga, TransactionInput
+from common.sagas.summary import summary
+from common.sagas.transaction.undo_check import changed_since
 from common.settings import get_settings
 from common.workspaces import access as workspaces
 
 # Express machines have no StopExecution: their tasks check the saga's status and stop.
 EXPRESS = {"user_onboarding"}
-STEP_NAMES = {"user_onboarding": ["preferences", "sample_table", "welcome"],
+USER_STARTED = ("airtable_transaction",)
+STEP_NAMES = {"user_onboarding": ["preferences", "demo_base", "welcome"],
               "airtable_integration": ["verify", "schema", "snapshot", "notify"]}
 
 
 def types() -> dict[str, Any]:
-    """Every saga type with the JSON Schema of its input."""
-    return {"items": [{"type": name, "input_schema": model.model_json_schema()}
-                      for name, model in INPUTS.items()], "next_cursor": None}
+    """The saga types a user starts, with the JSON Schema of their input (API.md: the
+    platform's own, onboarding and integration, are not listed)."""
+    return {"items": [{"type": name, "input_schema": INPUTS[name].model_json_schema()}
+                      for name in USER_STARTED], "next_cursor": None}
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +73,8 @@ def start(user_id: str, body: StartSaga) -> tuple[int, dict[str, Any]]:
             access = connections.for_base(
                 uow, user_id, parsed.base_id,
                 "editor" if body.type == "airtable_transaction" else "viewer")
+            if not body.dry_run:
+                quotas.check_sagas(uow, workspace_id, parsed.base_id)
     if body.dry_run:
         if not isinstance(parsed, TransactionInput) or access is None:
             raise ValidationFailed("dry_run is for airtable_transaction.", details=[
@@ -86,26 +94,26 @@ def create(kind: str, workspace_id: str, user_id: str | None, data: dict[str, An
                     input=data, **({"id": saga_id} if saga_id else {}))
         uow.session.add(saga)
         uow.flush()
-        log.append(uow, saga, "started", "saga.started")
+        log.append(uow, saga, "started", Kind.SAGA_STARTED)
         uow.commit()
-        log.kept(uow, saga)
-    arn = _start_execution(saga, saga.id, "apply", "failure")
+        saga_id = saga.id
+    arn = _start_execution(kind, saga_id, saga_id, "apply", "failure")
     with UnitOfWork() as uow:
-        row = log.locked(uow, saga.id)
+        row = log.locked(uow, saga_id)
         row.execution_arn = arn
         uow.commit()
-    return saga.id
+    return saga_id
 
 
-def _start_execution(saga: Saga, name: str, mode: str, reason: str) -> str:
-    arn = state_machines().get(saga.type)
-    payload = {"saga_id": saga.id, "mode": mode, "reason": reason, "failure": None}
+def _start_execution(kind: str, saga_id: str, name: str, mode: str, reason: str) -> str:
+    arn = state_machines().get(kind)
+    payload = {"saga_id": saga_id, "mode": mode, "reason": reason, "failure": None}
     try:
         return str(client("stepfunctions").start_execution(
             stateMachineArn=arn, name=name, input=json.dumps(payload))["executionArn"])
     except ClientError as e:
         with UnitOfWork() as uow:
-            row = log.locked(uow, saga.id)
+            row = log.locked(uow, saga_id)
             if row.status == "running":
                 log.finish(uow, row, "failed", error={
                     "message": f"The state machine could not be started ({type(e).__name__})."})
@@ -125,7 +133,7 @@ def get(user_id: str, saga_id: str) -> dict[str, Any]:
     """A saga as its log tells it, exact while it runs."""
     with UnitOfWork() as uow:
         saga = _visible(uow, user_id, saga_id, "viewer")
-        return view(saga, log.entries(uow, saga_id))
+        return view(saga, log.read(uow, saga))
 
 
 def list_for(user_id: str, workspace_id: str | None, limit: int,
@@ -147,8 +155,8 @@ def list_for(user_id: str, workspace_id: str | None, limit: int,
             logs[entry.saga_id].append(entry)
         # Without their inputs: 50 transactions of thousands of records would outgrow a
         # Lambda response (6 MB); GET /api/sagas/{id} has the whole saga.
-        items = [{k: v for k, v in view(s, logs[s.id]).items() if k != "input"}
-                 for s in rows[:limit]]
+        items = [{k: v for k, v in view(s, SagaLog(logs[s.id], (s.input or {}).get(
+            "operations", []))).items() if k != "input"} for s in rows[:limit]]
     last = rows[limit - 1] if len(rows) > limit else None
     return {"items": items, "next_cursor": encode_cursor(
         last.created_at.isoformat(), last.id) if last else None}
@@ -162,31 +170,32 @@ def cancel(user_id: str, saga_id: str) -> dict[str, Any]:
         if saga.status != "running":
             raise Conflict(f"Only a running saga can be cancelled; this one is {saga.status}.")
         saga.status = "compensating"
-        log.append(uow, saga, "cancel", "cancel.requested", by=user_id)
+        log.append(uow, saga, "cancel", Kind.CANCEL_REQUESTED, by=user_id)
         uow.commit()
-        log.kept(uow, saga)
-    if saga.execution_arn and saga.type not in EXPRESS:
+        kind, execution_arn = saga.type, saga.execution_arn
+    if execution_arn and kind not in EXPRESS:
         try:
             client("stepfunctions").stop_execution(
-                executionArn=saga.execution_arn, error="SagaCancelled",
+                executionArn=execution_arn, error="SagaCancelled",
                 cause=f"Cancelled by user {user_id}.")
         except ClientError as e:  # it may have just ended; its log tells what it applied
             if e.response.get("Error", {}).get("Code") != "ExecutionDoesNotExist":
                 raise UpstreamError("Step Functions did not stop the saga.") from e
-    _start_compensation(saga, "cancel")
+    _start_compensation(kind, saga_id, "cancel")
     return get(user_id, saga_id)
 
 
 def undo(user_id: str, saga_id: str, force: bool) -> dict[str, Any]:
     """Revert a succeeded transaction; 409 listing the records changed since, unless forced."""
     with UnitOfWork() as uow:
-        saga = log.kept(uow, _visible(uow, user_id, saga_id, "editor"))
+        _visible(uow, user_id, saga_id, "editor")
+        saga = log.load(uow, saga_id)
     if saga.type != "airtable_transaction":
         raise Conflict("Only an airtable_transaction can be undone.")
     if saga.status != "succeeded":
         raise Conflict(f"Only a succeeded saga can be undone; this one is {saga.status}.")
     if not force:
-        changed = transaction.changed_since(saga)
+        changed = changed_since(saga)
         if changed:
             raise Conflict("Records this saga wrote have changed since; undo with force to "
                            "overwrite them.", details=changed)
@@ -195,103 +204,34 @@ def undo(user_id: str, saga_id: str, force: bool) -> dict[str, Any]:
         if saga.status != "succeeded":
             raise Conflict(f"Only a succeeded saga can be undone; this one is {saga.status}.")
         saga.status = "compensating"
-        log.append(uow, saga, "undo", "undo.requested", by=user_id, force=force)
+        log.append(uow, saga, "undo", Kind.UNDO_REQUESTED, by=user_id, force=force)
         uow.commit()
-        log.kept(uow, saga)
-    _start_compensation(saga, "undo")
+        kind = saga.type
+    _start_compensation(kind, saga_id, "undo")
     return get(user_id, saga_id)
 
 
-def _start_compensation(saga: Saga, reason: str) -> None:
-    arn = _start_execution(saga, f"{saga.id}-{reason}", "compensate", reason)
+def _start_compensation(kind: str, saga_id: str, reason: str) -> None:
+    arn = _start_execution(kind, saga_id, f"{saga_id}-{reason}", "compensate", reason)
     with UnitOfWork() as uow:
-        row = log.locked(uow, saga.id)
+        row = log.locked(uow, saga_id)
         row.compensation_arn = arn
         uow.commit()
 
 
 # ------------------------------------------------------------------ the view
-def view(saga: Saga, entries: list[SagaLogEntry]) -> dict[str, Any]:
-    """The API's saga object, built from the log."""
+def view(saga: Saga, found: SagaLog) -> dict[str, Any]:
+    """The API's saga object: the row's fields, then its steps as the log tells them."""
     names = ([f"{op['action']} {op['table']}" for op in saga.input.get("operations", [])]
              if saga.type == "airtable_transaction" else STEP_NAMES.get(saga.type, []))
-    compensating = any(e.kind == "compensation.started" for e in entries)
-    steps = [_step(i, name, [e for e in entries if e.step == i], compensating, saga.status)
-             for i, name in enumerate(names)]
     body: dict[str, Any] = {
         "id": saga.id, "type": saga.type, "workspace_id": saga.workspace_id,
-        "status": saga.status, "created_by": saga.created_by, "input": saga.input,
-        "steps": steps, "created_at": log.iso(saga.created_at),
-        "updated_at": log.iso(saga.updated_at), "finished_at": log.iso(saga.finished_at)}
+        "summary": summary(saga.type, saga.input or {}), "status": saga.status,
+        "created_by": saga.created_by, "input": saga.input,
+        "created_at": iso(saga.created_at), "updated_at": iso(saga.updated_at),
+        "finished_at": iso(saga.finished_at)}
     if saga.output is not None:
         body["output"] = saga.output
     if saga.error:
         body["error"] = saga.error
-    left = next((e.data.get("left_to_undo") for e in reversed(entries)
-                 if e.kind == "saga.finished" and e.data.get("left_to_undo")), None)
-    if left:
-        body["left_to_undo"] = left
-    reasons = [e.data["reason"] for e in entries if e.kind == "compensation.started"]
-    if reasons:
-        body["compensation_reason"] = reasons[-1]
-    return body
-
-
-def _step(i: int, name: str, entries: list[SagaLogEntry], compensating: bool,
-          saga_status: str) -> dict[str, Any]:
-    kinds = {e.kind: e for e in entries}
-    started, ok, failed = (kinds.get("step.started"), kinds.get("step.succeeded"),
-                           kinds.get("step.failed"))
-    status = ("succeeded" if ok else "failed" if failed else "running" if started
-              else "pending")
-    step: dict[str, Any] = {"index": i, "name": name, "status": status,
-                            "started_at": log.iso(started.at if started else None),
-                            "finished_at": log.iso((ok or failed).at if ok or failed else None)}
-    if ok and "output" in ok.data:
-        step["output"] = ok.data["output"]
-    if failed:
-        step["error"] = failed.data.get("error")
-    chunks = [e for e in entries if e.kind == "chunk.applied"]
-    if chunks:
-        step["chunks_applied"] = len(chunks)
-    retries = [e.data.get("error") for e in entries
-               if e.kind == "chunk.failed" and e.data.get("transient")]
-    if retries:
-        step["retried"] = retries
-    if compensating:
-        step["compensation"] = _compensation(entries, bool(chunks) or ok is not None,
-                                             saga_status)
-    return step
-
-
-def _compensation(entries: list[SagaLogEntry], applied: bool,
-                  saga_status: str) -> dict[str, Any]:
-    failures = [{"attempt": e.data.get("attempt"), "error": e.data.get("error"),
-                 "at": log.iso(e.at)} for e in entries if e.kind == "undo.failed"]
-    done = [e for e in entries if e.kind == "undo.chunk.done"]
-    undone = any(e.kind == "undo.step.done" for e in entries)
-    # A write that never reported back may have happened: it needs compensating too.
-    possibly = sum(e.kind == "chunk.started" for e in entries) > sum(
-        e.kind in ("chunk.applied", "chunk.failed") for e in entries)
-    if undone:
-        status = "compensated"
-    elif not applied and not possibly:
-        status = "not_needed"
-    elif saga_status == "failed":
-        status = "failed"
-    else:
-        status = "running" if done or failures else "pending"
-    result: dict[str, Any] = {"status": status}
-    if done:
-        result["finished_at"] = log.iso(done[-1].at)
-        merged: dict[str, Any] = {}
-        for e in done:
-            for key, value in e.data.items():
-                if isinstance(value, list):
-                    merged.setdefault(key, []).extend(value)
-                elif isinstance(value, dict):
-                    merged.setdefault(key, {}).update(value)
-        result["output"] = merged
-    if failures:
-        result["attempts"] = failures
-    return result
+    return body | found.view(names, saga.status)

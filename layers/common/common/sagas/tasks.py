@@ -6,8 +6,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from common.sagas import integration, onboarding, transaction
+from common.airtable.limiter import background
+from common.sagas import integration, onboarding
 from common.sagas.errors import SagaGone
+from common.sagas.transaction import apply, compensate
 
 # Work a task takes on per invocation: it stops between chunks once this is spent, well inside
 # the function's 60 s timeout (one chunk may wait up to 10 s for the limiter plus two requests).
@@ -21,10 +23,10 @@ def _deadline(remaining_ms: int | None) -> float:
 
 
 ACTIONS: dict[str, Callable[[dict[str, Any], float], dict[str, Any]]] = {
-    "transaction.apply": lambda e, d: transaction.apply(e["saga_id"], d),
-    "transaction.compensate": lambda e, d: transaction.compensate(
+    "transaction.apply": lambda e, d: apply.apply(e["saga_id"], d),
+    "transaction.compensate": lambda e, d: compensate.compensate(
         e["saga_id"], e["execution"], e.get("reason") or "failure", e.get("failure"), d),
-    "transaction.give_up": lambda e, d: transaction.give_up(e["saga_id"], e.get("failure")),
+    "transaction.give_up": lambda e, d: compensate.give_up(e["saga_id"], e.get("failure")),
     "onboarding.step": lambda e, d: onboarding.run_step(e["saga_id"], e["step"]),
     "onboarding.compensate": lambda e, d: onboarding.compensate(
         e["saga_id"], e["execution"], e.get("reason") or "failure", e.get("failure")),
@@ -42,7 +44,9 @@ def handle(event: dict[str, Any], remaining_ms: int | None = None) -> dict[str, 
         return onboarding.start_for(event["detail"], event.get("id"))
     action = event["action"]
     try:
-        return ACTIONS[action](event, _deadline(remaining_ms))
+        # A saga's requests give way to those that must answer an HTTP caller in time.
+        with background():
+            return ACTIONS[action](event, _deadline(remaining_ms))
     except SagaGone:
         if action.endswith((".compensate", ".give_up")):
             return {"done": True, "status": "gone"}  # nothing is left to undo or to mark

@@ -44,6 +44,10 @@ class ListRecordsConfig(Config):
     def _filter_or_formula(self) -> ListRecordsConfig:
         if self.filter is not None and self.formula is not None:
             raise ValueError("use either filter or formula, not both")
+        if self.formula is not None and TEMPLATE.search(self.formula):
+            # A value pasted into formula text could become formula syntax.
+            raise ValueError("formula cannot contain templates: put templated values in "
+                             "filter ({\"<field>\": \"{{ ... }}\"}), which quotes them")
         return self
 
 
@@ -85,10 +89,17 @@ class NotifyConfig(Config):
     body: str = Field("", max_length=10_000)
 
 
+class SecretHeader(BaseModel):
+    """A header value stored encrypted and shown masked (`{"secret": "..."}`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    secret: str = Field(min_length=1, max_length=8192)
+
+
 class HttpRequestConfig(Config):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = "GET"
     url: Text
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: dict[str, str | SecretHeader] = Field(default_factory=dict)
     body: Any = None
 
     @field_validator("url")

@@ -13,40 +13,33 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.airtable.limiter import background
 from common.clock import now
 from common.db import UnitOfWork
 from common.models import Workflow, WorkflowExecution, WorkflowStepRun
 from common.observability import logger
+from common.tasks import Failure, Rejected, Throttled, Transient, read_failure
+from common.workflows import eligibility, secret_headers
 from common.workflows import steps as step_types
 from common.workflows.templates import render
 
-# Must equal MaxAttempts of the `StepTransientError` retrier in statemachines/workflow.asl.json:
-# the last attempt applies the step's on_error instead of asking for another retry.
+# Must equal MaxAttempts of the `Transient` retrier in statemachines/workflow.asl.json: the
+# last attempt applies the step's on_error instead of asking for another retry.
 TRANSIENT_RETRIES = 2
-# Likewise for `StepThrottled`: spaced to outlast Airtable's 30 s lock-out after a 429.
+# Likewise for `Throttled`: spaced to outlast Airtable's 30 s lock-out after a 429.
 THROTTLED_RETRIES = 4
 # Outputs larger than this are left out of execution responses (they stay in the database).
 INLINE_OUTPUT_BYTES = 256 * 1024
-
-
-class StepTransientError(Exception):
-    """Retry this step (the state machine's Retry matches this name)."""
-
-
-class StepThrottled(Exception):
-    """Retry this step once Airtable's rate limit lets it (a retrier of its own, spaced out)."""
-
-
-class StepFailed(Exception):
-    """A step failed with `on_error: fail`; the state machine catches this name and fails."""
 
 
 def handler(event: dict[str, Any]) -> dict[str, Any]:
     """Dispatch a task of the workflow state machine."""
     if event.get("action") == "fail":
         return record_failure(event["execution_id"], event.get("error") or {})
-    return run_step(event["execution_id"], int(event.get("position", 0)),
-                    int(event.get("retry") or 0))
+    # A workflow's requests give way to those that must answer an HTTP caller in time.
+    with background():
+        return run_step(event["execution_id"], int(event.get("position", 0)),
+                        int(event.get("retry") or 0))
 
 
 def _route(execution_id: str, position: int, nxt: str, seconds: int = 0) -> dict[str, Any]:
@@ -65,7 +58,7 @@ def _replay(execution_id: str, run: WorkflowStepRun) -> dict[str, Any] | None:
     if run.status in ("succeeded", "failed_continued"):
         return _route(execution_id, run.position + 1, "run")
     if run.status == "failed":
-        raise StepFailed(json.dumps(run.error or {}))
+        raise Rejected(json.dumps(run.error or {}))
     return None
 
 
@@ -95,24 +88,28 @@ def run_step(execution_id: str, position: int, retry: int) -> dict[str, Any]:
             run_as=execution.run_as, owner_id=workflow.created_by if workflow else None,
             position=position, data=_template_data(execution, definition, runs))
         config = _resolved(step, ctx.data)
+        refused = eligibility.refusal(uow, execution.run_as, execution.workspace_id) \
+            if step["type"] in eligibility.DATA_STEPS else None
         if run is None:
             run = WorkflowStepRun(execution_id=execution_id, position=position,
                                   step_id=step["id"], type=step["type"], attempts=0,
                                   output_bytes=0, started_at=now())
             uow.session.add(run)
         run.attempts += 1
-        run.status, run.input = "running", config
+        run.status, run.input = "running", secret_headers.masked(config)
         uow.commit()
 
     error: dict[str, Any] | None = None
     output: Any = None
     try:
+        if refused is not None:  # its owner was deactivated or demoted since it started
+            raise step_types.StepError(refused, "forbidden")
         output = step_types.execute(step["type"], config, ctx)
     except step_types.TransientStepError as e:
         throttled = e.code == "rate_limited"
         if retry < (THROTTLED_RETRIES if throttled else TRANSIENT_RETRIES):
             _note_attempt(execution_id, position, e)
-            raise (StepThrottled if throttled else StepTransientError)(e.message) from e
+            raise (Throttled if throttled else Transient)(e.message) from e
         error = {"code": e.code, "message": e.message, "attempts": retry + 1}
     except step_types.StepError as e:
         error = {"code": e.code, "message": e.message}
@@ -138,7 +135,8 @@ def _record(execution_id: str, position: int, step: dict[str, Any], output: Any,
                 return _next(uow, execution, position)
             run.status = "failed"
             uow.commit()
-            raise StepFailed(json.dumps({"step": step["id"], **error}))
+            # The machine's Catch records the failure (`record_failure`) from this message.
+            raise Rejected(json.dumps({"step": step["id"], **error}))
         _store_output(run, output)
         for event_type, detail in ctx.events:
             uow.add_event(event_type, detail)
@@ -189,6 +187,9 @@ def _resolved(step: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     if step["type"] == "transform":  # its fields are templates over each item, rendered later
         return {**render({k: v for k, v in config.items() if k != "fields"}, data),
                 "fields": config.get("fields", {})}
+    if "formula" in config:  # never templated (refused at save): a value must not become syntax
+        return {**render({k: v for k, v in config.items() if k != "formula"}, data),
+                "formula": config["formula"]}
     return render(config, data)
 
 
@@ -227,14 +228,12 @@ def _finish(uow: UnitOfWork, execution: WorkflowExecution, status: str,
 
 def record_failure(execution_id: str, error: dict[str, Any]) -> dict[str, Any]:
     """The machine's Catch: mark the execution failed (and a step left running, if any)."""
-    cause = error.get("Cause") or ""
-    try:
-        parsed = json.loads(cause)
-        cause = parsed.get("errorMessage", cause) if isinstance(parsed, dict) else cause
-        detail = json.loads(cause) if isinstance(cause, str) and cause.startswith("{") else None
+    failure = read_failure(error) or Failure("failed", "")
+    try:  # a failed step's message is its error as JSON (`{"step", "code", "message"}`)
+        detail = json.loads(failure.message) if failure.message.startswith("{") else None
     except ValueError:
         detail = None
-    message = (detail or {}).get("message") or str(cause) or str(error.get("Error", "failed"))
+    message = (detail or {}).get("message") or failure.message or failure.error
     with UnitOfWork() as uow:
         execution = uow.session.get(WorkflowExecution, execution_id)
         if execution is None:
@@ -243,11 +242,9 @@ def record_failure(execution_id: str, error: dict[str, Any]) -> dict[str, Any]:
                 WorkflowStepRun.execution_id == execution_id,
                 WorkflowStepRun.status.in_(("running", "waiting")))):
             run.status, run.finished_at = "failed", now()
-            run.error = run.error or {"code": str(error.get("Error", "failed")),
-                                      "message": message}
-        failure = {"code": (detail or {}).get("code") or str(error.get("Error", "failed")),
-                   "message": message, **({"step": detail["step"]} if detail and "step" in detail
-                                          else {})}
-        _finish(uow, execution, "failed", error=failure)
+            run.error = run.error or {"code": failure.error, "message": message}
+        _finish(uow, execution, "failed", error={
+            "code": (detail or {}).get("code") or failure.error, "message": message,
+            **({"step": detail["step"]} if detail and "step" in detail else {})})
         uow.commit()
         return {"execution_id": execution_id, "status": execution.status}

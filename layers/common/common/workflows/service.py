@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, select
 
 from common import cursor as cursors
-from common.clock import aware, now
+from common.clock import now
 from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from common.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationFailed
 from common.identity import Identity
 from common.models import Workflow, WorkflowExecution, WorkflowStepRun, new_id
 from common.observability import logger
 from common.schedules import Schedule
-from common.workflows import watches
+from common.workflows import eligibility, secret_headers, watches
 from common.workflows.definitions import WorkflowIn, WorkflowPatch, check_steps
 from common.workflows.runner import INLINE_OUTPUT_BYTES
 from common.workspaces import access as workspaces
 
 
 def _iso(value: datetime | None) -> str | None:
-    return aware(value).isoformat() if value else None  # type: ignore[union-attr]
+    return value.isoformat() if value else None
 
 
 def view(workflow: Workflow, secret: str | None = None) -> dict[str, Any]:
@@ -32,7 +34,7 @@ def view(workflow: Workflow, secret: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": workflow.id, "workspace_id": workflow.workspace_id, "name": workflow.name,
         "description": workflow.description, "trigger": workflow.trigger,
-        "steps": workflow.steps, "enabled": workflow.enabled,
+        "steps": secret_headers.masked_steps(workflow.steps), "enabled": workflow.enabled,
         "created_by": workflow.created_by, "run_as": workflow.run_as,
         "next_run_at": _iso(workflow.next_run_at),
         "created_at": _iso(workflow.created_at), "updated_at": _iso(workflow.updated_at)}
@@ -54,24 +56,83 @@ def create(body: WorkflowIn, uow: UnitOfWork, identity: Identity) -> dict[str, A
                                                     "editor")
         workflow = Workflow(id=new_id(), workspace_id=workspace_id, created_by=identity.user_id,
                             watch=None, secret_ciphertext=None, next_run_at=None)
-        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity)
+        hooks = _Webhooks(before=None)
+        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity,
+                        hooks)
         uow.session.add(workflow)
         uow.commit()
+        _after_commit(uow, workflow, hooks, identity)
         return view(workflow, secret)
 
 
-def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any],
-           identity: Identity) -> str | None:
-    """Set the definition and arm its trigger; returns a new webhook secret if one was made."""
+# What a workflow row holds of its definition: put back as it was when a save is undone.
+_SAVED = ("name", "description", "trigger", "steps", "enabled", "run_as", "secret_ciphertext",
+          "next_run_at", "watch")
+
+
+@dataclass
+class _Webhooks:
+    """The Airtable webhook work of a save, done after its commit: nothing outside the
+    database happens while the transaction is open, and a save that does not commit leaves no
+    webhook behind."""
+
+    before: dict[str, Any] | None  # the row as committed before the save; None: a new one
+    create: bool = False  # the trigger needs a webhook of its own
+    retired: dict[str, Any] | None = None  # the replaced watch, its webhook deleted last
+
+    @classmethod
+    def of(cls, workflow: Workflow) -> _Webhooks:
+        """For a save of an existing workflow."""
+        return cls(before={k: copy.deepcopy(getattr(workflow, k)) for k in _SAVED})
+
+
+def _after_commit(uow: UnitOfWork, workflow: Workflow, hooks: _Webhooks,
+                  identity: Identity) -> None:
+    """Create the saved trigger's webhook, then delete the one it replaced.
+
+    A webhook that cannot be created undoes the save (a new workflow is deleted, an edited one
+    gets its previous definition and watch back, whose webhook is still there), and the error
+    is the save's: no workflow believes it has a webhook it does not.
+    """
+    if hooks.create:
+        try:
+            watch = watches.add(workflow.workspace_id, identity.user_id, workflow.trigger)
+        except BaseException:
+            _undo_save(uow, workflow, hooks.before)
+            raise
+        workflow.watch = watch
+        try:
+            uow.commit()
+        except BaseException:
+            watches.remove(workflow, watch)  # not recorded: nothing would ever delete it
+            raise
+    if hooks.retired:
+        watches.remove(workflow, hooks.retired)
+
+
+def _undo_save(uow: UnitOfWork, workflow: Workflow, before: dict[str, Any] | None) -> None:
+    if before is None:
+        uow.session.delete(workflow)
+    else:
+        for name, value in before.items():
+            setattr(workflow, name, value)
+    uow.commit()
+
+
+def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any], identity: Identity,
+           hooks: _Webhooks) -> str | None:
+    """Set the definition, and what its trigger needs (the Airtable webhook work goes to
+    `hooks`, for after the commit); returns a new webhook secret if one was made."""
     old_trigger = dict(workflow.trigger or {})
     workflow.name, workflow.description = data["name"], data.get("description") or ""
     workflow.trigger = {k: v for k, v in data["trigger"].items() if v not in (None, [])
                         or k == "changes"}
     _check_urls(data["steps"])
-    workflow.steps = data["steps"]
+    workflow.steps = secret_headers.seal(workflow.id, data["steps"], workflow.steps)
     workflow.enabled = data.get("enabled", True)
     workflow.run_as = identity.user_id
     trigger = workflow.trigger
+    _within_schedule_quota(uow, workflow)
     workflow.next_run_at = (Schedule.parse(trigger["schedule"]).next_after(now())
                             if trigger["type"] == "schedule" else None)
     secret = None
@@ -83,10 +144,37 @@ def _apply(uow: UnitOfWork, workflow: Workflow, data: dict[str, Any],
     watched = {k: old_trigger.get(k) for k in ("type", "base_id", "table", "changes")}
     wanted = {k: trigger.get(k) for k in ("type", "base_id", "table", "changes")}
     if workflow.watch and (watched != wanted or trigger["type"] != "airtable_change"):
-        watches.remove(workflow)
-    if trigger["type"] == "airtable_change" and not workflow.watch:
-        workflow.watch = watches.add(workflow.workspace_id, identity.user_id, trigger)
+        hooks.retired, workflow.watch = workflow.watch, None
+    hooks.create = trigger["type"] == "airtable_change" and not workflow.watch
     return secret
+
+
+FREQUENT_SECONDS = 300
+
+
+def _frequent(workflow: Workflow) -> bool:
+    trigger = workflow.trigger or {}
+    return bool(workflow.enabled) and trigger.get("type") == "schedule" and Schedule.parse(
+        trigger["schedule"]).shortest_interval_seconds() < FREQUENT_SECONDS
+
+
+def _within_schedule_quota(uow: UnitOfWork, workflow: Workflow) -> None:
+    """422 past the workspace's enabled workflows that fire more often than every 5 minutes
+    (frequent_schedules_per_workspace): one member's schedules must not crowd a base."""
+    from common.settings import get_settings
+
+    if not _frequent(workflow):
+        return
+    limit = get_settings().frequent_schedules_per_workspace
+    others = uow.session.scalars(select(Workflow).where(
+        Workflow.workspace_id == workflow.workspace_id, Workflow.enabled.is_(True),
+        Workflow.next_run_at.is_not(None), Workflow.id != workflow.id))
+    if sum(1 for w in others if _frequent(w)) >= limit:
+        raise ValidationFailed(
+            f"This workspace already has {limit} enabled workflows scheduled more often than "
+            "every 5 minutes, its limit (frequent_schedules_per_workspace): schedule this one "
+            "less often, or disable another.",
+            details=[{"field": "trigger.schedule", "problem": "frequent_schedules_per_workspace"}])
 
 
 def _check_urls(steps: list[dict[str, Any]]) -> None:
@@ -154,8 +242,11 @@ def replace(workflow_id: str, body: WorkflowIn, uow: UnitOfWork,
     """PUT: a whole new definition (the workspace stays)."""
     with uow:
         workflow = _load(uow, identity.user_id, workflow_id, "editor")
-        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity)
+        hooks = _Webhooks.of(workflow)
+        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity,
+                        hooks)
         uow.commit()
+        _after_commit(uow, workflow, hooks, identity)
         return view(workflow, secret)
 
 
@@ -167,12 +258,16 @@ def patch(workflow_id: str, body: WorkflowPatch, uow: UnitOfWork,
     with uow:
         workflow = _load(uow, identity.user_id, workflow_id, "editor")
         current = {"name": workflow.name, "description": workflow.description,
-                   "trigger": workflow.trigger, "steps": workflow.steps,
+                   "trigger": workflow.trigger,
+                   "steps": secret_headers.masked_steps(workflow.steps),
                    "enabled": workflow.enabled}
         merged = parse(WorkflowIn, {**current, **body.model_dump(exclude_unset=True)})
         check_steps(merged.steps)
-        secret = _apply(uow, workflow, merged.model_dump(exclude={"workspace_id"}), identity)
+        hooks = _Webhooks.of(workflow)
+        secret = _apply(uow, workflow, merged.model_dump(exclude={"workspace_id"}), identity,
+                        hooks)
         uow.commit()
+        _after_commit(uow, workflow, hooks, identity)
         return view(workflow, secret)
 
 
@@ -180,14 +275,15 @@ def delete(workflow_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Delete a workflow, its history, and its Airtable webhook."""
     with uow:
         workflow = _load(uow, identity.user_id, workflow_id, "editor")
-        if workflow.watch:
-            watches.remove(workflow)
+        watch = workflow.watch
         for execution in uow.session.scalars(select(WorkflowExecution).where(
                 WorkflowExecution.workflow_id == workflow_id,
                 WorkflowExecution.status == "running")):
             _stop(execution)
         uow.session.delete(workflow)
         uow.commit()
+        if watch:  # once the deletion is committed: a rolled-back one keeps a working watch
+            watches.remove(workflow, watch)
 
 
 # ---------------------------------------------------------------- executions
@@ -204,7 +300,13 @@ def execute(workflow_id: str, payload: dict[str, Any], uow: UnitOfWork,
 
 def start(uow: UnitOfWork, workflow: Workflow, trigger_type: str, trigger_key: str | None,
           payload: dict[str, Any], started_by: str | None) -> tuple[WorkflowExecution, bool]:
-    """Record and start an execution; an already-seen `trigger_key` returns the first one."""
+    """Record and start an execution; an already-seen `trigger_key` returns the first one.
+
+    403 while the workflow's owner may not run it (deactivated, or no longer an editor).
+    """
+    reason = eligibility.refusal(uow, workflow.run_as, workflow.workspace_id)
+    if reason is not None:
+        raise Forbidden(reason)
     if trigger_key is not None:
         existing = _by_trigger_key(uow, workflow.id, trigger_key)
         if existing is not None:
@@ -298,7 +400,7 @@ def _execution(uow: UnitOfWork, user_id: str, execution_id: str,
 def _ms(start: datetime | None, end: datetime | None) -> float | None:
     if start is None or end is None:
         return None
-    return round((aware(end) - aware(start)).total_seconds() * 1000, 1)  # type: ignore[operator]
+    return round((end - start).total_seconds() * 1000, 1)
 
 
 _SHOWN_STATUS = {"failed_continued": "failed", "stopped": "succeeded", "waiting": "waiting"}

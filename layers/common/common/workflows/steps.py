@@ -255,9 +255,10 @@ HTTP_MAX_RESPONSE = 256 * 1024
 def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """One outbound call under the shared address rule; any HTTP status is a result."""
     from common import outbound
+    from common.workflows import secret_headers
 
     body = config.get("body")
-    headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+    headers = secret_headers.opened(ctx.workflow_id, config.get("headers"))
     data = None
     if body is not None:
         if isinstance(body, str):
@@ -290,10 +291,9 @@ def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     from common.files import jobs
     from common.files.schemas import ExportIn
 
-    if ctx.run_as is None:
-        raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
+    run_as = _member(ctx)
     spec = _files_spec(ExportIn, {**config, "workspace_id": ctx.workspace_id})
-    return jobs.start_export(ctx.run_as, spec)
+    return jobs.start_export(run_as, spec, _workspace_access_for(ctx))
 
 
 def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
@@ -301,11 +301,35 @@ def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     from common.files import jobs
     from common.files.schemas import ImportIn
 
+    run_as = _member(ctx)
+    spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
+    _own_file(ctx, str(config["file_id"]))
+    return jobs.start_import(run_as, str(config["file_id"]), spec,
+                             f"workflow:{ctx.execution_id}:{ctx.position}",
+                             _workspace_access_for(ctx))
+
+
+def _member(ctx: StepContext) -> str:
     if ctx.run_as is None:
         raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
-    spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
-    return jobs.start_import(ctx.run_as, str(config["file_id"]), spec,
-                             f"workflow:{ctx.execution_id}:{ctx.position}")
+    return ctx.run_as
+
+
+def _workspace_access_for(ctx: StepContext) -> Callable[..., Any]:
+    """The files service's connection picker, held to the workflow's own workspace."""
+    return lambda _uow, user_id, base_id, minimum: workspace_access(
+        ctx.workspace_id, user_id, base_id, minimum)
+
+
+def _own_file(ctx: StepContext, file_id: str) -> None:
+    """A file of another workspace is as good as missing to a workflow."""
+    from common.db import UnitOfWork
+    from common.models import StoredFile
+
+    with UnitOfWork() as uow:
+        stored = uow.session.get(StoredFile, file_id)
+        if stored is None or stored.workspace_id != ctx.workspace_id:
+            raise StepError("No such file in this workflow's workspace.", "not_found")
 
 
 def _files_spec(model: Any, data: dict[str, Any]) -> Any:

@@ -14,15 +14,17 @@ from sqlalchemy import select
 
 from common.clock import now
 from common.db import UnitOfWork
-from common.errors import AppError, Conflict, NotFound, Unauthorized
+from common.errors import AppError, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized
 from common.models import StoredFile, Workflow, WorkspaceMember
 from common.observability import logger
 from common.schedules import Schedule
-from common.workflows import service, watches
+from common.workflows import eligibility, service, watches
 from common.workflows.steps import StepError
 
 SIGNATURE_HEADER = "x-pyairtable-signature"
 TOLERANCE_SECONDS = 300
+# What Step Functions accepts as input: a larger trigger body would only grow every response.
+MAX_BODY_BYTES = 256 * 1024
 _secrets: dict[str, str] = {}  # decrypted signing secrets of this execution environment
 
 
@@ -40,14 +42,20 @@ def tick() -> dict[str, int]:
             if workflow.trigger.get("type") != "schedule":
                 workflow.next_run_at = None
                 continue
-            workflow.next_run_at = Schedule.parse(workflow.trigger["schedule"]).next_after(moment)
-            uow.commit()
+            following = Schedule.parse(workflow.trigger["schedule"]).next_after(moment)
             try:
                 _, new = service.start(uow, workflow, "schedule", f"schedule:{slot.isoformat()}",
                                        {"scheduled_for": slot.isoformat()}, None)
                 started += int(new)
+            except Forbidden as e:  # its owner may not run it: the schedule stops firing
+                logger.info("scheduled run refused", extra={"workflow_id": workflow.id,
+                                                            "reason": e.message})
             except AppError:
                 logger.exception("scheduled run not started", extra={"workflow_id": workflow.id})
+            # The schedule moves once its slot's run is recorded: a tick that dies before
+            # finds the slot due again, and its key starts it once.
+            workflow.next_run_at = following
+            uow.commit()
         uow.commit()
         watched = [w.id for w in uow.session.scalars(select(Workflow).where(
             Workflow.enabled.is_(True), Workflow.watch.is_not(None)))]
@@ -60,16 +68,16 @@ def _poll_one(workflow_id: str) -> int:
     started = 0
     with UnitOfWork() as uow:
         workflow = uow.session.get(Workflow, workflow_id)
-        if workflow is None or not workflow.watch:
-            return 0
+        if workflow is None or not workflow.watch \
+                or eligibility.refusal(uow, workflow.run_as, workflow.workspace_id):
+            return 0  # changes stay unread while its owner may not run it
         try:
-            changes = watches.poll(workflow)
+            changes, moved = watches.poll(workflow)
         except (AppError, StepError) as e:
             logger.warning("airtable changes not read", extra={
                 "workflow_id": workflow_id, "error": type(e).__name__,
                 "reason": getattr(e, "message", "")})
             return 0
-        # The cursor moves only with the executions recorded: a crash re-reads, keys dedupe.
         for key, payload in changes:
             try:
                 _, new = service.start(uow, workflow, "airtable_change", key, payload, None)
@@ -77,6 +85,10 @@ def _poll_one(workflow_id: str) -> int:
             except AppError:
                 logger.exception("airtable_change run not started",
                                  extra={"workflow_id": workflow_id})
+        # Each start commits its execution; the cursor moves only now that all are recorded:
+        # a tick that dies between two starts re-reads the same changes, and their keys start
+        # each once.
+        workflow.watch = moved
         uow.session.add(workflow)
         uow.commit()
     return started
@@ -102,6 +114,8 @@ def _parse_signature(header: str | None) -> tuple[int, list[str]]:
 
 def receive_hook(workflow_id: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
     """A signed call of a webhook-triggered workflow -> its execution (once per signature)."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"A webhook trigger's body is at most {MAX_BODY_BYTES} bytes.")
     timestamp, signatures = _parse_signature(headers.get(SIGNATURE_HEADER))
     if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
         raise Unauthorized("The signature's timestamp is too old or in the future.")
@@ -168,8 +182,11 @@ def file_uploaded(detail: dict[str, Any]) -> dict[str, int]:
             if suffixes and not any(fnmatch(stored.filename.lower(), f"*{s.lower()}")
                                     for s in suffixes):
                 continue
-            _, new = service.start(uow, workflow, "file_upload", f"file:{stored.id}", payload,
-                                   stored.owner_id)
+            try:
+                _, new = service.start(uow, workflow, "file_upload", f"file:{stored.id}",
+                                       payload, stored.owner_id)
+            except Forbidden:  # its owner may not run it: this trigger stays silent
+                continue
             started += int(new)
     return {"started": started}
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from common.clock import aware, now
+from common.clock import as_utc, now
 from common.errors import AppError, ValidationFailed
 from common.models import Workflow
 from common.observability import logger
@@ -54,9 +54,9 @@ def add(workspace_id: str, user_id: str, trigger: dict[str, Any]) -> dict[str, A
             "fields": {f["id"]: f["name"] for f in table.get("fields", [])}}
 
 
-def remove(workflow: Workflow) -> None:
-    """Delete the workflow's Airtable webhook (best effort: it expires on its own anyway)."""
-    watch, workflow.watch = workflow.watch or {}, None
+def remove(workflow: Workflow, watch: dict[str, Any]) -> None:
+    """Delete a watch's Airtable webhook (best effort: it expires on its own anyway); called
+    once the change that dropped it is committed."""
     if not watch.get("webhook_id"):
         return
     try:
@@ -69,8 +69,9 @@ def remove(workflow: Workflow) -> None:
                        extra={"workflow_id": workflow.id, "error": type(e).__name__})
 
 
-def poll(workflow: Workflow) -> list[tuple[str, dict[str, Any]]]:
-    """New changes since the stored cursor as (trigger key, execution input); moves the cursor.
+def poll(workflow: Workflow) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, Any]]:
+    """New changes since the stored cursor as (trigger key, execution input), and the watch
+    past them, which the caller stores once every change's execution is recorded.
 
     One payload (one Airtable transaction) is one execution; its key makes a payload read twice
     (a crash before the cursor was saved) start its workflow only once.
@@ -98,8 +99,7 @@ def poll(workflow: Workflow) -> list[tuple[str, dict[str, Any]]]:
         hook.extend_expiration()
         if hook.expiration_time:
             watch["expires_at"] = _iso(hook.expiration_time)
-    workflow.watch = watch
-    return found
+    return found, watch
 
 
 def _iso(value: Any) -> str | None:
@@ -108,7 +108,7 @@ def _iso(value: Any) -> str | None:
         return None
     moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) \
         else value
-    return aware(moment).isoformat()  # type: ignore[union-attr]
+    return as_utc(moment).isoformat()
 
 
 def _change(table: Any, wanted: set[str], names: dict[str, str]) -> dict[str, Any]:

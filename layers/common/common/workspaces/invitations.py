@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 
@@ -28,11 +29,15 @@ def create(uow: UnitOfWork, workspace: Workspace, email: str, role: str,
     audit.record(uow, "invitation.created", actor_id=invited_by, target_id=invitation.id,
                  workspace_id=workspace.id, email=invitation.email, role=role)
     uow.commit()
+    # The page the link opens greets a newcomer before any sign-in, so it carries what the
+    # greeting names; only the token grants anything.
+    about = urlencode({"workspace": workspace.name, "workspace_id": workspace.id, "role": role,
+                       "email": invitation.email})
     mail.send_email(invitation.email, f"You are invited to {workspace.name} on PyAirtable",
                     f"You have been invited to the workspace \"{workspace.name}\" as {role}.\n\n"
-                    f"Accept the invitation (valid for 7 days):\n"
-                    f"{mail.link('/invitations/accept', token)}\n\n"
-                    "If you have no account yet, register with this email address first.\n")
+                    f"Accept the invitation (valid for 7 days); without an account yet, "
+                    f"you can create one from the same page:\n"
+                    f"{mail.link('/invitations/accept', token)}&{about}\n")
     return invitation
 
 

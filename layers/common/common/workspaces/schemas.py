@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from common.auth.schemas import Email
-from common.clock import aware
+from common.auth.schemas import Email, Utc
 
 Role = Literal["owner", "editor", "viewer"]
-Utc = Annotated[datetime, AfterValidator(aware)]
+# Printable text only: a name travels into email subjects and headers.
 WorkspaceName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
-                                                 max_length=100)]
+                                                 max_length=100, pattern=r"^[^\x00-\x1f\x7f]*$")]
 
 
 class WorkspaceIn(BaseModel):

@@ -56,6 +56,7 @@ def create(cmd: WorkspaceIn, uow: UnitOfWork, identity: Identity) -> dict[str, A
     """A new shared workspace; the caller is its owner."""
     with uow:
         user = _user(uow, identity.user_id)
+        _require_proven(user, "create workspaces")
         workspace = _add(uow, cmd.name, user, personal=False)
         uow.commit()
         return _out(workspace, "owner")
@@ -94,17 +95,36 @@ def rename(workspace_id: str, cmd: WorkspaceIn, uow: UnitOfWork,
 
 def delete(workspace_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Delete a shared workspace with everything in it (owners only; never the personal one)."""
+    from common.models import StoredFile
+
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         workspace = _workspace(uow, workspace_id)
         if workspace.personal_of is not None:
             raise Conflict("A personal workspace cannot be deleted.")
-        # Its connections, members and invitations go with it (ON DELETE CASCADE); services
-        # that keep schedules listen to workspace.deleted to stop them.
+        keys = list(uow.session.scalars(select(StoredFile.key).where(
+            StoredFile.workspace_id == workspace_id)))
+        # Its connections, members, invitations and file rows go with it (ON DELETE CASCADE);
+        # services that keep schedules listen to workspace.deleted to stop them.
         uow.session.delete(workspace)
         audit.record(uow, "workspace.deleted", actor_id=identity.user_id, target_id=workspace_id,
                      workspace_id=workspace_id, name=workspace.name)
         uow.commit()
+    _delete_objects(workspace_id, keys)
+
+
+def _delete_objects(workspace_id: str, keys: list[str]) -> None:
+    """The deleted workspace's files leave the bucket too (after the commit: rows go first)."""
+    from common.errors import UpstreamError
+    from common.files import storage
+    from common.observability import logger
+
+    for key in keys:
+        try:
+            storage.delete(key)
+        except UpstreamError:  # the workspace is gone either way; an orphan is logged
+            logger.exception("file of a deleted workspace not removed",
+                             extra={"workspace_id": workspace_id, "key": key})
 
 
 def members(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
@@ -124,6 +144,7 @@ def change_role(workspace_id: str, user_id: str, cmd: RoleIn, uow: UnitOfWork,
                 identity: Identity) -> dict[str, Any]:
     """Give a member another role (owners only); the last owner cannot be demoted."""
     with uow:
+        _lock(uow, workspace_id)
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         member = _member(uow, workspace_id, user_id)
         if member.role == "owner" and cmd.role != "owner":
@@ -141,6 +162,7 @@ def change_role(workspace_id: str, user_id: str, cmd: RoleIn, uow: UnitOfWork,
 def remove_member(workspace_id: str, user_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Remove a member (owners), or leave (anyone); the last owner can do neither."""
     with uow:
+        _lock(uow, workspace_id)
         leaving = user_id == identity.user_id
         access.require_role(uow, identity.user_id, workspace_id, "viewer" if leaving else "owner")
         member = _member(uow, workspace_id, user_id)
@@ -161,6 +183,8 @@ def invite(workspace_id: str, cmd: InvitationIn, uow: UnitOfWork,
     """Invite an email with a role (owners only); the token travels only in the email."""
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
+        _require_proven(_user(uow, identity.user_id), "invite anyone")
+        _within_invitation_quota(uow, workspace_id, identity.user_id)
         workspace = _workspace(uow, workspace_id)
         already = uow.session.scalar(select(WorkspaceMember.user_id).join(
             User, User.id == WorkspaceMember.user_id).where(
@@ -207,14 +231,25 @@ def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]
         if invitation is None:
             raise InvalidToken("The invitation is not valid (used, withdrawn or expired).")
         user = _user(uow, identity.user_id)
-        if user.email_verified_at is None or user.email != invitation.email:
+        if user.email != invitation.email:
             raise Forbidden("This invitation was sent to another email address; sign in with "
-                            "that address and verify it first.")
+                            "that address to accept it.")
+        if user.email_verified_at is None:
+            raise Forbidden("Verify your email address first: open the link we emailed you "
+                            "(or send a new one), then accept the invitation.",
+                            details=[{"field": "email", "problem": "not verified"}])
         member = invitations.accept(uow, invitation, user)
         workspace = _workspace(uow, invitation.workspace_id)
         uow.commit()
         return MembershipOut(workspace=WorkspaceOut.model_validate(_out(workspace, member.role)),
                              role=member.role).model_dump(mode="json")  # type: ignore[arg-type]
+
+
+def _lock(uow: UnitOfWork, workspace_id: str) -> None:
+    """Hold the workspace row until the commit: two owners demoting each other one after the
+    other see each other's change, so the last-owner check cannot be raced."""
+    uow.session.execute(select(Workspace.id).where(Workspace.id == workspace_id)
+                        .with_for_update())
 
 
 def _keep_an_owner(uow: UnitOfWork, workspace_id: str) -> None:
@@ -236,6 +271,41 @@ def _member(uow: UnitOfWork, workspace_id: str, user_id: str) -> WorkspaceMember
     if member is None:
         raise NotFound("No such member.")
     return member
+
+
+def _within_invitation_quota(uow: UnitOfWork, workspace_id: str, inviter_id: str) -> None:
+    """429 once the workspace, or the inviter anywhere, sent an hour's worth of invitations:
+    invitation emails must not become a way to mail strangers in bulk."""
+    from datetime import timedelta
+
+    from common.errors import RateLimited
+    from common.settings import get_settings
+
+    settings, since = get_settings(), now() - timedelta(hours=1)
+    for column, value, limit, whose in (
+            (WorkspaceInvitation.workspace_id, workspace_id,
+             settings.invitations_per_hour_per_workspace, "This workspace"),
+            (WorkspaceInvitation.invited_by, inviter_id,
+             settings.invitations_per_hour_per_inviter, "You")):
+        sent = list(uow.session.scalars(select(WorkspaceInvitation.created_at).where(
+            column == value, WorkspaceInvitation.created_at > since).order_by(
+            WorkspaceInvitation.created_at).limit(limit)))
+        if len(sent) >= limit:
+            wait = (sent[0] + timedelta(hours=1) - now()).total_seconds()
+            raise RateLimited(f"{whose} sent {limit} invitations in the last hour, the limit "
+                              "(invitations_per_hour); try again later.",
+                              retry_after=int(wait) + 1)
+
+
+def _require_proven(user: User, what: str) -> None:
+    """Where registration is not open, an unproven email (e.g. one listed in ADMIN_EMAILS,
+    which may register uninvited) must be verified before it can bring anyone in."""
+    from common.settings import get_settings
+
+    if user.email_verified_at is None and get_settings().registration_mode != "open":
+        raise Forbidden(f"Verify your email address before you {what}: open the link we "
+                        "emailed you (or send a new one).",
+                        details=[{"field": "email", "problem": "not verified"}])
 
 
 def _user(uow: UnitOfWork, user_id: str) -> User:

@@ -1,0 +1,128 @@
+"""Tools and the resource that read: workspaces, bases, schemas, records, workflows, inbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from common import inbox
+from common.airtable import service as airtable
+from common.airtable.schemas import RecordQuery
+from common.db import UnitOfWork
+from common.schemas import parse
+from common.workflows import service as workflows
+from common.workspaces import service as workspaces
+from mcp_tools import models
+from mcp_tools.caller import caller
+from mcp_tools.results import tool_errors
+from mcp_tools.server import READ, server
+
+# API.md: at most 100 records per call; `offset` continues.
+PAGE = 100
+LIST_LIMIT = 100
+
+BaseId = Annotated[str, Field(description="the base id (app...)")]
+TableRef = Annotated[str, Field(description="table id (tbl...) or name")]
+WorkspaceId = Annotated[str | None, Field(description="only this workspace (default: all)")]
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def list_workspaces() -> models.Workspaces:
+    """The workspaces you belong to, with your role in each (viewer, editor, owner)."""
+    page = workspaces.list_mine(UnitOfWork(), caller())
+    return models.Workspaces(workspaces=page["items"])
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def list_bases(workspace_id: WorkspaceId = None) -> models.Bases:
+    """The Airtable bases your workspaces' connections reach."""
+    if workspace_id is None:
+        return models.Bases(bases=airtable.bases(caller(), None).value["items"])
+    found: dict[str, Any] = {}
+    for connection in airtable.list_connections(caller(), workspace_id)["items"]:
+        for base in airtable.bases(caller(), connection["id"]).value["items"]:
+            found.setdefault(base["id"], base)
+    return models.Bases(bases=list(found.values()))
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def describe_base(base_id: BaseId) -> models.BaseSchema:
+    """A base's tables and their fields, with field types and the choices of select fields."""
+    return compact_schema(base_id, airtable.base_schema(caller(), base_id, None).value)
+
+
+@server.resource("airtable://{base_id}/schema", mime_type="application/json",
+                 description="The base's tables, fields and views, as Airtable describes them.")
+def base_schema(base_id: str) -> str:
+    """A base's schema as JSON."""
+    return json.dumps(airtable.base_schema(caller(), base_id, None).value)
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def list_records(
+    base_id: BaseId, table: TableRef,
+    filter: Annotated[dict[str, Any] | None, Field(
+        description="field name -> value, all must match (built safely)")] = None,
+    formula: Annotated[str | None, Field(description="a raw Airtable formula")] = None,
+    fields: Annotated[list[str] | None, Field(
+        description="only these fields (keeps large tables out of your context)")] = None,
+    sort: Annotated[list[str] | None, Field(description="field names, `-field` descending")] = None,
+    max_records: Annotated[int | None, Field(ge=1, description="stop after this many")] = None,
+    offset: Annotated[str | None, Field(description="the offset a previous call returned")] = None,
+) -> models.Records:
+    """One page of at most 100 records; pass the returned offset to continue."""
+    query = parse(RecordQuery, {"page_size": min(PAGE, max_records or PAGE),
+                                "max_records": max_records, "filter": filter,
+                                "formula": formula, "fields": fields or [],
+                                "sort": sort or [], "offset": offset})
+    page = airtable.list_records(caller(), base_id, table, query, None).value
+    return models.Records(records=page["records"], offset=page.get("offset"))
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def get_record(base_id: BaseId, table: TableRef,
+               record_id: Annotated[str, Field(description="the record id (rec...)")]
+               ) -> models.Record:
+    """One record with its fields."""
+    return models.Record(**airtable.get_record(caller(), base_id, table, record_id, None).value)
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def list_workflows(workspace_id: WorkspaceId = None) -> models.Workflows:
+    """Workflows of your workspaces, newest first."""
+    page = workflows.list_workflows(UnitOfWork(), caller(), workspace_id, LIST_LIMIT, None)
+    return models.Workflows(workflows=[
+        {**w, "trigger": w["trigger"].get("type", "")} for w in page["items"]],
+        next_cursor=page["next_cursor"])
+
+
+@server.tool(annotations=READ)
+@tool_errors
+def list_notifications(unread: Annotated[bool, Field(description="only unread ones")] = False
+                       ) -> models.Notifications:
+    """Your notifications, newest first (transactions, workflows and imports report here)."""
+    page = inbox.list_for(UnitOfWork(), caller().user_id, unread=unread, limit=LIST_LIMIT,
+                          after=None)
+    return models.Notifications(notifications=page["items"], next_cursor=page["next_cursor"])
+
+
+def compact_schema(base_id: str, schema: dict[str, Any]) -> models.BaseSchema:
+    """Airtable's schema without views and field options, but with select choices."""
+    return models.BaseSchema(base_id=base_id, tables=[
+        models.Table(id=t["id"], name=t["name"], primary_field_id=t.get("primaryFieldId"),
+                     fields=[models.Field(id=f["id"], name=f["name"], type=f["type"],
+                                          choices=_choices(f)) for f in t["fields"]])
+        for t in schema["tables"]])
+
+
+def _choices(field: dict[str, Any]) -> list[str] | None:
+    choices = (field.get("options") or {}).get("choices")
+    return [c["name"] for c in choices] if choices else None

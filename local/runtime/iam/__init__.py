@@ -1,0 +1,1 @@
+"""IAM as AWS enforces it, from the template: role policies, the calls they allow, the hook."""
