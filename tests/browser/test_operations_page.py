@@ -3,6 +3,7 @@ members have no menu entry, and the API refuses them."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -14,7 +15,7 @@ from tests.browser.accounts import PASSWORD, sign_in, verified_admin
 pytestmark = pytest.mark.e2e
 
 
-def test_an_admin_opens_operations_from_the_menu(desktop, stack):
+def test_an_admin_opens_operations_from_the_menu(desktop, stack, database_url):
     sign_in(desktop, verified_admin(stack))
     page = desktop.page
     desktop.reset()
@@ -26,6 +27,11 @@ def test_an_admin_opens_operations_from_the_menu(desktop, stack):
     expect(page.get_by_role("heading", name="Dead letters")).to_be_visible()
     expect(page.get_by_role("cell", name="async invocations")).to_be_visible()
     expect(page.get_by_role("heading", name="Service health")).to_be_visible()
+    # Each service's checks, from the admins' report, not the public one.
+    auth = page.get_by_role("row").filter(has=page.get_by_role("cell", name="auth", exact=True))
+    expect(auth.get_by_role("cell", name="database")).to_be_visible()
+    if database_url.startswith("postgresql"):
+        expect(page.get_by_text(re.compile(r"Database connections: \d+ of \d+"))).to_be_visible()
     expect(page.get_by_role("heading", name="Failed executions")).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert desktop.problems() == []

@@ -47,7 +47,8 @@ def test_many_public_callers_at_once_cost_at_most_one_round_of_service_checks(
     assert len(health_invocations) <= 1
 
 
-def test_the_public_answer_names_statuses_only_and_an_admin_sees_every_check(api, stack):
+def test_the_public_answer_names_statuses_only_and_an_admin_sees_every_check(api, stack,
+                                                                           database_url):
     public = api.get("/api/health").json()
     assert set(public) == {"status", "services", "dependencies"}
     assert set(public["services"]) == SERVICES
@@ -57,6 +58,11 @@ def test_the_public_answer_names_statuses_only_and_an_admin_sees_every_check(api
     assert detail.status_code == 200, detail.text
     body = detail.json()
     assert body["services"]["auth"]["checks"]["database"]["status"] == "ok"
+    connections = body["database_connections"]
+    if database_url.startswith("postgresql"):
+        assert 1 <= connections["held"] < connections["limit"]
+    else:
+        assert connections is None  # SQLite has no connection limit
     assert {s: v["status"] for s, v in body["services"].items()} == \
         {s: v["status"] for s, v in public["services"].items()}
 

@@ -3,10 +3,18 @@ import { get } from "../api/client";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate } from "../components/ui";
 
+/** GET /api/platform/health/services (admin): every service's checks, from the recent report. */
+interface Check {
+  status: string;
+  latency_ms?: number;
+  error?: string;
+}
 interface Health {
   status: string;
-  services: Record<string, { status: string; latency_ms?: number }>;
-  dependencies: Record<string, { status: string } | string>;
+  checked_at: string;
+  services: Record<string, Check & { checks?: Record<string, Check> }>;
+  dependencies: Record<string, string>;
+  database_connections: { held: number; limit: number; share: number | null } | null;
 }
 
 /** GET /api/platform/operations (common/operations.py). */
@@ -23,8 +31,18 @@ interface Operations {
 
 const percent = (rate: number) => `${(rate * 100).toFixed(rate && rate < 0.001 ? 2 : 1)} %`;
 
+function failedChecks(service: Health["services"][string]) {
+  const failed = Object.entries(service.checks ?? {}).filter(([, c]) => c.status !== "ok");
+  if (failed.length) return failed.map(([name, c]) => `${name}: ${c.error ?? c.status}`).join(", ");
+  return service.error ?? "";
+}
+
 function ServiceHealth() {
-  const health = useQuery({ queryKey: ["health"], queryFn: () => get<Health>("/api/health"), refetchInterval: 60_000 });
+  const health = useQuery({
+    queryKey: ["health", "services"],
+    queryFn: () => get<Health>("/api/platform/health/services"),
+    refetchInterval: 60_000,
+  });
   return (
     <section className="card" aria-labelledby="health-heading">
       <h2 id="health-heading">Service health</h2>
@@ -32,14 +50,21 @@ function ServiceHealth() {
         {(data) => (
           <>
             <p>
-              Overall: <StatusBadge status={data.status} />
+              Overall: <StatusBadge status={data.status} /> <span className="muted">checked {formatDate(data.checked_at)}</span>
             </p>
+            {data.database_connections && (
+              <p>
+                Database connections: {data.database_connections.held} of {data.database_connections.limit}
+                {data.database_connections.share != null && ` (${percent(data.database_connections.share)})`}; the alarm fires over 80 %.
+              </p>
+            )}
             <table className="table compact">
-              <caption className="sr-only">Services</caption>
+              <caption className="sr-only">Services and their checks</caption>
               <thead>
                 <tr>
                   <th scope="col">Service</th>
                   <th scope="col">Status</th>
+                  <th scope="col">Checks</th>
                   <th scope="col" className="num">Latency</th>
                 </tr>
               </thead>
@@ -50,6 +75,7 @@ function ServiceHealth() {
                     <td>
                       <StatusBadge status={s.status} />
                     </td>
+                    <td>{failedChecks(s) || Object.keys(s.checks ?? {}).join(", ")}</td>
                     <td className="num">{s.latency_ms != null ? `${Math.round(s.latency_ms)} ms` : "—"}</td>
                   </tr>
                 ))}
@@ -57,9 +83,9 @@ function ServiceHealth() {
             </table>
             <h3>Dependencies</h3>
             <ul className="inline-list">
-              {Object.entries(data.dependencies ?? {}).map(([dep, d]) => (
+              {Object.entries(data.dependencies ?? {}).map(([dep, status]) => (
                 <li key={dep}>
-                  {dep} <StatusBadge status={typeof d === "string" ? d : d.status} />
+                  {dep} <StatusBadge status={status} />
                 </li>
               ))}
             </ul>

@@ -36,6 +36,33 @@ def database() -> None:
                 raise
 
 
+# Client backends (the stack's connections, through a proxy or not) against what the server
+# admits to non-superusers: the figure the connections alarm watches on RDS.
+_CONNECTIONS = """
+SELECT (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend'),
+       current_setting('max_connections')::int
+       - current_setting('superuser_reserved_connections')::int
+"""
+
+
+def database_connections() -> dict[str, Any] | None:
+    """`{"held", "limit", "share"}` of the database's connections; None where the database has
+    no such limit (SQLite) or cannot say."""
+    from sqlalchemy import text
+
+    from common.db import engine
+
+    try:
+        with engine().connect() as conn:
+            if conn.dialect.name != "postgresql":
+                return None
+            held, limit = conn.execute(text(_CONNECTIONS)).one()
+    except Exception:  # the database check reports an outage; this figure is only absent
+        logger.warning("could not count the database's connections", exc_info=True)
+        return None
+    return {"held": held, "limit": limit, "share": round(held / limit, 3) if limit else None}
+
+
 def uploads_bucket() -> None:
     """The uploads bucket exists and is reachable."""
     client("s3").head_bucket(Bucket=get_settings().uploads_bucket_name)

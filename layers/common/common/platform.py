@@ -54,7 +54,8 @@ def aggregate_health() -> tuple[dict[str, Any], int]:
 
 
 def services_health() -> dict[str, Any]:
-    """The recent report in full, every service's checks included (admins)."""
+    """The recent report in full, every service's checks and the database's connections against
+    its limit included (admins)."""
     return _report.get()
 
 
@@ -66,6 +67,7 @@ def services_report() -> dict[str, Any]:
         futures = {name: pool.submit(_service_health, name, function)
                    for name, function in functions.items()}
         own = health.run_checks({"database": health.database})
+        connections = health.database_connections()
         reports = {name: future.result() for name, future in futures.items()}
     reports["platform"] = {"status": _status_of(own), "latency_ms": own["database"]["latency_ms"],
                            "checks": own}
@@ -81,7 +83,7 @@ def services_report() -> dict[str, Any]:
     else:
         status = "degraded"
     return {"status": status, "checked_at": now().isoformat(), "services": reports,
-            "dependencies": dependencies}
+            "dependencies": dependencies, "database_connections": connections}
 
 
 def _status_of(checks: dict[str, dict[str, Any]]) -> str:
