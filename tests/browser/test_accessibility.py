@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from tests.browser.accounts import PASSWORD, Account, demo_base_id, sign_in, verified_admin
-from tests.browser.conftest import DESKTOP, Watched, watch
+from tests.browser.watch import DESKTOP, Watched, watch
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e

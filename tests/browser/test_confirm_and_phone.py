@@ -13,7 +13,7 @@ import requests
 from playwright.sync_api import expect
 
 from tests.browser.accounts import demo_base_id, new_member
-from tests.browser.conftest import PHONE, Watched, watch
+from tests.browser.watch import PHONE, Watched, watch
 from tests.helpers import wait_for
 
 pytestmark = pytest.mark.e2e

@@ -112,6 +112,14 @@ def _cell(page, row_name: str, column: int):
     return page.get_by_role("row").filter(has=value).locator("td").nth(column)
 
 
+def _member_with_people(desktop, stack, tag: str) -> tuple[Account, str, str]:
+    """A new member signed in, with a fresh People table in the demo base: (account, base,
+    table)."""
+    account = new_member(desktop, stack, tag)
+    base = demo_base_id(stack, account)
+    return account, base, _people(stack, account, base)
+
+
 def _open(watched, base: str, table: str) -> Any:
     watched.go(f"/bases/{base}/tables/{table}")
     grid = watched.page.get_by_role("grid")
@@ -122,9 +130,7 @@ def _open(watched, base: str, table: str) -> Any:
 def test_a_select_is_edited_by_keyboard_from_its_choices_and_a_number_typo_is_refused(
         desktop, stack):
     page, emulator = desktop.page, Emulator(stack)
-    account = new_member(desktop, stack, "grid")
-    base = demo_base_id(stack, account)
-    table = _people(stack, account, base)
+    _, base, table = _member_with_people(desktop, stack, "grid")
     grid = _open(desktop, base, table)
     patches: list[Any] = []
     page.on("request", lambda r: r.method == "PATCH" and "/records" in r.url and patches.append(r))
@@ -216,9 +222,7 @@ def _stage_edit(page, row: str, column: int, text: str) -> None:
 
 def test_staged_changes_across_two_tables_commit_together_and_undo(desktop, stack):
     page, emulator = desktop.page, Emulator(stack)
-    account = new_member(desktop, stack, "grid-stage")
-    base = demo_base_id(stack, account)
-    people = _people(stack, account, base)
+    account, base, people = _member_with_people(desktop, stack, "grid-stage")
     deals = _table(stack, account, base, "Deals", DEALS_FIELDS,
                    [{"Name": "Pilot", "Amount": 100.0}, {"Name": "Renewal", "Amount": 250.5}])
     before_people, before_deals = emulator.by_name(base, people), emulator.by_name(base, deals)
@@ -282,9 +286,7 @@ def test_staged_changes_across_two_tables_commit_together_and_undo(desktop, stac
 def test_a_staged_commit_whose_dry_run_fails_shows_the_problem_on_the_cell_and_writes_nothing(
         desktop, stack):
     page, emulator = desktop.page, Emulator(stack)
-    account = new_member(desktop, stack, "grid-dry")
-    base = demo_base_id(stack, account)
-    people = _people(stack, account, base)
+    _, base, people = _member_with_people(desktop, stack, "grid-dry")
     _open(desktop, base, people)
     page.get_by_role("button", name="Stage changes").click()
     _stage_edit(page, "Ada", 3, "11")

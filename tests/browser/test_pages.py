@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.browser.conftest import DESKTOP, PHONE, watch
+from tests.browser.watch import DESKTOP, PHONE, watch
 
 pytestmark = pytest.mark.e2e
 

@@ -213,6 +213,8 @@ def test_an_xlsx_sheet_too_large_to_read_is_named_and_another_sheet_chosen(
     assert refused.status_code == 422, refused.text
     assert "1001 columns" in refused.json()["error"]["message"]
     assert 'sheets are "Wide", "Members"' in refused.json()["error"]["message"]
+    assert refused.json()["error"]["details"] == [
+        {"field": "sheet", "problem": "too large", "choices": ["Wide", "Members"]}]
     chosen = api.post(f"/api/files/{file_id}/import", headers=member,
                       json={**body, "sheet": "Members"})
     assert chosen.status_code == 200, chosen.text

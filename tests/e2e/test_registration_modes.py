@@ -1,8 +1,9 @@
-"""Who may register, over real HTTP against `make dev` started with REGISTRATION=invite or domains.
+"""Who may register, over real HTTP against `make dev` started with REGISTRATION=invite or domains
+(and, under invite, the deployed default, a newcomer's path from the invitation email in Chromium).
 
 Each mode needs a stack of its own (settings are read once per function), so each class starts
-`python -m local.runtime dev` as a user would, with the settings in its environment. The same
-stacks run with a low AUTH_IP_LIMIT_PER_MINUTE to show the per-IP limit of the public routes.
+`python -m local.runtime dev` as a user would, with the settings in its environment. The domains
+stack runs with a low AUTH_IP_LIMIT_PER_MINUTE to show the per-IP limit of the public routes.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
+from playwright.sync_api import expect
 from requests.adapters import HTTPAdapter
 
+from tests.browser.watch import DESKTOP, Watched, build_ui, chromium_browser, watch
 from tests.e2e.authutil import PASSWORD, bearer, register_verified, unique_email
 from tests.e2e.mailbox import messages_to, token_from
 from tests.helpers import ROOT, wait_for
@@ -75,12 +79,12 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _dev_stack(registration: str, database_url: str, tmp: Path,
-               source_ip: str) -> Iterator[DevStack]:
+def _dev_stack(registration: str, database_url: str, tmp: Path, source_ip: str,
+               ip_limit: int = IP_LIMIT) -> Iterator[DevStack]:
     port, admin = _free_port(), f"boss-{uuid.uuid4().hex[:8]}@example.com"
     env = {**os.environ, "PORT": str(port), "DATABASE_URL": database_url,
            "MAIL_DIR": str(tmp / "mail"), "REGISTRATION": registration, "ADMIN_EMAILS": admin,
-           "AUTH_IP_LIMIT_PER_MINUTE": str(IP_LIMIT)}
+           "AUTH_IP_LIMIT_PER_MINUTE": str(ip_limit)}
     log = (tmp / "dev.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "local.runtime", "dev"], cwd=ROOT, env=env,
                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -108,27 +112,41 @@ def _dev_stack(registration: str, database_url: str, tmp: Path,
         log.close()
 
 
-def _invite(stack: DevStack, owner: dict[str, Any], email: str, role: str = "editor") -> str:
-    """Invite `email` into a new workspace of `owner`; the token from the invitation email."""
+def _invite(stack: DevStack, owner: dict[str, Any], email: str, role: str = "editor",
+            workspace_name: str = "Team") -> tuple[dict[str, Any], str]:
+    """Invite `email` into a new workspace of `owner`: the workspace, and the token from the
+    invitation email."""
     headers = bearer(owner["access_token"])
-    workspace = stack.api.post("/api/workspaces", headers=headers, json={"name": "Team"})
+    workspace = stack.api.post("/api/workspaces", headers=headers, json={"name": workspace_name})
     assert workspace.status_code == 201, workspace.text
     invited = stack.api.post(f"/api/workspaces/{workspace.json()['id']}/invitations",
                              headers=headers, json={"email": email, "role": role})
     assert invited.status_code == 201, invited.text
-    return token_from(stack.mail_dir, email, "/invitations/accept")
+    return workspace.json(), token_from(stack.mail_dir, email, "/invitations/accept")
 
 
 @pytest.fixture(scope="class")
 def invite_stack(database_url: str, tmp_path_factory: pytest.TempPathFactory):
+    # A browser (from 127.0.0.1, like every other stack's clients) opens pages of this one: the
+    # per-IP limit is shown on the domains stack.
     yield from _dev_stack("invite", database_url, tmp_path_factory.mktemp("invite"),
-                          "127.0.0.11")
+                          "127.0.0.11", ip_limit=100_000)
 
 
 @pytest.fixture(scope="class")
 def domains_stack(database_url: str, tmp_path_factory: pytest.TempPathFactory):
     yield from _dev_stack("domains:allowed.test,example.org", database_url,
                           tmp_path_factory.mktemp("domains"), "127.0.0.12")
+
+
+@pytest.fixture
+def desktop(stack: DevStack) -> Iterator[Watched]:
+    """A fresh Chromium profile at desktop size on this class's stack."""
+    build_ui()
+    with chromium_browser() as browser:
+        context = browser.new_context(viewport=DESKTOP)
+        yield watch(context, stack.url)
+        context.close()
 
 
 class TestInviteMode:
@@ -177,7 +195,7 @@ class TestInviteMode:
                                json={"email": stack.admin_email, "password": PASSWORD})
         assert owner.status_code == 200, "runs after the listed admin registered"
         invitee = unique_email("invitee")
-        token = _invite(stack, owner.json(), invitee.upper())
+        _, token = _invite(stack, owner.json(), invitee.upper())
 
         stranger = stack.api.post("/api/auth/register", json={
             "email": unique_email(), "password": PASSWORD, "invitation_token": token})
@@ -197,24 +215,33 @@ class TestInviteMode:
             "email": unique_email(), "password": PASSWORD, "invitation_token": token})
         assert spent.status_code == 403
 
-    def test_public_auth_routes_are_limited_per_client_ip(self, stack):
-        calls = {
-            "/api/auth/login": lambda i: {"email": unique_email("ip"), "password": "x" * 12},
-            "/api/auth/register": lambda i: {"email": unique_email("ip"), "password": PASSWORD},
-            "/api/auth/password/forgot": lambda i: {"email": unique_email("ip")},
-            "/api/auth/password/reset": lambda i: {"token": f"t{i}", "new_password": PASSWORD},
-            "/api/auth/verify-email": lambda i: {"token": f"t{i}"},
-        }
-        flooding, other = stack.client_from("127.0.0.2"), stack.client_from("127.0.0.3")
-        for path, body in calls.items():
-            with ThreadPoolExecutor(max_workers=IP_LIMIT + 5) as pool:
-                answers = list(pool.map(lambda i, p=path, b=body: flooding.post(p, json=b(i)),
-                                        range(IP_LIMIT + 5)))
-            limited = [a for a in answers if a.status_code == 429]
-            assert len(limited) == 5, (path, [a.status_code for a in answers])
-            assert all(int(a.headers["Retry-After"]) > 0 for a in limited)
-            # Another address is not affected.
-            assert other.post(path, json=body(99)).status_code != 429, path
+    def test_a_newcomer_registers_from_the_invitation_email_in_the_browser(self, stack,
+                                                                         desktop):
+        """The deployed default's path for someone with no account: the email's link, opened
+        signed out, names the invitation; registering with the invited address (fixed) proves
+        it, and they land in the workspace."""
+        owner = stack.api.post("/api/auth/login",
+                               json={"email": stack.admin_email, "password": PASSWORD})
+        assert owner.status_code == 200, "runs after the listed admin registered"
+        invitee = unique_email("newcomer")
+        workspace, _ = _invite(stack, owner.json(), invitee,
+                               workspace_name=f"Studio {uuid.uuid4().hex[:4]}")
+        text = messages_to(stack.mail_dir, invitee)[-1].get_body(("plain",)).get_content()
+        link = urlsplit(next(line.strip() for line in text.splitlines()
+                             if "/invitations/accept?" in line))
+        page = desktop.page
+        desktop.go(f"{link.path}?{link.query}")
+        expect(page.get_by_role("heading", name=f"You're invited to {workspace['name']} as editor")
+               ).to_be_visible()
+        page.get_by_role("link", name="Create an account").click()
+        email = page.get_by_label("Email")
+        expect(email).to_have_value(invitee)
+        expect(email).not_to_be_editable()
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        page.wait_for_url(f"**/workspaces/{workspace['id']}")
+        expect(page.get_by_role("heading", name=workspace["name"])).to_be_visible()
+        assert desktop.problems() == []
 
 
 class TestDomainsMode:
@@ -235,8 +262,27 @@ class TestDomainsMode:
 
         owner = register_verified(stack.api, stack.mail_dir, f"owner-{tag}@allowed.test")
         guest = f"guest-{tag}@elsewhere.test"
-        token = _invite(stack, owner, guest, role="viewer")
+        _, token = _invite(stack, owner, guest, role="viewer")
         joined = stack.api.post("/api/auth/register", json={
             "email": guest, "password": PASSWORD, "invitation_token": token})
         assert joined.status_code == 201, joined.text
         assert joined.json()["user"]["email_verified"] is True
+
+    def test_public_auth_routes_are_limited_per_client_ip(self, stack):
+        calls = {
+            "/api/auth/login": lambda i: {"email": unique_email("ip"), "password": "x" * 12},
+            "/api/auth/register": lambda i: {"email": unique_email("ip"), "password": PASSWORD},
+            "/api/auth/password/forgot": lambda i: {"email": unique_email("ip")},
+            "/api/auth/password/reset": lambda i: {"token": f"t{i}", "new_password": PASSWORD},
+            "/api/auth/verify-email": lambda i: {"token": f"t{i}"},
+        }
+        flooding, other = stack.client_from("127.0.0.2"), stack.client_from("127.0.0.3")
+        for path, body in calls.items():
+            with ThreadPoolExecutor(max_workers=IP_LIMIT + 5) as pool:
+                answers = list(pool.map(lambda i, p=path, b=body: flooding.post(p, json=b(i)),
+                                        range(IP_LIMIT + 5)))
+            limited = [a for a in answers if a.status_code == 429]
+            assert len(limited) == 5, (path, [a.status_code for a in answers])
+            assert all(int(a.headers["Retry-After"]) > 0 for a in limited)
+            # Another address is not affected.
+            assert other.post(path, json=body(99)).status_code != 429, path

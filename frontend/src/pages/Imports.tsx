@@ -61,6 +61,13 @@ function show(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The workbook's sheets a refused sheet's error offers instead (422, details field "sheet"). */
+function sheetChoices(error: unknown): string[] | undefined {
+  if (!(error instanceof ApiError)) return undefined;
+  const detail = error.details.find((d) => d.field === "sheet" && Array.isArray(d.choices));
+  return detail ? (detail.choices as string[]) : undefined;
+}
+
 export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => void }) {
   const navigate = useNavigate();
   const { baseId, table, selectors, fields } = useBaseAndTable();
@@ -97,10 +104,12 @@ export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => 
   // The workbook's sheets, once a preview has read them (a sheet too large to read still
   // leaves the others to choose from).
   const [sheets, setSheets] = useState<string[] | null>(null);
-  const readSheets = preview.data?.sheets;
+  const readSheets = preview.data?.sheets ?? sheetChoices(preview.error);
+  const readSheetsKey = readSheets?.join("\n");
   useEffect(() => {
     if (readSheets) setSheets(readSheets);
-  }, [readSheets]);
+    // Keyed by the names: the array is a new one on every render.
+  }, [readSheetsKey]);
   return (
     <section className="card" aria-labelledby="import-heading">
       <h2 id="import-heading">Import {file.filename}</h2>

@@ -340,6 +340,16 @@ def xlsx_sheets(path: str) -> list[str]:
         workbook.close()
 
 
+def _sheet_refused(problem: str, message: str, sheets: list[str]) -> ValidationFailed:
+    """The 422 for a sheet that cannot be read, with the workbook's sheets to choose from."""
+    return ValidationFailed(message, details=[{"field": "sheet", "problem": problem,
+                                               "choices": sheets}])
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
 def xlsx_rows(path: str, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
     """The header and data rows of a worksheet (the first, or `sheet`), streamed by openpyxl."""
     from openpyxl import load_workbook
@@ -354,15 +364,16 @@ def xlsx_rows(path: str, sheet: str | None) -> tuple[list[str], Iterator[Row]]:
         values = _bounded(worksheet)
         first = next(values, None)
     except KeyError:
-        names = ", ".join(f'"{n}"' for n in workbook.sheetnames)
+        sheets = list(workbook.sheetnames)
         workbook.close()
-        raise rejected("no such sheet",
-                       f'The workbook has no sheet "{sheet}"; its sheets are {names}.') from None
+        raise _sheet_refused("no such sheet", f'The workbook has no sheet "{sheet}"; its sheets '
+                             f"are {_quoted(sheets)}.", sheets) from None
     except ValidationFailed as e:  # a sheet too large: the person may choose another
-        names = ", ".join(f'"{n}"' for n in workbook.sheetnames)
+        sheets = list(workbook.sheetnames)
         workbook.close()
-        raise rejected(e.details[0]["problem"] if e.details else "too large",
-                       f"{e.message} The workbook's sheets are {names}.") from None
+        raise _sheet_refused(e.details[0]["problem"] if e.details else "too large",
+                             f"{e.message} The workbook's sheets are {_quoted(sheets)}.",
+                             sheets) from None
     except BaseException:
         workbook.close()
         raise

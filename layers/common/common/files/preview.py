@@ -26,7 +26,8 @@ def dry_run(uow: UnitOfWork, user_id: str, file_id: str, spec: dict[str, Any],
                                  stored.key, spec.get("sheet"), spec.get("mapping"),
                                  spec.get("merge_on"), bool(spec.get("typecast")))
     except import_rows.SourceRejected as e:
-        raise ValidationFailed(str(e), details=[{"field": "mapping", "problem": str(e)}]) from e
+        raise ValidationFailed(str(e), details=e.details or [
+            {"field": "mapping", "problem": str(e)}]) from e
     samples: dict[str, list[Any]] = {c: [] for c in src.header if c}
     preview: list[dict[str, Any]] = []
     total = problems_total = 0

@@ -23,7 +23,12 @@ from common.sagas.airtable_schema import BaseSchema, TableInfo
 
 
 class SourceRejected(Exception):
-    """The file, its table or its mapping cannot be imported; the message says why."""
+    """The file, its table or its mapping cannot be imported; the message says why (and, for
+    a sheet that cannot be read, `details` offer the workbook's sheets)."""
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass
@@ -78,7 +83,8 @@ def source(access: Access, base_id: str, table: str, fmt: str | None, key: str,
     try:
         header, rows, close, sheets = _open(fmt, key, sheet)
     except ValidationFailed as e:  # no such sheet, no header row
-        raise SourceRejected(e.message) from e
+        sheet_choices = [d for d in e.details or () if d.get("field") == "sheet"]
+        raise SourceRejected(e.message, sheet_choices or None) from e
     try:
         plan = Plan(fields_of(info), mapping, new_options)
         plan.check(header, merge_on)

@@ -115,6 +115,17 @@ def begin_compensation(saga_id: str, execution: str, reason: str,
         uow.commit()
 
 
+def start_compensation(saga_id: str, execution: str, reason: str,
+                       failure: dict[str, Any] | None) -> tuple[Saga, SagaLog]:
+    """Log that compensation starts, then the saga (detached) and its log as they stand; the
+    row is locked while they are read, so a task still committing is waited for."""
+    begin_compensation(saga_id, execution, reason, failure)
+    with UnitOfWork() as uow:
+        saga = locked(uow, saga_id)
+        found = read(uow, saga)
+        return detached(uow, saga), found
+
+
 def finish(uow: UnitOfWork, saga: Saga, status: str, **data: Any) -> None:
     """Log the saga's end, set its status and queue its event (published at commit)."""
     found = entries(uow, saga.id)

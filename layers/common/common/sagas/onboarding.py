@@ -107,12 +107,9 @@ def _welcome(saga_id: str) -> None:
 def compensate(saga_id: str, execution: str, reason: str,
                failure: dict[str, Any] | None) -> dict[str, Any]:
     """Undo done steps newest first: the preferences it added removed."""
-    log.begin_compensation(saga_id, execution, reason, failure)
-    with UnitOfWork() as uow:
-        saga = log.locked(uow, saga_id)
-        found = log.read(uow, saga)
-        if saga.status in log.TERMINAL:
-            return {"done": True, "status": saga.status}
+    saga, found = log.start_compensation(saga_id, execution, reason, failure)
+    if saga.status in log.TERMINAL:
+        return {"done": True, "status": saga.status}
     done = {e.step: e.data for e in found.of(Kind.STEP_SUCCEEDED)}
     if 1 in done and not found.has("undo/1/done"):
         _nothing_to_undo(saga_id, 1)

@@ -27,10 +27,7 @@ FINAL_STATUS = {"failure": "compensated", "cancel": "cancelled", "undo": "undone
 def compensate(saga_id: str, execution: str, reason: str, failure: dict[str, Any] | None,
                deadline: float) -> dict[str, Any]:
     """Undo applied chunks newest first until none is left or the time budget is spent."""
-    log.begin_compensation(saga_id, execution, reason, failure)
-    with UnitOfWork() as uow:
-        saga = log.load(uow, saga_id)
-        found = log.read(uow, saga)
+    saga, found = log.start_compensation(saga_id, execution, reason, failure)
     if saga.status in log.TERMINAL:
         return {"done": True, "status": saga.status}
     writing = found.in_flight(utcnow(), IN_FLIGHT)
