@@ -8,6 +8,7 @@ import { DashboardPage } from "./pages/Dashboard";
 import { FilesPage } from "./pages/Files";
 import { ImportPage } from "./pages/Imports";
 import { NotificationsPage } from "./pages/Notifications";
+import { OAuthConsentPage } from "./pages/OAuthConsent";
 import { OperationsPage } from "./pages/Operations";
 import { RecordsPage } from "./pages/Records";
 import { SagaPage, SagasPage } from "./pages/Sagas";
@@ -50,6 +51,8 @@ export const router = createBrowserRouter([
   {
     element: <RequireSession />,
     children: [
+      // The OAuth authorization endpoint: a page of its own, outside the app's navigation.
+      { path: "oauth/authorize", element: <OAuthConsentPage /> },
       {
         element: <Layout />,
         children: [

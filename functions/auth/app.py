@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import oauth_routes
 from aws_lambda_powertools.event_handler import Response
 
 from common import health
@@ -30,6 +31,7 @@ from common.schemas import Page, documented, parse
 
 app = create_app("auth")
 app.include_router(health.health_router("auth", {"database": health.database}))
+app.include_router(oauth_routes.router)
 TAGS = ["auth"]
 
 

@@ -1,5 +1,5 @@
 """MCP endpoint (`/api/mcp`): API.md's tools over streamable HTTP, one stateless exchange per
-invocation, acting as the caller the authorizer named."""
+invocation, acting as the caller its bearer credential names."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from mcp_tools.caller import set_caller
 from mcp_tools.server import http_app
 
 from common import db, deadline, init, usage
-from common.errors import AppError
-from common.identity import event_identity
+from common.auth import bearer, credentials, oauth
+from common.db import UnitOfWork
+from common.errors import AppError, Unauthorized
+from common.identity import Identity
 from common.observability import logger, metrics, traced
 
 # The database secret and engines, at init as every HTTP function prepares them.
@@ -30,7 +32,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     deadline.start(context)
     started = time.perf_counter()
     try:
-        set_caller(event_identity(event))
+        set_caller(_caller(event))
         result = respond(http_app(event), event)
     except AppError as e:
         result = _error(event, e)
@@ -38,6 +40,24 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         deadline.start(None)
     usage.record_request(event, result["statusCode"], (time.perf_counter() - started) * 1000)
     return result
+
+
+def _caller(event: dict[str, Any]) -> Identity:
+    """Who the bearer credential names. The route has no gateway authorizer: its 401 must
+    carry OAuth's challenge (RFC 9728), which API Gateway's own 401 cannot, so that a client
+    given only the URL finds where to sign in."""
+    headers = event.get("headers") or {}
+    identity = bearer.identify(headers, UnitOfWork(), oauth.mcp_resource())
+    if identity is None:
+        presented = credentials.bearer(headers) is not None
+        challenge = f'Bearer resource_metadata="{oauth.resource_metadata_url()}"'
+        if presented:
+            challenge += ', error="invalid_token"'
+        raise Unauthorized("Authentication required: an API key, or an access token granted "
+                           "to this endpoint." if not presented else
+                           "The credential is not valid (expired, revoked or not for this "
+                           "endpoint).", headers={"WWW-Authenticate": challenge})
+    return identity
 
 
 def _error(event: dict[str, Any], error: AppError) -> dict[str, Any]:

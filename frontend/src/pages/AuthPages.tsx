@@ -5,7 +5,7 @@ import { post } from "../api/client";
 import { register, signIn, useSession } from "../auth/session";
 import { ErrorMessage, TextField } from "../components/ui";
 
-function AuthCard({ title, children, footer }: { title: string; children: ReactNode; footer?: ReactNode }) {
+export function AuthCard({ title, children, footer }: { title: string; children: ReactNode; footer?: ReactNode }) {
   return (
     <main id="main" className="auth-page">
       <div className="auth-card">

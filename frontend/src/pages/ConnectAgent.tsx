@@ -31,6 +31,10 @@ export function ConnectAgent() {
         {url}
       </code>
       <p>
+        Clients that sign in with OAuth (Claude, ChatGPT, the MCP SDKs) need nothing but this URL: they open a page here where you approve them, and they appear under
+        Sessions, where you can disconnect them. For clients that take a header instead, create an API key:
+      </p>
+      <p>
         <button type="button" className="button primary" disabled={create.isPending} onClick={() => create.mutate()}>
           Create an API key for an agent
         </button>

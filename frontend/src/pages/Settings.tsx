@@ -150,6 +150,13 @@ interface SessionRow {
   user_agent: string | null;
   ip: string | null;
   current: boolean;
+  /** The AI agent (OAuth client) this session was granted to, if any. */
+  client_name?: string | null;
+}
+
+/** What a session is to a person: the agent it was granted to, or the browser it signed in. */
+function sessionName(s: SessionRow): string {
+  return s.client_name ? `${s.client_name} (AI agent)` : browserName(s.user_agent);
 }
 
 function Sessions() {
@@ -184,7 +191,7 @@ function Sessions() {
                   {rows.map((s) => (
                     <tr key={s.id}>
                       <td className="card-title">
-                        {browserName(s.user_agent)} {s.current && <span className="badge badge-healthy">this device</span>}
+                        {sessionName(s)} {s.current && <span className="badge badge-healthy">this device</span>}
                       </td>
                       <td data-label="IP">{s.ip ?? "—"}</td>
                       <td data-label="Signed in">{formatDate(s.created_at)}</td>
@@ -193,13 +200,15 @@ function Sessions() {
                         {!s.current && (
                           <button type="button" className="button link small" onClick={() =>
                               confirm.ask({
-                                title: `Sign out ${browserName(s.user_agent)}${s.ip ? ` at ${s.ip}` : ""}?`,
-                                consequence: "That device is signed out at once and has to sign in again with the password.",
+                                title: s.client_name ? `Disconnect ${s.client_name}?` : `Sign out ${browserName(s.user_agent)}${s.ip ? ` at ${s.ip}` : ""}?`,
+                                consequence: s.client_name
+                                  ? "The agent loses access at once; it has to be approved again to reconnect."
+                                  : "That device is signed out at once and has to sign in again with the password.",
                                 confirmLabel: "Revoke session",
                                 onConfirm: () => revoke.mutate(s.id),
                               })
                             }
-                            aria-label={`Revoke the session of ${browserName(s.user_agent)} signed in ${formatDate(s.created_at)}`}
+                            aria-label={`Revoke the session of ${sessionName(s)} signed in ${formatDate(s.created_at)}`}
                             disabled={revoke.isPending}
                           >
                             Revoke

@@ -16,7 +16,8 @@ ACTIONS = frozenset({
     "workspace.created", "workspace.renamed", "workspace.deleted",
     "member.role_changed", "member.removed", "member.left",
     "invitation.created", "invitation.revoked", "invitation.accepted",
-    "connection.created", "connection.deleted", "connection.default_attached"})
+    "connection.created", "connection.deleted", "connection.default_attached",
+    "oauth.approved", "oauth.token_issued", "oauth.revoked"})
 
 
 def record(uow: UnitOfWork, action: str, *, actor_id: str | None, target_id: str | None = None,

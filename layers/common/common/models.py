@@ -97,6 +97,38 @@ class AuthSession(Base):
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str | None] = mapped_column(String(512))
     ip: Mapped[str | None] = mapped_column(String(64))
+    # A grant to an OAuth client (an AI agent): its tokens are for `audience` only.
+    client_id: Mapped[str | None] = mapped_column(String(255))
+    client_name: Mapped[str | None] = mapped_column(String(200))
+    audience: Mapped[str | None] = mapped_column(String(512))
+
+
+class OAuthClient(Base):
+    """An OAuth client: registered (RFC 7591) or known by its metadata document's URL."""
+
+    __tablename__ = "oauth_clients"
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    redirect_uris: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OAuthCode(Base):
+    """An authorization code (stored as its hash): spent once, within minutes, with its PKCE
+    verifier, by the client and redirect URI it was issued to."""
+
+    __tablename__ = "oauth_codes"
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_name: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    resource: Mapped[str] = mapped_column(String(512))
+    scope: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    spent_at: Mapped[datetime | None]
 
 
 class RefreshToken(Base):

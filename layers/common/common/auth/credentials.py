@@ -31,8 +31,10 @@ def hmac_key(secret_text: str) -> bytes:
     return key
 
 
-def verified_claims(token: str, key: bytes, *, issuer: str, audience: str) -> dict[str, Any]:
-    """The verified claims; anything else (other algorithm, audience, issuer, expiry) refused."""
+def verified_claims(token: str, key: bytes, *, issuer: str,
+                    audience: str | list[str]) -> dict[str, Any]:
+    """The verified claims; anything else (other algorithm, audience, issuer, expiry) refused.
+    Of several audiences, the token's must be one."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise InvalidToken("token missing or too long")
     try:

@@ -181,6 +181,8 @@ class SessionOut(BaseModel):
     user_agent: str | None
     ip: str | None
     current: bool
+    client_name: str | None = Field(
+        default=None, description="The AI agent (OAuth client) the session was granted to")
 
 
 class ApiKeyCreated(BaseModel):
@@ -204,3 +206,53 @@ class ApiKeyOut(BaseModel):
     last_used_at: Utc | None
 
 
+
+
+class OAuthClientIn(BaseModel):
+    """A client's metadata (RFC 7591 registration, or its metadata document): what this server
+    reads of it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    client_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                  max_length=200)] = "Unnamed application"
+    redirect_uris: list[Annotated[str, StringConstraints(min_length=1, max_length=2000)]] = \
+        Field(min_length=1, max_length=10)
+    token_endpoint_auth_method: str | None = None
+
+
+class AuthorizeIn(BaseModel):
+    """An authorization request (RFC 6749 section 4.1.1 with PKCE and RFC 8707's resource), as
+    the consent page passes it on."""
+
+    response_type: Literal["code"]
+    client_id: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    redirect_uri: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    code_challenge: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{43,128}$")]
+    code_challenge_method: Literal["S256"] = Field(
+        description="S256 only: a plain challenge would be the verifier itself")
+    state: Annotated[str, StringConstraints(max_length=1000)] | None = None
+    scope: Annotated[str, StringConstraints(max_length=200)] | None = None
+    resource: Annotated[str, StringConstraints(max_length=512)] | None = None
+
+
+class AuthorizeDecisionIn(AuthorizeIn):
+    """The user's answer on the consent page."""
+
+    approve: bool
+
+
+class ConsentOut(BaseModel):
+    """What the consent page shows before the user approves."""
+
+    client_id: str
+    client_name: str
+    redirect_host: str
+    resource: str
+    scope: str
+
+
+class RedirectOut(BaseModel):
+    """Where the browser goes next."""
+
+    redirect_to: str

@@ -344,7 +344,8 @@ def list_sessions(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
     with uow:
         items = [SessionOut(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at,
                             expires_at=s.expires_at, user_agent=s.user_agent, ip=s.ip,
-                            current=s.id == identity.session_id).model_dump(mode="json")
+                            current=s.id == identity.session_id,
+                            client_name=s.client_name).model_dump(mode="json")
                  for s in sessions.active_of(uow, identity.user_id, at)]
     return {"items": items, "next_cursor": None}
 

@@ -28,14 +28,15 @@ def signing_key() -> bytes:
     return hmac_key(secret_text(get_settings().jwt_secret_arn))
 
 
-def issue_access_token(*, user_id: str, session_id: str, role: str,
-                       issued_at: datetime) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+def issue_access_token(*, user_id: str, session_id: str, role: str, issued_at: datetime,
+                       audience: str | None = None) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds; for the API's routes, or for one
+    resource only (an OAuth grant's `audience`: the authorizer refuses it everywhere else)."""
     settings = get_settings()
     ttl = settings.access_token_ttl_seconds
     iat = int(issued_at.timestamp())
     claims = {"sub": user_id, "sid": session_id, "role": role, "iat": iat, "exp": iat + ttl,
-              "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+              "iss": settings.jwt_issuer, "aud": audience or settings.jwt_audience,
               "jti": secrets.token_hex(16)}
     return jwt.encode(claims, signing_key(), algorithm=ALGORITHM), ttl
 

@@ -34,6 +34,9 @@ TITLES: dict[str, tuple[str, ...]] = {
     "user.deactivated": ("Your account was deactivated",),
     "api_key.created": ("API key '{name}' was created", "An API key was created"),
     "api_key.revoked": ("An API key was revoked",),
+    "oauth.approved": ("{client_name} was connected to your account",
+                       "An AI agent was connected to your account"),
+    "oauth.revoked": ("An AI agent was disconnected from your account",),
 }
 # The web UI path of what an event is about, per type prefix (first match wins).
 LINKS: tuple[tuple[str, str], ...] = (
@@ -46,6 +49,7 @@ LINKS: tuple[tuple[str, str], ...] = (
     ("user.onboarded", "/bases/{demo_base_id}"),
     ("airtable.integration.", "/bases/{base_id}"),
     ("api_key.", "/settings"),
+    ("oauth.", "/settings/sessions"),
     ("user.", "/settings"),
 )
 
