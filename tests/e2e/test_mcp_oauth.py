@@ -1,6 +1,7 @@
 """OAuth for MCP clients over real HTTP: the 401's challenge, discovery, registration, consent,
 the code exchange with PKCE, tokens bound to the MCP endpoint, refresh rotation, revocation.
-(The whole flow as a client runs it, consent page in Chromium: tests/browser/test_agent_oauth_flow.py.)"""
+(The whole flow as a client runs it, consent in Chromium: tests/browser/test_agent_oauth_flow.py.)
+"""
 
 from __future__ import annotations
 
