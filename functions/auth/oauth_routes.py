@@ -8,7 +8,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from common.auth import oauth
-from common.auth.schemas import AuthorizeDecisionIn, AuthorizeIn, ConsentOut, RedirectOut
+from common.auth.schemas import (
+    AuthorizeDecisionIn,
+    AuthorizeIn,
+    ConsentOut,
+    OAuthErrorOut,
+    RedirectOut,
+)
 from common.auth.sessions import Client
 from common.db import UnitOfWork
 from common.http import JSON
@@ -17,6 +23,8 @@ from common.schemas import documented, parse
 
 router = Router()
 TAGS = ["oauth"]
+# OAuth's own error shape, not the API's envelope (RFC 6749 section 5.2).
+_OAUTH_ERROR = documented(400, OAuthErrorOut, "OAuth error")
 # Token answers are never cached (RFC 6749 section 5.1); nor is anything else here.
 _NO_STORE = {"Cache-Control": "no-store"}
 
@@ -57,7 +65,7 @@ def server_metadata() -> dict:
 
 @router.post("/api/oauth/register", tags=TAGS,
              summary="Register a public OAuth client (RFC 7591)",
-             responses=documented(201, description="Registered"))
+             responses={**documented(201, description="Registered"), **_OAUTH_ERROR})
 def register_client():
     def registered() -> dict:
         try:
@@ -86,11 +94,14 @@ def decide(body: AuthorizeDecisionIn) -> dict:
 
 
 @router.post("/api/oauth/token", tags=TAGS,
-             summary="Exchange an authorization code, or a refresh token, for tokens")
+             summary="Exchange an authorization code, or a refresh token, for tokens",
+             responses={**documented(200, description="Tokens"), **_OAUTH_ERROR})
 def token():
     return _oauth(lambda: oauth.token(_form(), UnitOfWork(), _client()))
 
 
-@router.post("/api/oauth/revoke", tags=TAGS, summary="Revoke a grant's token (RFC 7009)")
+@router.post("/api/oauth/revoke", tags=TAGS, summary="Revoke a grant's token (RFC 7009)",
+             responses={**documented(200, description="Revoked (or unknown)"),
+                        **_OAUTH_ERROR})
 def revoke():
     return _oauth(lambda: oauth.revoke(_form(), UnitOfWork()))

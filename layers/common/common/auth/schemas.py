@@ -256,3 +256,10 @@ class RedirectOut(BaseModel):
     """Where the browser goes next."""
 
     redirect_to: str
+
+
+class OAuthErrorOut(BaseModel):
+    """An OAuth error response (RFC 6749 section 5.2), what OAuth clients parse."""
+
+    error: str
+    error_description: str
