@@ -14,22 +14,9 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.browser.accounts import new_member
+
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "Correct-Horse-Battery-9"
-
-
-def _signed_in(desktop, stack) -> dict[str, str]:
-    email = f"imports-{uuid.uuid4().hex[:10]}@example.com"
-    response = requests.post(f"{stack.url}/api/auth/register", timeout=60,
-                             json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    desktop.go("/login")
-    desktop.page.get_by_label("Email or username").fill(email)
-    desktop.page.get_by_label("Password").fill(PASSWORD)
-    desktop.page.get_by_role("button", name="Sign in").click()
-    desktop.page.get_by_role("heading", name="Dashboard").wait_for()
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 def _contacts(stack, headers: dict[str, str], tag: str) -> list[dict]:
@@ -45,7 +32,7 @@ def _contacts(stack, headers: dict[str, str], tag: str) -> list[dict]:
 
 def test_a_partly_matching_csv_is_mapped_previewed_imported_and_undone(desktop, stack):
     page = desktop.page
-    headers = _signed_in(desktop, stack)
+    headers = new_member(desktop, stack, "imports").headers
     tag = uuid.uuid4().hex[:6]
     csv = (f"Full name,score,Email\nAda {tag},90,ada-{tag}@example.com\n"
            f"Bob {tag},80,bob-{tag}@example.com\nCarl {tag},lots,carl-{tag}@example.com\n")
@@ -113,7 +100,7 @@ def _workbook(tag: str) -> bytes:
 
 def test_an_xlsx_whose_first_sheet_is_too_large_imports_the_sheet_chosen_instead(desktop, stack):
     page = desktop.page
-    headers = _signed_in(desktop, stack)
+    headers = new_member(desktop, stack, "imports").headers
     tag = uuid.uuid4().hex[:6]
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()
     page.get_by_label("File (up to 100 MB)").set_input_files({

@@ -10,24 +10,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
+from tests.browser.accounts import new_member
+
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "Correct-Horse-Battery-9"
-
-
-def _signed_in(desktop, stack) -> None:
-    email = f"sagas-{uuid.uuid4().hex[:10]}@example.com"
-    response = requests.post(f"{stack.url}/api/auth/register", timeout=60,
-                             json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    desktop.go("/login")
-    desktop.page.get_by_label("Email or username").fill(email)
-    desktop.page.get_by_label("Password").fill(PASSWORD)
-    desktop.page.get_by_role("button", name="Sign in").click()
-    desktop.page.get_by_role("heading", name="Dashboard").wait_for()
 
 
 def _compose(page, operations: list[tuple[str, list[dict]]]) -> None:
@@ -46,7 +33,7 @@ def _compose(page, operations: list[tuple[str, list[dict]]]) -> None:
 
 def test_a_failing_transaction_is_compensated_and_the_inbox_says_so(desktop, stack):
     page = desktop.page
-    _signed_in(desktop, stack)
+    new_member(desktop, stack, "sagas")
     _compose(page, [("create", [{"fields": {"Name": f"Saga {uuid.uuid4().hex[:6]}"}}]),
                     ("update", [{"id": "recDOESNOTEXIST00", "fields": {"Name": "x"}}])])
     page.get_by_role("button", name="Preview (dry run)").click()
@@ -77,7 +64,7 @@ def test_a_failing_transaction_is_compensated_and_the_inbox_says_so(desktop, sta
 
 def test_a_succeeded_transaction_is_undone_from_its_page(desktop, stack):
     page = desktop.page
-    _signed_in(desktop, stack)
+    new_member(desktop, stack, "sagas")
     _compose(page, [("create", [{"fields": {"Name": f"Undo me {uuid.uuid4().hex[:6]}"}}])])
     page.get_by_role("button", name="Run transaction").click()
     page.wait_for_url(re.compile(r"/sagas/[^/]+$"))

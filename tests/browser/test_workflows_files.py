@@ -8,29 +8,16 @@ import re
 import uuid
 
 import pytest
-import requests
 from playwright.sync_api import expect
 
+from tests.browser.accounts import new_member
+
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "Correct-Horse-Battery-9"
-
-
-def _signed_in(desktop, stack) -> None:
-    email = f"flows-{uuid.uuid4().hex[:10]}@example.com"
-    response = requests.post(f"{stack.url}/api/auth/register", timeout=60,
-                             json={"email": email, "password": PASSWORD})
-    assert response.status_code == 201, response.text
-    desktop.go("/login")
-    desktop.page.get_by_label("Email or username").fill(email)
-    desktop.page.get_by_label("Password").fill(PASSWORD)
-    desktop.page.get_by_role("button", name="Sign in").click()
-    desktop.page.get_by_role("heading", name="Dashboard").wait_for()
 
 
 def test_a_workflow_from_a_template_runs_and_its_notification_arrives(desktop, stack):
     page = desktop.page
-    _signed_in(desktop, stack)
+    new_member(desktop, stack, "wf")
     nav = page.get_by_role("navigation", name="Main")
     nav.get_by_role("link", name="Workflows").click()
     page.get_by_role("button", name="Notify me").click()
@@ -51,7 +38,7 @@ def test_a_workflow_from_a_template_runs_and_its_notification_arrives(desktop, s
 
 def test_a_csv_is_uploaded_imported_and_its_rejected_row_named(desktop, stack):
     page = desktop.page
-    _signed_in(desktop, stack)
+    new_member(desktop, stack, "wf")
     tag = uuid.uuid4().hex[:6]
     csv = (f"Name,Email,Score\nAda {tag},ada-{tag}@example.com,90\n"
            f"Bob {tag},bob-{tag}@example.com,80\nCarl {tag},carl-{tag}@example.com,lots\n")
@@ -93,7 +80,7 @@ def test_a_20_mb_csv_goes_to_the_bucket_with_progress_and_an_export_downloads(de
     csp_messages: list[str] = []
     page.on("console", lambda m: "Content Security Policy" in m.text and csp_messages.append(
         m.text))
-    _signed_in(desktop, stack)
+    new_member(desktop, stack, "wf")
     tag = uuid.uuid4().hex[:6]
     data = _big_csv(tag, 20 * 1024 * 1024)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Files").click()
