@@ -81,6 +81,9 @@ def _use_error_envelope(schema: dict) -> None:
         for operation in operations.values():
             responses = {str(k): v for k, v in operation.get("responses", {}).items()}
             operation["responses"] = responses
+            if "204" in responses:
+                # A 204 has no body; Powertools documents the route's `-> None` as JSON null.
+                responses["204"].pop("content", None)
             if "422" in responses:
                 responses["422"] = {"description": "Validation error",
                                     "content": {"application/json": {"schema": ref}}}

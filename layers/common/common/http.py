@@ -187,6 +187,9 @@ class _NestingLimitedValidation(OpenAPIRequestValidationMiddleware):
 
 def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
     response = next_middleware(app)
+    if response.status_code == HTTPStatus.NO_CONTENT:
+        # A route declared `status_code=204` returns None, which would be serialised as `null`.
+        response.body = ""
     response.headers["X-Request-Id"] = request_id(app)
     # One count per request and per status class: the dashboards' error rate needs nothing more.
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)

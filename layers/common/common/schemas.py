@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -10,11 +10,20 @@ from common.errors import ValidationFailed
 from common.http import validation_details
 
 
-class Page(BaseModel):
-    """A page of a list endpoint."""
+Item = TypeVar("Item")
 
-    items: list[dict[str, Any]]
-    next_cursor: str | None
+
+class Page(BaseModel, Generic[Item]):
+    """A page of a list endpoint: `Page[WorkspaceOut]` documents its items' schema."""
+
+    items: list[Item]
+    next_cursor: str | None = None
+
+
+class Message(BaseModel):
+    """An answer that only says what happened (202s of requests that send an email)."""
+
+    message: str
 
 
 def documented(status: int, model: type[BaseModel] | None = None,
