@@ -1,6 +1,7 @@
 // The token rules of the client, against a scripted fetch: one refresh for concurrent callers,
 // a retry with the new access token, and a refused refresh ending the session.
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { ErrorEnvelope, GatewayMessage } from "./types";
 
 const store = new Map<string, string>();
 vi.stubGlobal("localStorage", {
@@ -10,6 +11,7 @@ vi.stubGlobal("localStorage", {
 });
 
 const { api, tokens } = await import("./client");
+type ApiError = import("./client").ApiError;
 
 type Call = { url: string; auth: string | null; body: unknown };
 
@@ -22,7 +24,7 @@ function scriptedServer(validToken: { current: string }, refreshes: { count: num
     if (url === "/api/auth/refresh") {
       refreshes.count += 1;
       await new Promise((r) => setTimeout(r, 20));
-      if (refuseRefresh) return new Response(JSON.stringify({ error: { code: "unauthorized", message: "The refresh token is not valid." } }), { status: 401 });
+      if (refuseRefresh) return new Response(JSON.stringify({ error: { code: "unauthorized", message: "The refresh token is not valid.", request_id: "r0" } } satisfies ErrorEnvelope), { status: 401 });
       validToken.current = `access-${refreshes.count}`;
       return new Response(JSON.stringify({ access_token: validToken.current, refresh_token: `refresh-${refreshes.count}`, token_type: "bearer", expires_in: 900, user: { id: "u1", email: "a@b.c" } }), { status: 200 });
     }
@@ -73,12 +75,36 @@ describe("api client tokens", () => {
   });
 
   it("shows the API's own sentence and field problems for a refused request", async () => {
-    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify({ error: { code: "validation_error", message: "The request is not valid.", details: [{ field: "email", message: "is not a valid email address" }], request_id: "r1" } }), { status: 422 })));
+    const envelope: ErrorEnvelope = {
+      error: { code: "validation_error", message: "The request is not valid.", details: [{ field: "email", problem: "value is not a valid email address" }], request_id: "r1" },
+    };
+    vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(envelope), { status: 422 })));
     await expect(api("POST", "/api/auth/register", { auth: false, body: {} })).rejects.toMatchObject({
       status: 422,
       code: "validation_error",
       message: "The request is not valid.",
-      details: [{ field: "email", message: "is not a valid email address" }],
+      details: [{ field: "email", problem: "value is not a valid email address" }],
+      requestId: "r1",
+      fromGateway: false,
     });
+  });
+
+  it("tells a 404 not_found, the API's or the gateway's, from other refusals by status and code", async () => {
+    const answer = async (status: number, body: unknown) => {
+      vi.stubGlobal("fetch", vi.fn(async () => new Response(JSON.stringify(body), { status })));
+      return api("GET", "/api/somewhere", { auth: false }).then(
+        () => null,
+        (error: unknown) => error as ApiError,
+      );
+    };
+    // What http.py's error map answers for a route it does not have.
+    const noRoute = await answer(404, { error: { code: "not_found", message: "No route matches GET /api/somewhere.", request_id: "r2" } } satisfies ErrorEnvelope);
+    expect(noRoute).toMatchObject({ code: "not_found", notFound: true, fromGateway: false });
+    // API Gateway's own 404 ({"message": ...}).
+    const gateway = await answer(404, { message: "Not Found" } satisfies GatewayMessage);
+    expect(gateway).toMatchObject({ code: "not_found", notFound: true, fromGateway: true });
+    // Whatever its sentence says, only the code counts.
+    const forbidden = await answer(403, { error: { code: "forbidden", message: "No route matches your role.", request_id: "r3" } } satisfies ErrorEnvelope);
+    expect(forbidden).toMatchObject({ status: 403, code: "forbidden", notFound: false });
   });
 });

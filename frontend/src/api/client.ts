@@ -1,20 +1,13 @@
 // The one way the UI talks to the API: same origin (/api/*), JSON, the error envelope turned
 // into an ApiError whose message is the API's own sentence.
-
-export interface ErrorDetail {
-  field?: string;
-  loc?: (string | number)[];
-  message?: string;
-  msg?: string;
-  [key: string]: unknown;
-}
+import type { ApiErrorDetail, ErrorEnvelope, RefreshIn, TokensOut } from "./types";
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: ErrorDetail[] = [],
+    readonly details: ApiErrorDetail[] = [],
     readonly requestId: string | null = null,
     readonly retryAfter: number | null = null,
     readonly fromGateway = false,
@@ -23,36 +16,15 @@ export class ApiError extends Error {
     this.name = "ApiError";
   }
 
-  /** The route does not exist on this deployment (the service has not shipped it yet). */
-  get notAvailable(): boolean {
-    return this.status === 404 && (this.fromGateway || this.message.startsWith("No route matches"));
+  /**
+   * A 404 `not_found`, from the API's error map or the gateway's own 404. The API answers a
+   * route it does not have (http.py's `_no_route`) and an object it cannot find with the same
+   * code, so only a request whose route names no object can read this as "the route is not
+   * deployed" (QueryView's `feature`).
+   */
+  get notFound(): boolean {
+    return this.status === 404 && (this.fromGateway || this.code === "not_found");
   }
-}
-
-export interface TokenBody {
-  user: User;
-  access_token: string;
-  refresh_token: string;
-  token_type: string;
-  expires_in: number;
-}
-
-export interface User {
-  id: string;
-  email: string;
-  username: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  role: string;
-  email_verified?: boolean;
-  is_active?: boolean;
-  preferences?: Record<string, unknown>;
-  created_at: string;
-}
-
-export interface Page<T> {
-  items: T[];
-  next_cursor: string | null;
 }
 
 const REFRESH_KEY = "pyairtable.refresh_token";
@@ -60,8 +32,8 @@ const REFRESH_KEY = "pyairtable.refresh_token";
 // The access token lives only in memory; the refresh token is persisted so a reload keeps the
 // session (it is single use: every refresh rotates it).
 let accessToken: string | null = null;
-let refreshing: Promise<TokenBody> | null = null;
-const listeners = new Set<(body: TokenBody | null) => void>();
+let refreshing: Promise<TokensOut> | null = null;
+const listeners = new Set<(body: TokensOut | null) => void>();
 
 export const tokens = {
   get access(): string | null {
@@ -74,7 +46,7 @@ export const tokens = {
       return null;
     }
   },
-  set(body: TokenBody): void {
+  set(body: TokensOut): void {
     accessToken = body.access_token;
     localStorage.setItem(REFRESH_KEY, body.refresh_token);
     listeners.forEach((listener) => listener(body));
@@ -89,18 +61,19 @@ export const tokens = {
     }
     listeners.forEach((listener) => listener(null));
   },
-  subscribe(listener: (body: TokenBody | null) => void): () => void {
+  subscribe(listener: (body: TokensOut | null) => void): () => void {
     listeners.add(listener);
     return () => listeners.delete(listener);
   },
 };
 
 /** One refresh for every caller that needs it at the same time (a refresh token is single use). */
-export function refreshSession(): Promise<TokenBody> {
+export function refreshSession(): Promise<TokensOut> {
   if (refreshing) return refreshing;
   const token = tokens.refresh;
   if (!token) return Promise.reject(new ApiError(401, "unauthorized", "Please sign in."));
-  const attempt = request<TokenBody>("POST", "/api/auth/refresh", { body: { refresh_token: token }, auth: false })
+  const sent: RefreshIn = { refresh_token: token };
+  const attempt = request<TokensOut>("POST", "/api/auth/refresh", { body: sent, auth: false })
     .then((body) => {
       tokens.set(body);
       return body;
@@ -166,12 +139,18 @@ async function request<T>(method: string, path: string, options: RequestOptions 
   throw toError(response, data);
 }
 
+/** The API's envelope: what ErrorEnvelope requires, present and of its type. */
+function isEnvelope(data: unknown): data is ErrorEnvelope {
+  const error = (data as { error?: unknown } | null)?.error as Partial<ErrorEnvelope["error"]> | null | undefined;
+  return typeof error === "object" && error !== null && typeof error.code === "string" && typeof error.message === "string";
+}
+
 function toError(response: Response, data: unknown): ApiError {
   const requestId = response.headers.get("x-request-id") ?? response.headers.get("apigw-requestid");
   const retryAfter = Number(response.headers.get("retry-after")) || null;
-  const envelope = (data as { error?: { code?: string; message?: string; details?: ErrorDetail[] } } | null)?.error;
-  if (envelope?.message) {
-    return new ApiError(response.status, envelope.code ?? "error", envelope.message, envelope.details ?? [], requestId, retryAfter);
+  if (isEnvelope(data)) {
+    const { code, message, details, request_id } = data.error;
+    return new ApiError(response.status, code, message, details ?? [], request_id || requestId, retryAfter);
   }
   // API Gateway's own answers ({"message": ...}) carry no envelope: say what they mean.
   const gateway: Record<number, [string, string]> = {

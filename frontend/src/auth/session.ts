@@ -1,11 +1,12 @@
 // Who is signed in: restored from the persisted refresh token at start, cleared at logout.
 import { useSyncExternalStore } from "react";
-import { ApiError, api, refreshSession, tokens, type TokenBody, type User } from "../api/client";
+import { ApiError, api, refreshSession, tokens } from "../api/client";
+import type { LoginIn, RegisterIn, TokensOut, UserOut } from "../api/types";
 import { queryClient } from "../queryClient";
 
 export type SessionState =
   | { status: "loading"; user: null }
-  | { status: "signed-in"; user: User }
+  | { status: "signed-in"; user: UserOut }
   | { status: "signed-out"; user: null; reason?: string };
 
 let state: SessionState = tokens.refresh ? { status: "loading", user: null } : { status: "signed-out", user: null };
@@ -17,7 +18,7 @@ function setState(next: SessionState): void {
   subscribers.forEach((notify) => notify());
 }
 
-tokens.subscribe((body: TokenBody | null) => {
+tokens.subscribe((body: TokensOut | null) => {
   if (body) setState({ status: "signed-in", user: body.user });
   else if (state.status !== "signed-out") {
     queryClient.clear();
@@ -46,28 +47,19 @@ export function useSession(): SessionState {
   );
 }
 
-export function updateUser(user: User): void {
+export function updateUser(user: UserOut): void {
   if (state.status === "signed-in") setState({ status: "signed-in", user });
 }
 
-export async function signIn(identifier: string, password: string): Promise<User> {
-  const body = identifier.includes("@") ? { email: identifier, password } : { username: identifier, password };
-  const tokenBody = await api<TokenBody>("POST", "/api/auth/login", { body, auth: false });
+export async function signIn(identifier: string, password: string): Promise<UserOut> {
+  const body: LoginIn = identifier.includes("@") ? { email: identifier, password } : { username: identifier, password };
+  const tokenBody = await api<TokensOut>("POST", "/api/auth/login", { body, auth: false });
   tokens.set(tokenBody);
   return tokenBody.user;
 }
 
-export interface Registration {
-  email: string;
-  password: string;
-  username?: string;
-  first_name?: string;
-  last_name?: string;
-  invitation_token?: string;
-}
-
-export async function register(form: Registration): Promise<User> {
-  const tokenBody = await api<TokenBody>("POST", "/api/auth/register", { body: form, auth: false });
+export async function register(form: RegisterIn): Promise<UserOut> {
+  const tokenBody = await api<TokensOut>("POST", "/api/auth/register", { body: form, auth: false });
   tokens.set(tokenBody);
   return tokenBody.user;
 }

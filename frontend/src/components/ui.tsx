@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { ApiError } from "../api/client";
+import type { ErrorDetail } from "../api/types";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -37,9 +38,8 @@ export function ErrorMessage({ error, retry, title }: { error: unknown; retry?: 
   );
 }
 
-function describeDetail(detail: Record<string, unknown>): string {
-  const field = (detail.field as string | undefined) ?? (Array.isArray(detail.loc) ? detail.loc.filter((p) => p !== "body").join(".") : "");
-  const problem = (detail.message as string | undefined) ?? (detail.problem as string | undefined) ?? (detail.msg as string | undefined) ?? JSON.stringify(detail);
+/** A detail of the envelope as "field: problem". */
+function describeDetail({ field, problem = "is not valid" }: ErrorDetail): string {
   return field ? `${field}: ${problem}` : problem;
 }
 
@@ -64,11 +64,16 @@ export function NotAvailable({ feature, error }: { feature: string; error: ApiEr
   );
 }
 
-/** Loading, error and not-available states of a query; `children` renders its data. */
+/**
+ * Loading, error and not-available states of a query; `children` renders its data. `feature`
+ * names what a query of a route that names no object serves (a list, unfiltered): its 404
+ * `not_found` can only mean that the route is not deployed. A query of one object (or of a list
+ * filtered by a workspace) passes none, since its 404 is the object's.
+ */
 export function QueryView<T>({ query, feature, children, loadingLabel }: { query: UseQueryResult<T>; feature?: string; children: (data: T) => ReactNode; loadingLabel?: string }) {
   if (query.isPending) return <Loading label={loadingLabel} />;
   if (query.isError) {
-    if (feature && query.error instanceof ApiError && query.error.notAvailable) return <NotAvailable feature={feature} error={query.error} />;
+    if (feature && query.error instanceof ApiError && query.error.notFound) return <NotAvailable feature={feature} error={query.error} />;
     return <ErrorMessage error={query.error} retry={() => query.refetch()} />;
   }
   return <>{children(query.data as T)}</>;

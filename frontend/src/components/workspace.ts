@@ -1,15 +1,8 @@
 // The workspace the caller works in; list pages pass it as ?workspace_id= when one is chosen.
 import { useSyncExternalStore } from "react";
 import { useQuery } from "@tanstack/react-query";
-import { get, type Page } from "../api/client";
-
-export interface Workspace {
-  id: string;
-  name: string;
-  role: "owner" | "editor" | "viewer";
-  personal: boolean;
-  created_at?: string;
-}
+import { get } from "../api/client";
+import type { Page, WorkspaceOut } from "../api/types";
 
 const KEY = "pyairtable.workspace";
 let current: string | null = localStorage.getItem(KEY);
@@ -33,5 +26,5 @@ export function useWorkspaceId(): string | null {
 }
 
 export function useWorkspaces() {
-  return useQuery({ queryKey: ["workspaces"], queryFn: () => get<Page<Workspace> | Workspace[]>("/api/workspaces") });
+  return useQuery({ queryKey: ["workspaces"], queryFn: () => get<Page<WorkspaceOut>>("/api/workspaces") });
 }

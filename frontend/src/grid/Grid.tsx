@@ -2,7 +2,7 @@
 // stop (the active cell), arrow keys move it, Enter or typing edits, Escape cancels, Enter and
 // Tab commit, Space toggles a checkbox, Delete empties a cell. The row number opens the record.
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { editorKind, isTextual, isWritable, sameValue } from "./fields";
 import { CellEditor, CellValue, type LinkedTable } from "./editors";
 import "./grid.css";

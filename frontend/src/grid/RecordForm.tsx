@@ -1,7 +1,7 @@
 // A record's full form (opened from its row number): every field with its own control, the
 // same parsing as the grid's cells, computed fields shown read-only.
 import { useEffect, useId, useRef, useState } from "react";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { CellValue, type LinkedTable } from "./editors";
 import { choicesOf, editText, editorKind, isWritable, parseText, sameValue, toggleChoice } from "./fields";
 

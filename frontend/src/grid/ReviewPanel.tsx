@@ -3,7 +3,8 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { ApiError } from "../api/client";
-import { describeStep, dryRun, follow, startTransaction, waitingOutRateLimit, type Saga } from "./saga";
+import type { Saga } from "../api/types";
+import { describeStep, dryRun, follow, startTransaction, waitingOutRateLimit } from "./saga";
 import { buildOperations, changeCount, emptyStage, problemsByCell, reviewSentences, stagedStore, type StageState } from "./staged";
 
 export function ReviewPanel({ stage, workspaceId, onCommitted, onClose }: { stage: StageState; workspaceId?: string; onCommitted: (sagaId: string, count: number) => void; onClose: () => void }) {
@@ -93,7 +94,7 @@ export function ReviewPanel({ stage, workspaceId, onCommitted, onClose }: { stag
             Transaction <Link to={`/sagas/${saga.id}`}>{saga.summary ?? saga.id}</Link>: <strong>{saga.status}</strong>
           </p>
           <ol className="review-steps">
-            {saga.steps.map((step) => (
+            {(saga.steps ?? []).map((step) => (
               <li key={step.name}>{describeStep(step)}</li>
             ))}
           </ol>

@@ -1,7 +1,7 @@
 // Filters (field, operator, value; all must hold), sorts on several fields and the page size
 // of a grid's view. The view lives in the URL; this only edits it.
 import { useEffect, useState } from "react";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { choicesOf, editorKind } from "./fields";
 import { OPERATORS, PAGE_SIZES, type Condition, type Operator, type View } from "./view";
 

@@ -4,7 +4,8 @@
 import { useId, useMemo, useRef, useState, type CSSProperties, type KeyboardEvent, type ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
-import { tablePath, type Field, type RecordsPage } from "../api/airtable";
+import { tablePath } from "../api/airtable";
+import type { Field, RecordsPage } from "../api/types";
 import { choiceColors, choicesOf, editText, editorKind, formatValue, parseText, toggleChoice } from "./fields";
 
 export interface EditorProps {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { choiceColors, editText, editorKind, formatValue, isWritable, parseText, sameValue, toggleChoice } from "./fields";
 
 const field = (type: string, options?: Record<string, unknown>, name = "F"): Field => ({ id: `fld${name}`, name, type, options });

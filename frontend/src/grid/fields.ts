@@ -1,7 +1,7 @@
 // What a grid cell does with each Airtable field type, read from the table's schema: which
 // editor it opens, how typed text becomes the value Airtable takes (or is refused with a
 // sentence), and how a value is shown. Nothing here ever needs Airtable's `typecast`.
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 
 export type EditorKind =
   | "text" | "longText" | "email" | "url" | "phone"

@@ -1,33 +1,22 @@
 // Staged changes committed as one airtable_transaction saga: a dry run first (nothing written),
 // then the run, followed until it ends; and its undo, followed until it is undone.
 import { api, ApiError, get, post } from "../api/client";
-import type { DryRunReport, SagaOperation } from "./staged";
-
-export interface SagaStep {
-  name: string;
-  status: string;
-  error?: unknown;
-  compensation?: { status: string } | null;
-}
-export interface Saga {
-  id: string;
-  status: string;
-  summary?: string;
-  steps: SagaStep[];
-  error?: unknown;
-}
+import type { Saga, SagaDryRun, SagaStarted, SagaStep, StartSaga, UndoSaga } from "../api/types";
+import type { SagaOperation } from "./staged";
 
 const ENDED = new Set(["succeeded", "compensated", "failed", "cancelled", "undone"]);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function dryRun(baseId: string, operations: SagaOperation[], workspaceId?: string): Promise<DryRunReport> {
-  return post<DryRunReport>("/api/sagas", { type: "airtable_transaction", input: { base_id: baseId, operations }, workspace_id: workspaceId, dry_run: true });
+export function dryRun(baseId: string, operations: SagaOperation[], workspaceId?: string): Promise<SagaDryRun> {
+  const body: StartSaga = { type: "airtable_transaction", input: { base_id: baseId, operations }, workspace_id: workspaceId, dry_run: true };
+  return post<SagaDryRun>("/api/sagas", body);
 }
 
 /** Starts the transaction (once per key: a retried click does not write twice). */
-export function startTransaction(baseId: string, operations: SagaOperation[], idempotencyKey: string, workspaceId?: string): Promise<{ saga_id: string }> {
-  return api<{ saga_id: string }>("POST", "/api/sagas", {
-    body: { type: "airtable_transaction", input: { base_id: baseId, operations }, workspace_id: workspaceId },
+export function startTransaction(baseId: string, operations: SagaOperation[], idempotencyKey: string, workspaceId?: string): Promise<SagaStarted> {
+  const body: StartSaga = { type: "airtable_transaction", input: { base_id: baseId, operations }, workspace_id: workspaceId };
+  return api<SagaStarted>("POST", "/api/sagas", {
+    body,
     headers: { "Idempotency-Key": idempotencyKey },
   });
 }
@@ -63,7 +52,7 @@ export async function follow(sagaId: string, onProgress: (saga: Saga) => void, u
 
 export async function undoTransaction(sagaId: string, onProgress: (saga: Saga) => void, onWait: (seconds: number) => void = () => undefined): Promise<Saga> {
   // A refused undo (429) changed nothing, so asking again is safe.
-  await waitingOutRateLimit(() => post(`/api/sagas/${encodeURIComponent(sagaId)}/undo`, { force: false }), onWait);
+  await waitingOutRateLimit(() => post(`/api/sagas/${encodeURIComponent(sagaId)}/undo`, { force: false } satisfies UndoSaga), onWait);
   return follow(sagaId, onProgress, new Set(["undone", "failed"]));
 }
 

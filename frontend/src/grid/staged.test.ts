@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { buildOperations, changeCount, emptyStage, problemsByCell, reviewSentences, stageDelete, stageEdit, stageNewRow, unstageDelete, type StagedTable } from "./staged";
 
 const status: Field = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };

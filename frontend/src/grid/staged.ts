@@ -2,7 +2,7 @@
 // until they are committed together as one airtable_transaction saga (all or nothing).
 // The functions are pure (state in, state out); `stagedStore` holds the state for the pages.
 import { useSyncExternalStore } from "react";
-import type { Field } from "../api/airtable";
+import type { Field, SagaDryRun, TransactionOperation } from "../api/types";
 import { formatValue, sameValue } from "./fields";
 
 export interface StagedTable {
@@ -130,10 +130,9 @@ export function reviewSentences(state: StageState): ReviewItem[] {
   return items;
 }
 
-export interface SagaOperation {
+/** A staged change set's operation: never an upsert, never typecast. */
+export interface SagaOperation extends TransactionOperation {
   action: "create" | "update" | "delete";
-  table: string;
-  records: { id?: string; fields?: Record<string, unknown> }[];
   typecast: false;
 }
 
@@ -166,13 +165,8 @@ export function buildOperations(state: StageState): { operations: SagaOperation[
   return { operations, keys };
 }
 
-export interface DryRunReport {
-  valid: boolean;
-  operations: { action: string; table: string; records: number; problems: { record?: number; field?: string; id?: string; problem: string }[] }[];
-}
-
 /** Dry-run problems keyed by `table/record/field` (a cell) or `table/record` (the whole row). */
-export function problemsByCell(keys: { tableId: string; keys: string[] }[], report: DryRunReport): Record<string, string[]> {
+export function problemsByCell(keys: { tableId: string; keys: string[] }[], report: SagaDryRun): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const add = (key: string, problem: string) => (out[key] = [...(out[key] ?? []), problem]);
   report.operations.forEach((op, i) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { readView, recordsQuery, writeView } from "./view";
 
 const fields: Field[] = [

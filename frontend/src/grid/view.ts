@@ -1,6 +1,6 @@
 // A grid's view (filters AND-ed, sorts, page size) kept in the URL's query string, so a reload
 // or a shared link shows the same records, and turned into the records route's query.
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { editorKind } from "./fields";
 
 export const OPERATORS = [

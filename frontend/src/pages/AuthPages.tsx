@@ -2,6 +2,7 @@ import { useState, type FormEvent, type ReactNode } from "react";
 import { Link, Navigate, useLocation, useNavigate, useSearchParams } from "react-router";
 import { useMutation } from "@tanstack/react-query";
 import { post } from "../api/client";
+import type { PasswordForgotIn, PasswordResetIn, VerifyEmailIn } from "../api/types";
 import { register, signIn, useSession } from "../auth/session";
 import { ErrorMessage, TextField } from "../components/ui";
 
@@ -116,7 +117,7 @@ export function RegisterPage() {
 export function VerifyEmailPage() {
   const [params] = useSearchParams();
   const token = params.get("token");
-  const verify = useMutation({ mutationFn: () => post("/api/auth/verify-email", { token }) });
+  const verify = useMutation({ mutationFn: () => post("/api/auth/verify-email", { token: token ?? "" } satisfies VerifyEmailIn) });
   document.title = "Verify your email · PyAirtable";
   return (
     <AuthCard title="Verify your email" footer={<Link to="/">Go to the dashboard</Link>}>
@@ -139,7 +140,7 @@ export function VerifyEmailPage() {
 
 export function ForgotPasswordPage() {
   const [email, setEmail] = useState("");
-  const forgot = useMutation({ mutationFn: () => post("/api/auth/password/forgot", { email: email.trim() }) });
+  const forgot = useMutation({ mutationFn: () => post("/api/auth/password/forgot", { email: email.trim() } satisfies PasswordForgotIn) });
   document.title = "Forgot password · PyAirtable";
   return (
     <AuthCard title="Reset your password" footer={<Link to="/login">Back to sign in</Link>}>
@@ -170,7 +171,7 @@ export function ResetPasswordPage() {
   const [params] = useSearchParams();
   const token = params.get("token");
   const [password, setPassword] = useState("");
-  const reset = useMutation({ mutationFn: () => post("/api/auth/password/reset", { token, new_password: password }) });
+  const reset = useMutation({ mutationFn: () => post("/api/auth/password/reset", { token: token ?? "", new_password: password } satisfies PasswordResetIn) });
   document.title = "Choose a new password · PyAirtable";
   return (
     <AuthCard title="Choose a new password" footer={<Link to="/login">Back to sign in</Link>}>

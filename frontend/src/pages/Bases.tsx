@@ -2,7 +2,8 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 import { post } from "../api/client";
-import { basePath, fetchBases, fetchSchema, type Table } from "../api/airtable";
+import { basePath, fetchBases, fetchSchema } from "../api/airtable";
+import type { NewTable, Table } from "../api/types";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, itemsOf } from "../components/ui";
 
 const FIELD_TYPES = ["singleLineText", "multilineText", "email", "url", "number", "checkbox", "date", "phoneNumber"];
@@ -91,7 +92,7 @@ function NewTableForm({ baseId }: { baseId: string }) {
         fields: fields
           .filter((f) => f.name.trim())
           .map((f) => ({ name: f.name.trim(), type: f.type, ...(f.type === "number" ? { options: { precision: 0 } } : {}), ...(f.type === "checkbox" ? { options: { icon: "check", color: "greenBright" } } : {}), ...(f.type === "date" ? { options: { dateFormat: { name: "iso" } } } : {}) })),
-      }),
+      } satisfies NewTable),
     onSuccess: (table) => {
       void queryClient.invalidateQueries({ queryKey: ["schema", baseId] });
       navigate(`/bases/${baseId}/tables/${table.id}`);

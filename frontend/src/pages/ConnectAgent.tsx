@@ -1,5 +1,6 @@
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { post } from "../api/client";
+import type { ApiKeyCreated, ApiKeyIn } from "../api/types";
 import { ErrorMessage } from "../components/ui";
 
 /** What an MCP client needs: the endpoint, a key it sends as a bearer token, its set-up snippet. */
@@ -7,7 +8,7 @@ export function ConnectAgent() {
   const queryClient = useQueryClient();
   const url = `${window.location.origin}/api/mcp`;
   const create = useMutation({
-    mutationFn: () => post<{ key: string; name: string }>("/api/auth/api-keys", { name: `AI agent ${new Date().toISOString().slice(0, 10)}`, expires_in_days: 90 }),
+    mutationFn: () => post<ApiKeyCreated>("/api/auth/api-keys", { name: `AI agent ${new Date().toISOString().slice(0, 10)}`, expires_in_days: 90 } satisfies ApiKeyIn),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["api-keys"] }),
   });
   const key = create.data?.key ?? "pyat_…";

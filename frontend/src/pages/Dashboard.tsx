@@ -1,45 +1,18 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
-import { get, type Page } from "../api/client";
+import { get } from "../api/client";
+import type { Notification, Page, PlatformInfo, Saga, Usage } from "../api/types";
 import { fetchBases } from "../api/airtable";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate, itemsOf } from "../components/ui";
-import type { Workspace } from "../components/workspace";
-
-interface Info {
-  name: string;
-  version: string;
-  services?: string[] | Record<string, unknown>;
-  build?: Record<string, unknown> | string;
-}
-interface UsageDay {
-  date?: string;
-  day?: string;
-  calls?: number;
-  airtable_requests?: number;
-  errors?: number;
-}
-
-interface RecentTransaction {
-  id: string;
-  type: string;
-  summary?: string;
-  status: string;
-  created_at?: string;
-}
-interface InboxItem {
-  id: string;
-  title: string;
-  link?: string | null;
-  created_at: string;
-}
+import { useWorkspaces } from "../components/workspace";
 
 /** What the person works with: bases, recent transactions, unread notifications, workspaces. */
 function YourWork() {
   const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases });
-  const transactions = useQuery({ queryKey: ["sagas", "recent"], queryFn: () => get<Page<RecentTransaction>>("/api/sagas", { limit: 5 }) });
-  const unread = useQuery({ queryKey: ["notifications", "dashboard"], queryFn: () => get<Page<InboxItem>>("/api/notifications", { unread: true, limit: 5 }) });
-  const workspaces = useQuery({ queryKey: ["workspaces"], queryFn: () => get<Page<Workspace>>("/api/workspaces") });
+  const transactions = useQuery({ queryKey: ["sagas", "recent"], queryFn: () => get<Page<Saga>>("/api/sagas", { limit: 5 }) });
+  const unread = useQuery({ queryKey: ["notifications", "dashboard"], queryFn: () => get<Page<Notification>>("/api/notifications", { unread: true, limit: 5 }) });
+  const workspaces = useWorkspaces();
   return (
     <div className="grid-2">
       <section className="card" aria-labelledby="bases-heading">
@@ -117,8 +90,8 @@ export function DashboardPage() {
   // Usage and the deployment are for the operators (service health: the Operations page);
   // a person sees their own work first.
   const admin = session.user?.role === "admin";
-  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<Info>("/api/platform/info"), enabled: admin });
-  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<{ items?: UsageDay[]; days?: UsageDay[] } | UsageDay[]>("/api/platform/usage"), enabled: admin });
+  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<PlatformInfo>("/api/platform/info"), enabled: admin });
+  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<Usage>("/api/platform/usage"), enabled: admin });
   const name = session.user?.first_name || session.user?.username || session.user?.email;
   return (
     <>

@@ -1,26 +1,11 @@
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, del, get, post, putFile, type Page } from "../api/client";
+import { api, del, get, post, putFile } from "../api/client";
+import type { DownloadLink, ExportIn, ExportStarted, ExportStatus, FileObject, Page, UploadIn, UploadTicket } from "../api/types";
 import { useBaseAndTable } from "../components/baseTable";
 import { ImportWizard } from "./Imports";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, formatDate, itemsOf } from "../components/ui";
-
-interface FileObject {
-  id: string;
-  filename: string;
-  content_type: string;
-  size: number;
-  sha256?: string;
-  status: string;
-  created_at: string;
-}
-interface ExportStatus {
-  status: string;
-  rows?: number;
-  file_id?: string | null;
-  error?: string | null;
-}
 
 const ACTIVE = new Set(["running", "pending"]);
 
@@ -30,22 +15,17 @@ function formatSize(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-interface UploadTicket {
-  file_id: string;
-  upload_url: string;
-  headers: Record<string, string>;
-}
-
 /** Every file goes straight to the bucket (up to 100 MB), never through the API's 6 MB payload. */
 async function uploadToBucket(file: File, onProgress: (fraction: number) => void): Promise<void> {
-  const ticket = await post<UploadTicket>("/api/files/uploads", { filename: file.name, content_type: file.type || null, size: file.size });
+  const body: UploadIn = { filename: file.name, content_type: file.type || null, size: file.size };
+  const ticket = await post<UploadTicket>("/api/files/uploads", body);
   onProgress(0);
   await putFile(ticket.upload_url, file, ticket.headers, onProgress);
 }
 
 /** The browser opens the short-lived URL itself: the bucket's answer saves the file. */
 async function download(file: FileObject): Promise<void> {
-  const link = await get<{ url: string; expires_at: string }>(`/api/files/${file.id}/download`);
+  const link = await get<DownloadLink>(`/api/files/${file.id}/download`);
   window.location.assign(link.url);
 }
 
@@ -168,8 +148,8 @@ export function FilesPage() {
 function ExportForm() {
   const queryClient = useQueryClient();
   const { baseId, table, selectors } = useBaseAndTable();
-  const [format, setFormat] = useState("csv");
-  const start = useMutation({ mutationFn: () => api<{ export_id: string }>("POST", "/api/files/exports", { body: { base_id: baseId, table, format } }) });
+  const [format, setFormat] = useState<ExportIn["format"]>("csv");
+  const start = useMutation({ mutationFn: () => api<ExportStarted>("POST", "/api/files/exports", { body: { base_id: baseId, table, format } satisfies ExportIn }) });
   const status = useQuery({
     queryKey: ["export", start.data?.export_id],
     queryFn: () => get<ExportStatus>(`/api/files/exports/${start.data?.export_id}`),
@@ -184,7 +164,7 @@ function ExportForm() {
     <section className="card" aria-labelledby="export-heading">
       <h2 id="export-heading">Export a table</h2>
       {selectors}
-      <SelectField label="Format" value={format} onChange={(e) => setFormat(e.target.value)}>
+      <SelectField label="Format" value={format} onChange={(e) => setFormat(e.target.value as ExportIn["format"])}>
         <option value="csv">CSV</option>
         <option value="json">JSON</option>
       </SelectField>

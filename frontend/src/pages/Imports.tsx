@@ -2,56 +2,13 @@ import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, get, post } from "../api/client";
-import type { Field } from "../api/airtable";
+import type { Field, FileObject, ImportIn, ImportPreview, ImportStarted, ImportStatus, UndoSaga } from "../api/types";
 import { ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextField, formatDate } from "../components/ui";
 import { useBaseAndTable } from "../components/baseTable";
 import { useConfirm } from "../components/ConfirmDialog";
 
 // The import wizard (table -> mapping with samples -> preview of the rows as written -> start)
 // and the import's own page (progress that survives a reload, then the result with undo).
-
-interface ColumnPlan {
-  column: string;
-  field: string | null;
-  field_type: string | null;
-  sample: unknown[];
-}
-interface Problem {
-  column: string | null;
-  field?: string;
-  message: string;
-}
-interface DryRun {
-  table: string;
-  columns: ColumnPlan[];
-  ignored_columns: string[];
-  rows_total: number;
-  preview: { row: number; fields: Record<string, unknown>; problems: Problem[] }[];
-  problems_total: number;
-  sheets?: string[];
-}
-export interface ImportStatus {
-  status: string;
-  base_id: string;
-  table: string;
-  table_name?: string;
-  filename?: string | null;
-  rows_total?: number | null;
-  rows_done?: number;
-  created?: number;
-  updated?: number;
-  failed_count?: number;
-  ignored_columns?: string[];
-  failed?: { row: number; error: string }[];
-  error?: string;
-  created_at: string;
-  finished_at?: string | null;
-  undo?: { saga_id: string; status: string };
-}
-interface FileRef {
-  id: string;
-  filename: string;
-}
 
 const SKIP = "";
 
@@ -64,18 +21,17 @@ function show(value: unknown): string {
 /** The workbook's sheets a refused sheet's error offers instead (422, details field "sheet"). */
 function sheetChoices(error: unknown): string[] | undefined {
   if (!(error instanceof ApiError)) return undefined;
-  const detail = error.details.find((d) => d.field === "sheet" && Array.isArray(d.choices));
-  return detail ? (detail.choices as string[]) : undefined;
+  return error.details.find((d) => d.field === "sheet" && Array.isArray(d.choices))?.choices;
 }
 
-export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => void }) {
+export function ImportWizard({ file, onClose }: { file: Pick<FileObject, "id" | "filename">; onClose: () => void }) {
   const navigate = useNavigate();
   const { baseId, table, selectors, fields } = useBaseAndTable();
   const [sheet, setSheet] = useState("");
   const [newOptions, setNewOptions] = useState(false);
   // column -> field ("" skips); columns not in it follow the API's name matching.
   const [mapping, setMapping] = useState<Record<string, string>>({});
-  const request = (dryRun: boolean) => ({
+  const request = (dryRun: boolean): ImportIn => ({
     base_id: baseId,
     table,
     sheet: sheet || undefined,
@@ -85,7 +41,7 @@ export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => 
   });
   const preview = useQuery({
     queryKey: ["import-preview", file.id, baseId, table, sheet, newOptions, mapping],
-    queryFn: () => post<DryRun>(`/api/files/${file.id}/import`, request(true)),
+    queryFn: () => post<ImportPreview>(`/api/files/${file.id}/import`, request(true)),
     enabled: Boolean(baseId && table),
     retry: false,
   });
@@ -93,8 +49,8 @@ export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => 
     mutationFn: () => {
       // Every column's choice is sent, so the import writes exactly what the preview showed.
       const chosen = Object.fromEntries((preview.data?.columns ?? []).map((c) => [c.column, mapping[c.column] ?? c.field ?? SKIP]));
-      return api<{ import_id: string }>("POST", `/api/files/${file.id}/import`, {
-        body: { ...request(false), mapping: Object.fromEntries(Object.entries(chosen).map(([c, f]) => [c, f || null])) },
+      return api<ImportStarted>("POST", `/api/files/${file.id}/import`, {
+        body: { ...request(false), mapping: Object.fromEntries(Object.entries(chosen).map(([c, f]) => [c, f || null])) } satisfies ImportIn,
         headers: { "Idempotency-Key": crypto.randomUUID() },
       });
     },
@@ -128,7 +84,7 @@ export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => 
           <TextField label="Sheet" hint="Leave empty for the first sheet." value={sheet} onChange={(e) => setSheet(e.target.value)} />
         ))}
       {baseId && table && (
-        <QueryView query={preview} feature="Import preview" loadingLabel="Reading the file…">
+        <QueryView query={preview} loadingLabel="Reading the file…">
           {(plan) => (
             <>
               <h3>2. Columns</h3>
@@ -159,7 +115,7 @@ export function ImportWizard({ file, onClose }: { file: FileRef; onClose: () => 
   );
 }
 
-function MappingTable({ plan, fields, mapping, onChange }: { plan: DryRun; fields: Field[]; mapping: Record<string, string>; onChange: (column: string, field: string) => void }) {
+function MappingTable({ plan, fields, mapping, onChange }: { plan: ImportPreview; fields: Field[]; mapping: Record<string, string>; onChange: (column: string, field: string) => void }) {
   return (
     <div className="table-scroll">
       <table className="table compact">
@@ -195,7 +151,7 @@ function MappingTable({ plan, fields, mapping, onChange }: { plan: DryRun; field
   );
 }
 
-function PreviewTable({ plan }: { plan: DryRun }) {
+function PreviewTable({ plan }: { plan: ImportPreview }) {
   const targets = plan.columns.filter((c) => c.field).map((c) => c.field as string);
   return (
     <div className="table-scroll">
@@ -262,7 +218,7 @@ export function ImportResult({ importId }: { importId: string }) {
   });
   const [force, setForce] = useState(false);
   const undo = useMutation({
-    mutationFn: () => post(`/api/files/imports/${importId}/undo`, { force }),
+    mutationFn: () => post(`/api/files/imports/${importId}/undo`, { force } satisfies UndoSaga),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["import", importId] }),
   });
   const conflict = undo.error instanceof ApiError && undo.error.status === 409 && undo.error.details.length > 0;
@@ -270,7 +226,7 @@ export function ImportResult({ importId }: { importId: string }) {
   return (
     <>
       {confirm.dialog}
-      <QueryView query={status} feature="Imports">
+      <QueryView query={status}>
         {(s) => {
           const total = s.rows_total ?? 0;
           const done = s.rows_done ?? 0;
@@ -350,7 +306,7 @@ export function ImportResult({ importId }: { importId: string }) {
                   <ul>
                     {(undo.error as ApiError).details.map((d, i) => (
                       <li key={i}>
-                        {String(d.record_id)}: {Array.isArray(d.fields) ? (d.fields as string[]).join(", ") : String(d.problem ?? "changed")}
+                        {d.record_id}: {d.fields?.join(", ") ?? d.problem ?? "changed"}
                       </li>
                     ))}
                   </ul>

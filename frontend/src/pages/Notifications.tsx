@@ -1,19 +1,9 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { get, post, type Page } from "../api/client";
+import { get, post } from "../api/client";
+import type { Notification, Page } from "../api/types";
 import { Empty, ErrorMessage, PageHeader, QueryView, formatDate, itemsOf } from "../components/ui";
-
-interface Notification {
-  id: string;
-  type: string;
-  title: string;
-  body: string;
-  link?: string | null;
-  data?: Record<string, unknown>;
-  read: boolean;
-  created_at: string;
-}
 
 /** "Today", "Yesterday" or the date, for grouping the inbox by day. */
 function dayOf(value: string, today = new Date()): string {

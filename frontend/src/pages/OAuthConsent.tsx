@@ -1,18 +1,10 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 import { get, post } from "../api/client";
+import type { ConsentOut, RedirectOut } from "../api/types";
 import { useSession } from "../auth/session";
 import { ErrorMessage, Loading } from "../components/ui";
 import { AuthCard } from "./AuthPages";
-
-/** GET /api/oauth/authorize: the application asking, and where it returns. */
-interface Consent {
-  client_id: string;
-  client_name: string;
-  redirect_host: string;
-  resource: string;
-  scope: string;
-}
 
 /**
  * The authorization endpoint of the OAuth flow MCP clients run (common/auth/oauth.py): the
@@ -25,11 +17,11 @@ export function OAuthConsentPage() {
   const request = Object.fromEntries(params.entries());
   const consent = useQuery({
     queryKey: ["oauth-consent", params.toString()],
-    queryFn: () => get<Consent>(`/api/oauth/authorize?${params.toString()}`),
+    queryFn: () => get<ConsentOut>(`/api/oauth/authorize?${params.toString()}`),
     retry: false,
   });
   const decide = useMutation({
-    mutationFn: (approve: boolean) => post<{ redirect_to: string }>("/api/oauth/authorize", { ...request, approve }),
+    mutationFn: (approve: boolean) => post<RedirectOut>("/api/oauth/authorize", { ...request, approve }),
     onSuccess: (answer) => window.location.assign(answer.redirect_to),
   });
   document.title = "Connect an application · PyAirtable";

@@ -1,37 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
+import type { Operations, ServicesHealth } from "../api/types";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate } from "../components/ui";
 
-/** GET /api/platform/health/services (admin): every service's checks, from the recent report. */
-interface Check {
-  status: string;
-  latency_ms?: number;
-  error?: string;
-}
-interface Health {
-  status: string;
-  checked_at: string;
-  services: Record<string, Check & { checks?: Record<string, Check> }>;
-  dependencies: Record<string, string>;
-  database_connections: { held: number; limit: number; share: number | null } | null;
-}
-
-/** GET /api/platform/operations (common/operations.py). */
-interface Operations {
-  generated_at: string;
-  window_hours: number;
-  alarms: { name: string; state: string; reason: string; description: string; updated_at: string | null }[];
-  dead_letter_queues: { name: string; depth: number; in_flight: number }[];
-  failed_webhook_deliveries: { id: string; webhook_id: string; event_type: string; attempts: number; last_error: string | null; updated_at: string; retry: string }[];
-  failed_executions: { state_machine: string; name: string; status: string; started_at: string; stopped_at: string | null; link: string }[];
-  http_5xx: { service: string; requests: number; server_errors: number; error_rate: number }[];
-  airtable_429s: { base_id: string; responses_429: number }[];
-}
-
 const percent = (rate: number) => `${(rate * 100).toFixed(rate && rate < 0.001 ? 2 : 1)} %`;
 
-function failedChecks(service: Health["services"][string]) {
+function failedChecks(service: ServicesHealth["services"][string]) {
   const failed = Object.entries(service.checks ?? {}).filter(([, c]) => c.status !== "ok");
   if (failed.length) return failed.map(([name, c]) => `${name}: ${c.error ?? c.status}`).join(", ");
   return service.error ?? "";
@@ -40,7 +15,7 @@ function failedChecks(service: Health["services"][string]) {
 function ServiceHealth() {
   const health = useQuery({
     queryKey: ["health", "services"],
-    queryFn: () => get<Health>("/api/platform/health/services"),
+    queryFn: () => get<ServicesHealth>("/api/platform/health/services"),
     refetchInterval: 60_000,
   });
   return (

@@ -1,8 +1,9 @@
 import { useEffect, useMemo, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useBlocker, useParams, useSearchParams } from "react-router";
-import { ApiError, api, get, patch, type Page } from "../api/client";
-import { fetchBases, fetchSchema, tablePath, type AirtableRecord, type Connection, type Field, type RecordsPage, type Table } from "../api/airtable";
+import { ApiError, api, get, patch } from "../api/client";
+import { fetchBases, fetchSchema, tablePath } from "../api/airtable";
+import type { AirtableRecord, Connection, Field, NewRecords, OneRecord, Page, RecordsPage, Table } from "../api/types";
 import { Empty, PageHeader, QueryView, itemsOf } from "../components/ui";
 import { useConfirm } from "../components/ConfirmDialog";
 import { useWorkspaceId } from "../components/workspace";
@@ -53,7 +54,7 @@ function linkedTables(baseId: string, fields: Field[], tables: Table[]): Record<
 /** The workspace a base's transactions run in: its connection's, else the one chosen. */
 function useBaseWorkspace(connectionId: string | undefined): string | undefined {
   const chosen = useWorkspaceId();
-  const connections = useQuery({ queryKey: ["connections"], queryFn: () => get<Page<Connection> | Connection[]>("/api/airtable/connections"), staleTime: 60_000 });
+  const connections = useQuery({ queryKey: ["connections"], queryFn: () => get<Page<Connection>>("/api/airtable/connections"), staleTime: 60_000 });
   return itemsOf(connections.data).find((c) => c.id === connectionId)?.workspace_id ?? chosen ?? undefined;
 }
 
@@ -123,7 +124,7 @@ function TableView({ baseId, connectionId, table, tables }: { baseId: string; co
 
   // Outside a stage an edit is one PATCH of that one field (no typecast: only valid values reach it).
   const save = useMutation({
-    mutationFn: ({ row, values }: { row: GridRow; values: Record<string, unknown> }) => patch<AirtableRecord>(`${path}/records/${row.key}`, { fields: values }),
+    mutationFn: ({ row, values }: { row: GridRow; values: Record<string, unknown> }) => patch<AirtableRecord>(`${path}/records/${row.key}`, { fields: values } satisfies OneRecord),
     onMutate: ({ row, values }) => setCellErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !Object.keys(values).some((f) => k === `${row.key}/${f}`)))),
     onSuccess: (saved) => {
       queryClient.setQueryData<RecordsPage>(key, (page) => page && { ...page, records: page.records.map((r) => (r.id === saved.id ? saved : r)) });
@@ -133,7 +134,7 @@ function TableView({ baseId, connectionId, table, tables }: { baseId: string; co
     onError: (error, { row, values }) => setCellErrors((e) => ({ ...e, ...Object.fromEntries(Object.keys(values).map((f) => [`${row.key}/${f}`, error instanceof Error ? error.message : "Not saved."])) })),
   });
   const create = useMutation({
-    mutationFn: (values: Record<string, unknown>) => api("POST", `${path}/records`, { body: { records: [{ fields: values }] }, headers: { "Idempotency-Key": crypto.randomUUID() } }),
+    mutationFn: (values: Record<string, unknown>) => api("POST", `${path}/records`, { body: { records: [{ fields: values }] } satisfies NewRecords, headers: { "Idempotency-Key": crypto.randomUUID() } }),
     onSuccess: () => {
       setExpanded(null);
       void refresh();

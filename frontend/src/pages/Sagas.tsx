@@ -1,8 +1,9 @@
 import { Fragment, useMemo, useState, type ReactNode } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, api, get, post, type Page } from "../api/client";
-import { fetchBases, fetchSchema, type Table } from "../api/airtable";
+import { ApiError, api, get, post } from "../api/client";
+import { fetchBases, fetchSchema } from "../api/airtable";
+import type { MemberOut, Page, Saga, SagaDryRun, SagaStarted, SagaStep, SagaType, Table, UndoSaga } from "../api/types";
 import { useSession } from "../auth/session";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, formatDate, itemsOf } from "../components/ui";
@@ -19,45 +20,9 @@ import {
   validationSentence,
   writableFields,
   type Action,
-  type DryRunProblem,
   type OperationDraft,
   type RecordDraft,
 } from "../transactions/draft";
-
-interface SagaStep {
-  name: string;
-  status: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-  input?: unknown;
-  output?: unknown;
-  error?: unknown;
-  compensation?: { status: string; finished_at?: string | null; [key: string]: unknown } | null;
-}
-interface Saga {
-  id: string;
-  type: string;
-  summary?: string;
-  workspace_id?: string;
-  status: string;
-  created_by?: string | null;
-  input?: { base_id?: string; operations?: { action: string; table: string; records?: { id?: string; fields?: Record<string, unknown> }[] }[] };
-  steps?: SagaStep[];
-  output?: unknown;
-  error?: unknown;
-  created_at?: string;
-  updated_at?: string | null;
-  finished_at?: string | null;
-  compensation_reason?: string;
-}
-interface SagaType {
-  type: string;
-  input_schema?: unknown;
-}
-interface DryRun {
-  valid: boolean;
-  operations: { action: string; table: string; records: number; problems: (DryRunProblem | string)[] }[];
-}
 
 const ACTIVE = new Set(["running", "compensating"]);
 const ACTIONS: Action[] = ["create", "update", "upsert", "delete"];
@@ -77,7 +42,7 @@ function useRunBy(s: Pick<Saga, "created_by" | "workspace_id"> | undefined): str
   const session = useSession();
   const members = useQuery({
     queryKey: ["members", s?.workspace_id],
-    queryFn: () => get<Page<{ user_id: string; email?: string; username?: string }>>(`/api/workspaces/${s?.workspace_id}/members`),
+    queryFn: () => get<Page<MemberOut>>(`/api/workspaces/${s?.workspace_id}/members`),
     enabled: Boolean(s?.workspace_id && s.created_by && s.created_by !== session.user?.id),
     retry: false,
   });
@@ -96,14 +61,15 @@ export function SagasPage() {
     refetchInterval: (query) => (itemsOf(query.state.data).some((s) => ACTIVE.has(s.status)) ? 2000 : false),
   });
   const undo = useMutation({
-    mutationFn: (id: string) => post(`/api/sagas/${id}/undo`, { force: false }),
+    mutationFn: (id: string) => post(`/api/sagas/${id}/undo`, { force: false } satisfies UndoSaga),
     onSettled: () => queryClient.invalidateQueries({ queryKey: ["sagas"] }),
   });
   const confirm = useConfirm();
   return (
     <>
       <PageHeader title="Transactions" description="All-or-nothing writes across tables: every applied step is undone if one fails." />
-      <QueryView query={sagas} feature="Transactions (sagas)">
+      {/* Filtered by a workspace, the list's 404 may be that workspace's, not a missing route. */}
+      <QueryView query={sagas} feature={workspaceId ? undefined : "Transactions (sagas)"}>
         {(data) => (
           <>
             <Composer />
@@ -209,7 +175,7 @@ function Composer() {
       setLocalProblems(missing ?? [(e as Error).message]);
       throw e;
     }
-    return api<DryRun & { saga_id: string }>("POST", "/api/sagas", { body, headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey } });
+    return api<SagaDryRun & SagaStarted>("POST", "/api/sagas", { body, headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey } });
   };
   const preview = useMutation({ mutationFn: () => send(true) });
   const run = useMutation({
@@ -242,13 +208,13 @@ function Composer() {
   // The drafts the last request was built from, to name records in its problems.
   const sentDrafts = advanced ? (() => { try { return draftsFromInput(JSON.parse(json)).operations; } catch { return []; } })() : operations;
   const failure = (error: unknown) => {
-    if (error instanceof ApiError && error.status === 422 && error.details.some((d) => typeof d.field === "string" && d.field.startsWith("input."))) {
+    if (error instanceof ApiError && error.status === 422 && error.details.some((d) => d.field?.startsWith("input."))) {
       return (
         <div className="state state-error" role="alert">
           <p>{error.message}</p>
           <ul>
             {error.details.map((d, k) => (
-              <li key={k}>{validationSentence(d as { field?: string; message?: string }, sentDrafts)}</li>
+              <li key={k}>{validationSentence(d, sentDrafts)}</li>
             ))}
           </ul>
         </div>
@@ -332,7 +298,7 @@ function Composer() {
   );
 }
 
-function DryRunReport({ report, drafts, tables }: { report: DryRun; drafts: OperationDraft[]; tables: Table[] }) {
+function DryRunReport({ report, drafts, tables }: { report: SagaDryRun; drafts: OperationDraft[]; tables: Table[] }) {
   const operations = report.operations ?? [];
   const sentences = operations.flatMap((op, i) => {
     const primary = primaryField(tables.find((t) => t.name === op.table || t.id === op.table))?.name;
@@ -496,7 +462,7 @@ export function SagaPage() {
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["saga", sagaId] });
   const cancel = useMutation({ mutationFn: () => post(`/api/sagas/${sagaId}/cancel`), onSuccess: refresh });
-  const undo = useMutation({ mutationFn: (force: boolean) => post(`/api/sagas/${sagaId}/undo`, { force }), onSuccess: refresh });
+  const undo = useMutation({ mutationFn: (force: boolean) => post(`/api/sagas/${sagaId}/undo`, { force } satisfies UndoSaga), onSuccess: refresh });
   const conflict = undo.error instanceof ApiError && undo.error.status === 409;
   const confirm = useConfirm();
   const runBy = useRunBy(saga.data);
@@ -505,7 +471,7 @@ export function SagaPage() {
       <nav aria-label="Breadcrumb" className="breadcrumbs">
         <Link to="/sagas">Transactions</Link> <span aria-hidden="true">›</span> <span>{saga.data?.summary ?? "Transaction"}</span>
       </nav>
-      <QueryView query={saga} feature="Transactions (sagas)">
+      <QueryView query={saga}>
         {(s) => {
           const compensationEnds = (s.steps ?? []).map((st) => st.compensation?.finished_at).filter((t): t is string => Boolean(t));
           const compensatedAt = compensationEnds.sort().at(-1);

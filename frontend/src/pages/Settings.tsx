@@ -2,8 +2,8 @@ import { useEffect, useRef, useState } from "react";
 import { useConfirm } from "../components/ConfirmDialog";
 import { NavLink, Navigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { del, get, post, patch, type Page, type User } from "../api/client";
-import type { Connection } from "../api/airtable";
+import { del, get, post, patch } from "../api/client";
+import type { ApiKeyCreated, ApiKeyIn, ApiKeyOut, Connection, Delivery, NewConnection, Page, PasswordChangeIn, ProfilePatch, SessionOut, UserOut, Webhook, WebhookIn } from "../api/types";
 import { updateUser, useSession } from "../auth/session";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId, useWorkspaces } from "../components/workspace";
@@ -51,16 +51,16 @@ export function SettingsPage() {
 }
 
 function Profile() {
-  const me = useQuery({ queryKey: ["me"], queryFn: () => get<User>("/api/users/me") });
+  const me = useQuery({ queryKey: ["me"], queryFn: () => get<UserOut>("/api/users/me") });
   return <QueryView query={me}>{(user) => <ProfileForm user={user} />}</QueryView>;
 }
 
-function ProfileForm({ user }: { user: User }) {
+function ProfileForm({ user }: { user: UserOut }) {
   const queryClient = useQueryClient();
   const session = useSession();
   const [form, setForm] = useState({ first_name: user.first_name ?? "", last_name: user.last_name ?? "", username: user.username ?? "" });
   const save = useMutation({
-    mutationFn: () => patch<User>("/api/users/me", { first_name: form.first_name, last_name: form.last_name, username: form.username || undefined }),
+    mutationFn: () => patch<UserOut>("/api/users/me", { first_name: form.first_name, last_name: form.last_name, username: form.username || undefined } satisfies ProfilePatch),
     onSuccess: (saved) => {
       queryClient.setQueryData(["me"], saved);
       updateUser({ ...session.user, ...saved });
@@ -114,7 +114,7 @@ function PasswordChange() {
   const [current, setCurrent] = useState("");
   const [next, setNext] = useState("");
   const change = useMutation({
-    mutationFn: () => post("/api/auth/password", { current_password: current, new_password: next }),
+    mutationFn: () => post("/api/auth/password", { current_password: current, new_password: next } satisfies PasswordChangeIn),
     onSuccess: () => {
       setCurrent("");
       setNext("");
@@ -142,26 +142,14 @@ function PasswordChange() {
   );
 }
 
-interface SessionRow {
-  id: string;
-  created_at: string;
-  last_used_at: string;
-  expires_at: string;
-  user_agent: string | null;
-  ip: string | null;
-  current: boolean;
-  /** The AI agent (OAuth client) this session was granted to, if any. */
-  client_name?: string | null;
-}
-
 /** What a session is to a person: the agent it was granted to, or the browser it signed in. */
-function sessionName(s: SessionRow): string {
+function sessionName(s: SessionOut): string {
   return s.client_name ? `${s.client_name} (AI agent)` : browserName(s.user_agent);
 }
 
 function Sessions() {
   const queryClient = useQueryClient();
-  const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => get<Page<SessionRow> | SessionRow[]>("/api/auth/sessions") });
+  const sessions = useQuery({ queryKey: ["sessions"], queryFn: () => get<Page<SessionOut>>("/api/auth/sessions") });
   const revoke = useMutation({ mutationFn: (id: string) => del(`/api/auth/sessions/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["sessions"] }) });
   const confirm = useConfirm();
   return (
@@ -233,22 +221,13 @@ function browserName(agent: string | null): string {
   return match ? match[0].replace("Edg/", "Edge/") : agent.slice(0, 40);
 }
 
-interface ApiKeyRow {
-  id: string;
-  name: string;
-  prefix: string;
-  created_at: string;
-  expires_at: string | null;
-  last_used_at: string | null;
-}
-
 function ApiKeys() {
   const queryClient = useQueryClient();
-  const keys = useQuery({ queryKey: ["api-keys"], queryFn: () => get<Page<ApiKeyRow> | ApiKeyRow[]>("/api/auth/api-keys") });
+  const keys = useQuery({ queryKey: ["api-keys"], queryFn: () => get<Page<ApiKeyOut>>("/api/auth/api-keys") });
   const [name, setName] = useState("");
   const [days, setDays] = useState("90");
   const create = useMutation({
-    mutationFn: () => post<{ key: string; name: string }>("/api/auth/api-keys", { name: name.trim(), expires_in_days: Number(days) || undefined }),
+    mutationFn: () => post<ApiKeyCreated>("/api/auth/api-keys", { name: name.trim(), expires_in_days: Number(days) || undefined } satisfies ApiKeyIn),
     onSuccess: () => {
       setName("");
       void queryClient.invalidateQueries({ queryKey: ["api-keys"] });
@@ -345,16 +324,16 @@ function Connections() {
   const queryClient = useQueryClient();
   const workspaceId = useWorkspaceId();
   const workspaces = useWorkspaces();
-  const connections = useQuery({ queryKey: ["connections", workspaceId], queryFn: () => get<Page<Connection> | Connection[]>("/api/airtable/connections", { workspace_id: workspaceId }) });
+  const connections = useQuery({ queryKey: ["connections", workspaceId], queryFn: () => get<Page<Connection>>("/api/airtable/connections", { workspace_id: workspaceId }) });
   const [form, setForm] = useState({ name: "", token: "", default_base_id: "", workspace_id: "" });
   const create = useMutation({
     mutationFn: () =>
-      post("/api/airtable/connections", {
+      post<Connection>("/api/airtable/connections", {
         name: form.name.trim(),
         token: form.token.trim(),
         default_base_id: form.default_base_id.trim() || undefined,
         workspace_id: form.workspace_id || undefined,
-      }),
+      } satisfies NewConnection),
     onSuccess: () => {
       setForm({ name: "", token: "", default_base_id: "", workspace_id: "" });
       void queryClient.invalidateQueries({ queryKey: ["connections"] });
@@ -439,31 +418,14 @@ function Connections() {
   );
 }
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  secret?: string;
-  created_at?: string;
-}
-interface Delivery {
-  id: string;
-  status: string;
-  attempts: number;
-  last_response_code?: number | null;
-  last_error?: string | null;
-  type?: string;
-  created_at?: string;
-}
-
 function Webhooks() {
   const queryClient = useQueryClient();
-  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => get<Page<Webhook> | Webhook[]>("/api/notifications/webhooks") });
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => get<Page<Webhook>>("/api/notifications/webhooks") });
   const [url, setUrl] = useState("");
   const [events, setEvents] = useState("saga.compensated, workflow.execution.failed, file.import.finished");
   const [open, setOpen] = useState<string | null>(null);
   const create = useMutation({
-    mutationFn: () => post<Webhook>("/api/notifications/webhooks", { url: url.trim(), events: events.split(",").map((s) => s.trim()).filter(Boolean) }),
+    mutationFn: () => post<Webhook>("/api/notifications/webhooks", { url: url.trim(), events: events.split(",").map((s) => s.trim()).filter(Boolean) } satisfies WebhookIn),
     onSuccess: () => {
       setUrl("");
       void queryClient.invalidateQueries({ queryKey: ["webhooks"] });
@@ -545,7 +507,7 @@ function Deliveries({ hookId }: { hookId: string }) {
   const queryClient = useQueryClient();
   const deliveries = useQuery({
     queryKey: ["deliveries", hookId],
-    queryFn: () => get<Page<Delivery> | Delivery[]>(`/api/notifications/webhooks/${hookId}/deliveries`),
+    queryFn: () => get<Page<Delivery>>(`/api/notifications/webhooks/${hookId}/deliveries`),
     // A retried delivery is sent in the background: follow it until it settles.
     refetchInterval: (query) => (itemsOf(query.state.data).some((d) => d.status === "pending" || d.status === "sending") ? 2000 : false),
   });

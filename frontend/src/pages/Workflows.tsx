@@ -1,41 +1,16 @@
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, del, get, patch, post, type Page } from "../api/client";
+import { api, del, get, patch, post } from "../api/client";
+import type { Execution, ExecutionStarted, Page, StepConfig, StepType, Trigger, Workflow, WorkflowPatch, WorkflowStep } from "../api/types";
 import { fetchBases } from "../api/airtable";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { Timeline } from "./Sagas";
 import { useConfirm } from "../components/ConfirmDialog";
 
-interface Step {
-  id: string;
-  type: string;
-  config: Record<string, unknown>;
-  on_error?: "fail" | "continue";
-}
-interface Workflow {
-  id: string;
-  name: string;
-  description?: string | null;
-  trigger: { type: string; schedule?: string; [key: string]: unknown };
-  steps: Step[];
-  enabled?: boolean;
-  created_at?: string;
-}
-interface Execution {
-  id?: string;
-  execution_id?: string;
-  workflow_id?: string;
-  status: string;
-  started_at?: string;
-  finished_at?: string | null;
-  error?: unknown;
-  steps?: { name?: string; id?: string; status: string; started_at?: string; finished_at?: string; output?: unknown; error?: unknown }[];
-}
-
 // The step palette: each type with a starting config that follows API.md.
-const PALETTE: Record<string, Record<string, unknown>> = {
+const PALETTE: StepConfig = {
   "airtable.list_records": { base_id: "", table: "", max_records: 100 },
   "airtable.create_records": { base_id: "", table: "", records: "{{ steps.transform.records }}", typecast: true },
   "airtable.update_records": { base_id: "", table: "", records: [] },
@@ -50,7 +25,7 @@ const PALETTE: Record<string, Record<string, unknown>> = {
   "files.import": { file_id: "", base_id: "", table: "" },
 };
 
-const TEMPLATES: { name: string; steps: Step[] }[] = [
+const TEMPLATES: { name: string; steps: WorkflowStep[] }[] = [
   {
     name: "Copy records between tables",
     steps: [
@@ -70,7 +45,8 @@ export function WorkflowsPage() {
   return (
     <>
       <PageHeader title="Workflows" description="Automations triggered by hand, on a schedule, by a webhook, a file upload or an Airtable change." />
-      <QueryView query={workflows} feature="Workflows">
+      {/* Filtered by a workspace, the list's 404 may be that workspace's, not a missing route. */}
+      <QueryView query={workflows} feature={workspaceId ? undefined : "Workflows"}>
         {(data) => (
           <>
             <section className="card">
@@ -109,13 +85,13 @@ function Builder({ existing }: { existing?: Workflow }) {
   const [steps, setSteps] = useState<{ id: string; type: string; config: string; on_error: string }[]>(
     (existing?.steps ?? []).map((s) => ({ id: s.id, type: s.type, config: JSON.stringify(s.config, null, 2), on_error: s.on_error ?? "fail" })),
   );
-  const [paletteType, setPaletteType] = useState(Object.keys(PALETTE)[0]);
+  const [paletteType, setPaletteType] = useState<StepType>("airtable.list_records");
   const [localError, setLocalError] = useState<string | null>(null);
   // Airtable steps left without a base (as the templates come) take the one chosen here.
   const needsBase = steps.some((s) => /"base_id":\s*""/.test(s.config));
   const [baseId, setBaseId] = useState("");
   const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases, enabled: needsBase });
-  const add = (type: string, config: Record<string, unknown>, id?: string) =>
+  const add = (type: StepType, config: StepConfig[StepType], id?: string) =>
     setSteps((current) => [...current, { id: id ?? `${type.split(".").pop()}${current.length + 1}`, type, config: JSON.stringify(config, null, 2), on_error: "fail" }]);
   const save = useMutation({
     mutationFn: () => {
@@ -158,7 +134,7 @@ function Builder({ existing }: { existing?: Workflow }) {
         <TextField label="Description" value={description} onChange={(e) => setDescription(e.target.value)} />
       </div>
       <div className="field-row">
-        <SelectField label="Trigger" value={triggerType} onChange={(e) => setTriggerType(e.target.value)}>
+        <SelectField label="Trigger" value={triggerType} onChange={(e) => setTriggerType(e.target.value as Trigger["type"])}>
           <option value="manual">manual</option>
           <option value="schedule">schedule</option>
           <option value="webhook">webhook</option>
@@ -209,7 +185,7 @@ function Builder({ existing }: { existing?: Workflow }) {
         ))}
       </ol>
       <div className="inline-form">
-        <SelectField label="Step palette" value={paletteType} onChange={(e) => setPaletteType(e.target.value)}>
+        <SelectField label="Step palette" value={paletteType} onChange={(e) => setPaletteType(e.target.value as StepType)}>
           {Object.keys(PALETTE).map((t) => (
             <option key={t} value={t}>
               {t}
@@ -261,7 +237,7 @@ export function WorkflowPage() {
         setInputError("The input is not valid JSON.");
         throw new Error("The input is not valid JSON.");
       }
-      return api<{ execution_id: string }>("POST", `/api/workflows/${workflowId}/execute`, { body: { input: parsed }, headers: { "Idempotency-Key": crypto.randomUUID() } });
+      return api<ExecutionStarted>("POST", `/api/workflows/${workflowId}/execute`, { body: { input: parsed }, headers: { "Idempotency-Key": crypto.randomUUID() } });
     },
     onSuccess: (data) => {
       // Back on this page, the list shows the run rather than "Not run yet.".
@@ -270,7 +246,7 @@ export function WorkflowPage() {
     },
   });
   const toggle = useMutation({
-    mutationFn: (enabled: boolean) => patch(`/api/workflows/${workflowId}`, { enabled }),
+    mutationFn: (enabled: boolean) => patch<Workflow>(`/api/workflows/${workflowId}`, { enabled } satisfies WorkflowPatch),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["workflow", workflowId] }),
   });
   const remove = useMutation({
@@ -286,7 +262,7 @@ export function WorkflowPage() {
       <nav aria-label="Breadcrumb" className="breadcrumbs">
         <Link to="/workflows">Workflows</Link> <span aria-hidden="true">›</span> <span>{workflow.data?.name ?? workflowId}</span>
       </nav>
-      <QueryView query={workflow} feature="Workflows">
+      <QueryView query={workflow}>
         {(w) => (
           <>
             <PageHeader title={w.name} description={w.description ?? undefined}>
@@ -372,7 +348,7 @@ export function ExecutionPage() {
         )}
         <span>Execution</span>
       </nav>
-      <QueryView query={execution} feature="Workflows">
+      <QueryView query={execution}>
         {(e) => (
           <>
             <PageHeader title="Execution" description={<>Status: <StatusBadge status={e.status} /></>}>

@@ -2,37 +2,21 @@ import { useState } from "react";
 import { useConfirm } from "../components/ConfirmDialog";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { ApiError, del, get, patch, post, type Page } from "../api/client";
+import { ApiError, del, get, patch, post } from "../api/client";
+import type { AcceptIn, InvitationIn, InvitationOut, MemberOut, MembershipOut, Page, RoleIn, WorkspaceIn, WorkspaceOut, WorkspaceRole } from "../api/types";
 import { useSession } from "../auth/session";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
-import { setWorkspace, useWorkspaces, type Workspace } from "../components/workspace";
-
-interface Member {
-  user_id: string;
-  email?: string;
-  username?: string | null;
-  role: string;
-  joined_at?: string;
-}
-interface Invitation {
-  id: string;
-  email: string;
-  role: string;
-  expires_at?: string;
-  created_at?: string;
-  accepted_at?: string | null;
-  revoked_at?: string | null;
-}
+import { setWorkspace, useWorkspaces } from "../components/workspace";
 
 /** Still waiting for its invitee: not accepted, not withdrawn, not expired. */
-const isPending = (inv: Invitation) => !inv.accepted_at && !inv.revoked_at && (!inv.expires_at || new Date(inv.expires_at) > new Date());
+const isPending = (inv: InvitationOut) => !inv.accepted_at && !inv.revoked_at && (!inv.expires_at || new Date(inv.expires_at) > new Date());
 
 export function WorkspacesPage() {
   const queryClient = useQueryClient();
   const workspaces = useWorkspaces();
   const [name, setName] = useState("");
   const create = useMutation({
-    mutationFn: () => post<Workspace>("/api/workspaces", { name: name.trim() }),
+    mutationFn: () => post<WorkspaceOut>("/api/workspaces", { name: name.trim() } satisfies WorkspaceIn),
     onSuccess: () => {
       setName("");
       void queryClient.invalidateQueries({ queryKey: ["workspaces"] });
@@ -84,7 +68,7 @@ export function WorkspacesPage() {
   );
 }
 
-const ROLE_CONSEQUENCE: Record<string, string> = {
+const ROLE_CONSEQUENCE: Record<WorkspaceRole, string> = {
   owner: "Owners manage members and can rename or delete the workspace.",
   editor: "Editors change its bases, workflows, transactions and files, but cannot manage members.",
   viewer: "Viewers only read its bases and transactions; they can no longer change anything.",
@@ -95,24 +79,24 @@ export function WorkspacePage() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const session = useSession();
-  const workspace = useQuery({ queryKey: ["workspace", workspaceId], queryFn: () => get<Workspace>(`/api/workspaces/${workspaceId}`) });
-  const members = useQuery({ queryKey: ["members", workspaceId], queryFn: () => get<Page<Member> | Member[]>(`/api/workspaces/${workspaceId}/members`) });
+  const workspace = useQuery({ queryKey: ["workspace", workspaceId], queryFn: () => get<WorkspaceOut>(`/api/workspaces/${workspaceId}`) });
+  const members = useQuery({ queryKey: ["members", workspaceId], queryFn: () => get<Page<MemberOut>>(`/api/workspaces/${workspaceId}/members`) });
   const isOwner = workspace.data?.role === "owner";
-  const invitations = useQuery({ queryKey: ["invitations", workspaceId], queryFn: () => get<Page<Invitation> | Invitation[]>(`/api/workspaces/${workspaceId}/invitations`), enabled: isOwner });
-  const [invite, setInvite] = useState({ email: "", role: "editor" });
+  const invitations = useQuery({ queryKey: ["invitations", workspaceId], queryFn: () => get<Page<InvitationOut>>(`/api/workspaces/${workspaceId}/invitations`), enabled: isOwner });
+  const [invite, setInvite] = useState<InvitationIn>({ email: "", role: "editor" });
   const refresh = () => {
     void queryClient.invalidateQueries({ queryKey: ["members", workspaceId] });
     void queryClient.invalidateQueries({ queryKey: ["invitations", workspaceId] });
   };
   const sendInvite = useMutation({
-    mutationFn: () => post(`/api/workspaces/${workspaceId}/invitations`, { email: invite.email.trim(), role: invite.role }),
+    mutationFn: () => post<InvitationOut>(`/api/workspaces/${workspaceId}/invitations`, { email: invite.email.trim(), role: invite.role } satisfies InvitationIn),
     onSuccess: () => {
       setInvite({ email: "", role: "editor" });
       refresh();
     },
   });
   const cancelInvite = useMutation({ mutationFn: (id: string) => del(`/api/workspaces/${workspaceId}/invitations/${id}`), onSuccess: refresh });
-  const changeRole = useMutation({ mutationFn: ({ userId, role }: { userId: string; role: string }) => patch(`/api/workspaces/${workspaceId}/members/${userId}`, { role }), onSuccess: refresh });
+  const changeRole = useMutation({ mutationFn: ({ userId, role }: { userId: string; role: WorkspaceRole }) => patch<MemberOut>(`/api/workspaces/${workspaceId}/members/${userId}`, { role } satisfies RoleIn), onSuccess: refresh });
   const removeMember = useMutation({
     mutationFn: (userId: string) => del(`/api/workspaces/${workspaceId}/members/${userId}`),
     onSuccess: (_data, userId) => {
@@ -126,7 +110,7 @@ export function WorkspacePage() {
   const [newName, setNewName] = useState<string | null>(null);
   const confirm = useConfirm();
   const rename = useMutation({
-    mutationFn: () => patch(`/api/workspaces/${workspaceId}`, { name: (newName ?? "").trim() }),
+    mutationFn: () => patch<WorkspaceOut>(`/api/workspaces/${workspaceId}`, { name: (newName ?? "").trim() } satisfies WorkspaceIn),
     onSuccess: () => {
       setNewName(null);
       void queryClient.invalidateQueries({ queryKey: ["workspace", workspaceId] });
@@ -146,7 +130,7 @@ export function WorkspacePage() {
       <nav aria-label="Breadcrumb" className="breadcrumbs">
         <Link to="/workspaces">Workspaces</Link> <span aria-hidden="true">›</span> <span>{workspace.data?.name ?? workspaceId}</span>
       </nav>
-      <QueryView query={workspace} feature="Workspaces">
+      <QueryView query={workspace}>
         {(w) => (
           <>
             <PageHeader title={w.name} description={`Your role: ${w.role}${w.personal ? " · your personal workspace" : ""}`}>
@@ -213,7 +197,7 @@ export function WorkspacePage() {
                                   aria-label={`Role of ${m.email ?? m.user_id}`}
                                   value={m.role}
                                   onChange={(e) => {
-                                    const role = e.target.value;
+                                    const role = e.target.value as WorkspaceRole;
                                     const who = m.email ?? m.username ?? m.user_id;
                                     confirm.ask({
                                       title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
@@ -277,7 +261,7 @@ export function WorkspacePage() {
                   }}
                 >
                   <TextField label="Email" type="email" required value={invite.email} onChange={(e) => setInvite({ ...invite, email: e.target.value })} />
-                  <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value })}>
+                  <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value as WorkspaceRole })}>
                     <option value="viewer">viewer</option>
                     <option value="editor">editor</option>
                     <option value="owner">owner</option>
@@ -347,11 +331,12 @@ export function AcceptInvitationPage() {
   const token = params.get("token");
   const queryClient = useQueryClient();
   const accept = useMutation({
-    mutationFn: () => post<{ workspace?: { id: string; name: string }; role?: string }>("/api/workspaces/invitations/accept", { token }),
+    mutationFn: () => post<MembershipOut>("/api/workspaces/invitations/accept", { token: token ?? "" } satisfies AcceptIn),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["workspaces"] }),
   });
   const resend = useMutation({ mutationFn: () => post("/api/auth/verify-email/resend") });
-  const unverified = accept.error instanceof ApiError && accept.error.details.some((d) => d.problem === "not verified");
+  // A 403 whose detail says the caller's email is not verified yet (workspaces/service.py).
+  const unverified = accept.error instanceof ApiError && accept.error.code === "forbidden" && accept.error.details.some((d) => d.field === "email" && d.problem === "not verified");
   const workspace = params.get("workspace");
   return (
     <>

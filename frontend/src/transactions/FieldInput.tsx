@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import type { Field } from "../api/airtable";
+import type { Field } from "../api/types";
 import { choicesOf, editText, parseText } from "../grid/fields";
 import { RecordPicker } from "./RecordPicker";
 

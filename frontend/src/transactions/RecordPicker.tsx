@@ -1,7 +1,8 @@
 import { useEffect, useId, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
-import { displayValue, tablePath, type RecordsPage } from "../api/airtable";
+import { displayValue, tablePath } from "../api/airtable";
+import type { RecordsPage } from "../api/types";
 import { searchFormula } from "./draft";
 
 /** Finds a record of a table by its primary field: type part of it, choose among the first

@@ -1,7 +1,7 @@
 // The composer's model: the input it builds, what it says is missing, and the API's problems
 // told as sentences naming the operation, the record and the field.
 import { describe, expect, it } from "vitest";
-import type { Field, Table } from "../api/airtable";
+import type { Field, Table } from "../api/types";
 import { buildInput, draftsFromInput, missingParts, problemSentence, searchFormula, validationSentence, writableFields, type OperationDraft } from "./draft";
 
 const status: Field = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };
@@ -69,8 +69,8 @@ describe("problemSentence", () => {
 
 describe("validationSentence", () => {
   it("turns an input path into the operation and record it is about", () => {
-    expect(validationSentence({ field: "input.operations.1.records.0.id", message: "Field required" }, ops)).toBe("Operation 2 (update Contacts), record 1 'Grace Hopper' (id): Field required");
-    expect(validationSentence({ field: "input.base_id", message: "String should match pattern" }, ops)).toBe("base_id: String should match pattern");
+    expect(validationSentence({ field: "input.operations.1.records.0.id", problem: "Field required" }, ops)).toBe("Operation 2 (update Contacts), record 1 'Grace Hopper' (id): Field required");
+    expect(validationSentence({ field: "input.base_id", problem: "String should match pattern" }, ops)).toBe("base_id: String should match pattern");
   });
 });
 

@@ -1,10 +1,10 @@
 // The transaction composer's model: operations drafted in a form, the saga input built from
 // them, and the API's dry-run problems and validation details told as sentences that point at
 // the operation, the record and the field.
-import type { Field, Table } from "../api/airtable";
+import type { DryRunProblem, ErrorDetail, Field, Table, TransactionInput, TransactionOperation } from "../api/types";
 import { isWritable } from "../grid/fields";
 
-export type Action = "create" | "update" | "upsert" | "delete";
+export type Action = TransactionOperation["action"];
 
 export interface RecordDraft {
   /** The record an update or delete is about (chosen in the record picker). */
@@ -20,11 +20,6 @@ export interface OperationDraft {
   table: string;
   records: RecordDraft[];
   mergeOn: string[];
-}
-
-export interface TransactionInput {
-  base_id: string;
-  operations: { action: Action; table: string; records: { id?: string; fields?: Record<string, unknown> }[]; merge_on?: string[]; typecast?: boolean }[];
 }
 
 /** The fields a transaction's form offers: what the grid's cells can write (not computed
@@ -93,13 +88,6 @@ export function missingParts(baseId: string, operations: OperationDraft[]): stri
   return missing;
 }
 
-export interface DryRunProblem {
-  problem?: string;
-  record?: number;
-  field?: string;
-  id?: string;
-}
-
 /** How an operation is named in a sentence: "Operation 2 (update Contacts)". */
 export const operationName = (index: number, op: { action: string; table: string }) => `Operation ${index + 1} (${op.action} ${op.table || "no table"})`;
 
@@ -129,8 +117,8 @@ export function problemSentence(index: number, op: { action: string; table: stri
 }
 
 /** A 422 detail of the saga input (`input.operations.1.records.0.fields`) as a sentence. */
-export function validationSentence(detail: { field?: string; message?: string; problem?: string; msg?: string }, operations: OperationDraft[]): string {
-  const message = detail.message ?? detail.problem ?? detail.msg ?? "is not valid";
+export function validationSentence(detail: ErrorDetail, operations: OperationDraft[]): string {
+  const message = detail.problem ?? "is not valid";
   const path = detail.field ?? "";
   const match = path.match(/^input\.operations\.(\d+)(?:\.records\.(\d+))?(?:\.(?:fields\.)?(.+))?$/);
   if (!match) return path ? `${path.replace(/^input\./, "")}: ${message}` : message;
