@@ -2,17 +2,26 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Depends, Request
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health, idempotency
-from common.db import UnitOfWork
-from common.http import JSON, create_app
-from common.identity import current_identity
+from common import health
+from common.dependencies import Caller, ReadUow, Uow
+from common.http import create_app
 from common.lambda_handlers import http_handler
 from common.schemas import Page, documented
 from common.workflows import service, triggers
+from common.workflows.commands import (
+    ExecuteWorkflow,
+    HookCall,
+    HookCaller,
+    ListExecutions,
+    ListWorkflows,
+    PatchWorkflow,
+    ReplaceWorkflow,
+)
 from common.workflows.definitions import ExecuteIn, WorkflowIn, WorkflowPatch
+from common.workflows.schemas import ExecutionOut, ExecutionStarted, WorkflowOut
 
 app = create_app("workflows")
 app.include_router(health.health_router(
@@ -24,87 +33,90 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=500)]
 
 
-def _status(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=JSON, body=body)
+def hook_caller(request: Request) -> HookCaller:
+    """What the public hook route knows of its caller: the signature header it sent."""
+    return HookCaller(signature=request.headers.get(triggers.SIGNATURE_HEADER))
 
 
-@app.post("/api/workflows", summary="Create a workflow", tags=TAGS,
-          responses=documented(201, description="Created (a webhook trigger's secret is shown "
-                                                "once, as webhook_secret)"))
-def create(body: WorkflowIn):
-    return _status(201, service.create(body, UnitOfWork(), current_identity(app)))
+def raw_body(request: Request) -> bytes:
+    """The request's body as sent (the signature covers these exact bytes)."""
+    body = request.resolved_event.decoded_body or ""
+    return body.encode() if isinstance(body, str) else body
 
 
-@app.get("/api/workflows", summary="Workflows of your workspaces", tags=TAGS,
-         responses=documented(200, Page))
-def list_workflows(workspace_id: Annotated[str | None, Query(max_length=32)] = None,
-                   limit: Limit = 50, cursor: Cursor = None) -> dict:
-    return service.list_workflows(UnitOfWork(), current_identity(app), workspace_id, limit,
-                                  cursor)
+Signed = Annotated[HookCaller, Depends(hook_caller)]
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+@app.post("/api/workflows", summary="Create a workflow", tags=TAGS, status_code=201,
+          responses=documented(201, description="Created (a webhook trigger's secret is "
+                                                      "shown once, as webhook_secret)"))
+def create(body: WorkflowIn, caller: Caller, uow: Uow) -> WorkflowOut:
+    return service.create(body, uow, caller)
+
+
+@app.get("/api/workflows", summary="Workflows of your workspaces", tags=TAGS)
+def list_workflows(caller: Caller, uow: ReadUow,
+                   workspace_id: Annotated[str | None, Query(max_length=32)] = None,
+                   limit: Limit = 50, cursor: Cursor = None) -> Page[WorkflowOut]:
+    cmd = ListWorkflows(workspace_id=workspace_id, limit=limit, cursor=cursor)
+    return service.list_workflows(cmd, uow, caller)
 
 
 @app.get(EXECUTION, summary="One execution with per-step input, output, timings and errors",
          tags=TAGS)
-def get_execution(execution_id: str) -> dict:
-    return service.get_execution(execution_id, UnitOfWork(), current_identity(app))
+def get_execution(execution_id: str, caller: Caller, uow: ReadUow) -> ExecutionOut:
+    return service.get_execution(execution_id, uow, caller)
 
 
 @app.post(EXECUTION + "/cancel", summary="Cancel a running execution", tags=TAGS)
-def cancel(execution_id: str) -> dict:
-    return service.cancel(execution_id, UnitOfWork(), current_identity(app))
+def cancel(execution_id: str, caller: Caller, uow: Uow) -> ExecutionOut:
+    return service.cancel(execution_id, uow, caller)
 
 
-@app.post("/api/workflows/hooks/<workflow_id>", tags=TAGS,
+@app.post("/api/workflows/hooks/<workflow_id>", tags=TAGS, status_code=202,
           summary="Run a webhook-triggered workflow (public; X-PyAirtable-Signature: "
                   "t=<unix seconds>,v1=<hex HMAC-SHA256(secret, \"<t>.<raw body>\")>)",
           responses=documented(202, description="Started"))
-def hook(workflow_id: str):
-    event = app.current_event
-    body = event.decoded_body or ""
-    raw = body.encode() if isinstance(body, str) else body
-    return _status(202, triggers.receive_hook(workflow_id, raw, dict(event.headers or {})))
+def hook(workflow_id: str, raw: RawBody, signed: Signed, uow: Uow) -> ExecutionStarted:
+    return triggers.receive_hook(HookCall(workflow_id=workflow_id, body=raw), uow, signed)
 
 
 @app.get(WORKFLOW, summary="One workflow", tags=TAGS)
-def get(workflow_id: str) -> dict:
-    return service.get(workflow_id, UnitOfWork(), current_identity(app))
+def get(workflow_id: str, caller: Caller, uow: ReadUow) -> WorkflowOut:
+    return service.get(workflow_id, uow, caller)
 
 
 @app.put(WORKFLOW, summary="Replace a workflow's definition", tags=TAGS)
-def put(workflow_id: str, body: WorkflowIn) -> dict:
-    return service.replace(workflow_id, body, UnitOfWork(), current_identity(app))
+def put(workflow_id: str, body: WorkflowIn, caller: Caller, uow: Uow) -> WorkflowOut:
+    return service.replace(ReplaceWorkflow(workflow_id=workflow_id, body=body), uow, caller)
 
 
 @app.patch(WORKFLOW, summary="Change some of a workflow's fields", tags=TAGS)
-def patch(workflow_id: str, body: WorkflowPatch) -> dict:
-    return service.patch(workflow_id, body, UnitOfWork(), current_identity(app))
+def patch(workflow_id: str, body: WorkflowPatch, caller: Caller, uow: Uow) -> WorkflowOut:
+    return service.patch(PatchWorkflow(workflow_id=workflow_id, body=body), uow, caller)
 
 
-@app.delete(WORKFLOW, summary="Delete a workflow and its history", tags=TAGS,
+@app.delete(WORKFLOW, summary="Delete a workflow and its history", tags=TAGS, status_code=204,
             responses=documented(204, description="Deleted"))
-def delete(workflow_id: str):
-    service.delete(workflow_id, UnitOfWork(), current_identity(app))
-    return Response(status_code=204, content_type=JSON, body="")
+def delete(workflow_id: str, caller: Caller, uow: Uow) -> None:
+    service.delete(workflow_id, uow, caller)
 
 
 @app.post(WORKFLOW + "/execute", summary="Run a workflow now (Idempotency-Key honoured)",
-          tags=TAGS, responses=documented(202, description="Started"))
-def execute(workflow_id: str, body: ExecuteIn | None = None):
-    identity = current_identity(app)
-    payload = (body or ExecuteIn()).input
-    key = app.current_event.headers.get("idempotency-key")
-    result = idempotency.run_once(
-        "workflows.execute", identity.user_id, key, {"workflow_id": workflow_id,
-                                                     "input": payload},
-        lambda: service.execute(workflow_id, payload, UnitOfWork(), identity))
-    return _status(202, result)
+          tags=TAGS, status_code=202, responses=documented(202, description="Started"))
+def execute(workflow_id: str, caller: Caller, uow: Uow,
+            body: ExecuteIn | None = None) -> ExecutionStarted:
+    cmd = ExecuteWorkflow(workflow_id=workflow_id, input=(body or ExecuteIn()).input,
+                          idempotency_key=app.current_event.headers.get("idempotency-key"))
+    return service.execute(cmd, uow, caller)
 
 
-@app.get(WORKFLOW + "/executions", summary="A workflow's executions, newest first", tags=TAGS,
-         responses=documented(200, Page))
-def list_executions(workflow_id: str, limit: Limit = 50, cursor: Cursor = None) -> dict:
-    return service.list_executions(workflow_id, UnitOfWork(), current_identity(app), limit,
-                                   cursor)
+@app.get(WORKFLOW + "/executions", summary="A workflow's executions, newest first", tags=TAGS)
+def list_executions(workflow_id: str, caller: Caller, uow: ReadUow, limit: Limit = 50,
+                    cursor: Cursor = None) -> Page[ExecutionOut]:
+    cmd = ListExecutions(workflow_id=workflow_id, limit=limit, cursor=cursor)
+    return service.list_executions(cmd, uow, caller)
 
 
 lambda_handler = http_handler(app)

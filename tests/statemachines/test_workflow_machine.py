@@ -104,16 +104,18 @@ def _create(machine: dict[str, Any], steps: list[dict[str, Any]],
 
     body = WorkflowIn.model_validate({"name": f"wf {uuid.uuid4().hex[:6]}",
                                       "trigger": trigger or {"type": "manual"}, "steps": steps})
-    return service.create(body, UnitOfWork(), machine["identity"])
+    return service.create(body, UnitOfWork(), machine["identity"]).model_dump(mode="json")
 
 
 def _run(machine: dict[str, Any], steps: list[dict[str, Any]],
          payload: dict[str, Any] | None = None, wait: bool = True) -> dict[str, Any]:
     from common.db import UnitOfWork
     from common.workflows import service
+    from common.workflows.commands import ExecuteWorkflow
 
     workflow = _create(machine, steps)
-    started = service.execute(workflow["id"], payload or {}, UnitOfWork(), machine["identity"])
+    started = service.execute(ExecuteWorkflow(workflow_id=workflow["id"], input=payload or {}),
+                              UnitOfWork(), machine["identity"]).model_dump(mode="json")
     return _finished(machine, started["execution_id"]) if wait else started
 
 
@@ -121,7 +123,8 @@ def _execution(machine: dict[str, Any], execution_id: str) -> dict[str, Any]:
     from common.db import UnitOfWork
     from common.workflows import service
 
-    return service.get_execution(execution_id, UnitOfWork(), machine["identity"])
+    return service.get_execution(execution_id, UnitOfWork(),
+                                 machine["identity"]).model_dump(mode="json")
 
 
 def _machine_execution(machine: dict[str, Any], execution_id: str) -> dict[str, Any]:
@@ -316,8 +319,7 @@ def test_a_cancelled_execution_stops_and_runs_nothing_more(machine):
     tag = uuid.uuid4().hex[:8]
     execution_id = _run(machine, steps(f"/cancelled-{tag}"), wait=False)["execution_id"]
     wait_for(lambda: _execution(machine, execution_id)["steps"][0]["status"] == "waiting")
-    assert service.cancel(execution_id, UnitOfWork(), machine["identity"])["status"] == \
-        "cancelled"
+    assert service.cancel(execution_id, UnitOfWork(), machine["identity"]).status == "cancelled"
     # A twin started after the cancel waits as long: once its request has arrived, the
     # cancelled one's next step would have run too, had the machine not stopped.
     twin = _run(machine, steps(f"/twin-{tag}"))
@@ -387,9 +389,11 @@ def _tick() -> dict[str, int]:
 def _executions_of(machine: dict[str, Any], workflow_id: str) -> list[dict[str, Any]]:
     from common.db import UnitOfWork
     from common.workflows import service
+    from common.workflows.commands import ListExecutions
 
-    return service.list_executions(workflow_id, UnitOfWork(), machine["identity"], 50,
-                                   None)["items"]
+    page = service.list_executions(ListExecutions(workflow_id=workflow_id), UnitOfWork(),
+                                   machine["identity"])
+    return page.model_dump(mode="json")["items"]
 
 
 def _make_due(workflow_id: str) -> None:
@@ -475,7 +479,7 @@ def _watching(machine: dict[str, Any], name: str, table: str) -> dict[str, Any]:
         "name": name, "trigger": _change_trigger(machine, table),
         "steps": [{"id": "c", "type": "condition", "config": {"left": 1, "op": "eq",
                                                               "right": 1}}]}),
-        UnitOfWork(), machine["identity"])
+        UnitOfWork(), machine["identity"]).model_dump(mode="json")
 
 
 def _change_trigger(machine: dict[str, Any], table: str) -> dict[str, Any]:
@@ -505,6 +509,7 @@ def test_airtable_webhooks_are_created_and_deleted_only_once_the_save_is_committ
         machine, monkeypatch):
     from common.db import UnitOfWork
     from common.workflows import service, watches
+    from common.workflows.commands import ReplaceWorkflow
     from common.workflows.definitions import WorkflowIn
 
     name = f"watched {uuid.uuid4().hex[:6]}"
@@ -523,12 +528,13 @@ def test_airtable_webhooks_are_created_and_deleted_only_once_the_save_is_committ
     monkeypatch.setattr(watches, "remove", remove)
     workflow = _watching(machine, name, "People")
     first_hook = workflow["watch"]["webhook_id"]
-    moved = service.replace(workflow["id"], WorkflowIn.model_validate({
+    body = WorkflowIn.model_validate({
         "name": name, "trigger": _change_trigger(machine, "Copies"),
         "steps": [{"id": "c", "type": "condition", "config": {"left": 1, "op": "eq",
-                                                              "right": 1}}]}),
-        UnitOfWork(), machine["identity"])
-    second_hook = moved["watch"]["webhook_id"]
+                                                              "right": 1}}]})
+    moved = service.replace(ReplaceWorkflow(workflow_id=workflow["id"], body=body),
+                            UnitOfWork(), machine["identity"])
+    second_hook = moved.watch.webhook_id
     hooks = _airtable_webhooks(machine)
     assert second_hook in hooks and first_hook not in hooks
     service.delete(workflow["id"], UnitOfWork(), machine["identity"])
@@ -542,6 +548,7 @@ def test_a_webhook_that_cannot_be_created_undoes_the_save(machine):
     from common.db import UnitOfWork
     from common.errors import ValidationFailed
     from common.workflows import service
+    from common.workflows.commands import ReplaceWorkflow
     from common.workflows.definitions import WorkflowIn
 
     name = f"unwatchable {uuid.uuid4().hex[:6]}"
@@ -549,12 +556,13 @@ def test_a_webhook_that_cannot_be_created_undoes_the_save(machine):
         _watching(machine, name, "Nope")
     assert _committed_trigger(name) is None  # the new workflow is gone with its save
     workflow = _watching(machine, name, "People")
+    body = WorkflowIn.model_validate({
+        "name": "renamed", "trigger": _change_trigger(machine, "Nope"),
+        "steps": [{"id": "d", "type": "delay", "config": {"seconds": 1}}]})
     with pytest.raises(ValidationFailed, match="no table 'Nope'"):
-        service.replace(workflow["id"], WorkflowIn.model_validate({
-            "name": "renamed", "trigger": _change_trigger(machine, "Nope"),
-            "steps": [{"id": "d", "type": "delay", "config": {"seconds": 1}}]}),
-            UnitOfWork(), machine["identity"])
-    kept = service.get(workflow["id"], UnitOfWork(), machine["identity"])
+        service.replace(ReplaceWorkflow(workflow_id=workflow["id"], body=body), UnitOfWork(),
+                        machine["identity"])
+    kept = service.get(workflow["id"], UnitOfWork(), machine["identity"]).model_dump(mode="json")
     assert kept["name"] == name and kept["trigger"] == _change_trigger(machine, "People")
     assert kept["watch"] == workflow["watch"]
     assert workflow["watch"]["webhook_id"] in _airtable_webhooks(machine)
@@ -596,8 +604,14 @@ def test_a_tick_killed_between_two_starts_loses_no_change_and_runs_none_twice(
 
 
 def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused(machine):
+    from common.db import UnitOfWork
     from common.errors import Conflict, NotFound, Unauthorized
     from common.workflows import triggers
+    from common.workflows.commands import HookCall, HookCaller
+
+    def call(workflow_id: str, signature: str | None) -> Any:
+        return triggers.receive_hook(HookCall(workflow_id=workflow_id, body=body), UnitOfWork(),
+                                     HookCaller(signature=signature))
 
     workflow = _create(machine, [{"id": "c", "type": "condition",
                                   "config": {"left": "{{ input.body.n }}", "op": "eq",
@@ -605,22 +619,20 @@ def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused
     secret = workflow["webhook_secret"]
     body = json.dumps({"n": 7}).encode()
     header = triggers.sign(secret, int(time.time()), body)
-    started = triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": header})
-    execution = _finished(machine, started["execution_id"])
+    started = call(workflow["id"], header)
+    execution = _finished(machine, started.execution_id)
     assert execution["status"] == "succeeded" and execution["steps"][0]["output"] == {
         "result": True}
     with pytest.raises(Conflict):  # the same call again: a replay
-        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": header})
+        call(workflow["id"], header)
     with pytest.raises(Unauthorized):
-        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": triggers.sign(
-            "whsec_wrong", int(time.time()), body)})
+        call(workflow["id"], triggers.sign("whsec_wrong", int(time.time()), body))
     with pytest.raises(Unauthorized):
-        triggers.receive_hook(workflow["id"], body, {"x-pyairtable-signature": triggers.sign(
-            secret, int(time.time()) - 3600, body)})
+        call(workflow["id"], triggers.sign(secret, int(time.time()) - 3600, body))
     with pytest.raises(Unauthorized):
-        triggers.receive_hook(workflow["id"], body, {})
+        call(workflow["id"], None)
     with pytest.raises(NotFound):
-        triggers.receive_hook(uuid.uuid4().hex, body, {"x-pyairtable-signature": header})
+        call(uuid.uuid4().hex, header)
     assert len(_executions_of(machine, workflow["id"])) == 1
 
 
@@ -658,6 +670,7 @@ def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(
     from common.identity import Identity
     from common.models import User, WorkspaceMember
     from common.workflows import service
+    from common.workflows.commands import ExecuteWorkflow, ListWorkflows
 
     workflow = _create(machine, [{"id": "c", "type": "condition",
                                   "config": {"left": 1, "op": "eq", "right": 1}}])
@@ -671,19 +684,20 @@ def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(
         uow.commit()
         as_viewer = Identity(user_id=viewer.id, role="member")
         as_stranger = Identity(user_id=stranger.id, role="member")
-    started = service.execute(workflow["id"], {}, UnitOfWork(), machine["identity"])
-    assert service.get(workflow["id"], UnitOfWork(), as_viewer)["id"] == workflow["id"]
-    assert service.get_execution(started["execution_id"], UnitOfWork(), as_viewer)["id"]
+    run = ExecuteWorkflow(workflow_id=workflow["id"])
+    started = service.execute(run, UnitOfWork(), machine["identity"])
+    assert service.get(workflow["id"], UnitOfWork(), as_viewer).id == workflow["id"]
+    assert service.get_execution(started.execution_id, UnitOfWork(), as_viewer).id
     with pytest.raises(Forbidden):
-        service.execute(workflow["id"], {}, UnitOfWork(), as_viewer)
+        service.execute(run, UnitOfWork(), as_viewer)
     with pytest.raises(Forbidden):
         service.delete(workflow["id"], UnitOfWork(), as_viewer)
     with pytest.raises(NotFound):
         service.get(workflow["id"], UnitOfWork(), as_stranger)
     with pytest.raises(NotFound):
-        service.get_execution(started["execution_id"], UnitOfWork(), as_stranger)
-    listed = service.list_workflows(UnitOfWork(), as_stranger, None, 50, None)["items"]
-    assert workflow["id"] not in [w["id"] for w in listed]
+        service.get_execution(started.execution_id, UnitOfWork(), as_stranger)
+    listed = service.list_workflows(ListWorkflows(), UnitOfWork(), as_stranger).items
+    assert workflow["id"] not in [w.id for w in listed]
 
 
 def test_a_step_delivered_twice_writes_once(machine):

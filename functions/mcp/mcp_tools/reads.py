@@ -11,8 +11,10 @@ from common import inbox
 from common.airtable import service as airtable
 from common.airtable.schemas import RecordQuery
 from common.db import UnitOfWork
+from common.notifications.commands import ListInbox
 from common.schemas import parse
 from common.workflows import service as workflows
+from common.workflows.commands import ListWorkflows
 from common.workspaces import service as workspaces
 from mcp_tools import models
 from mcp_tools.caller import caller
@@ -98,7 +100,8 @@ def get_record(base_id: BaseId, table: TableRef,
 @tool_errors
 def list_workflows(workspace_id: WorkspaceId = None) -> models.Workflows:
     """Workflows of your workspaces, newest first."""
-    page = workflows.list_workflows(UnitOfWork(), caller(), workspace_id, LIST_LIMIT, None)
+    cmd = ListWorkflows(workspace_id=workspace_id, limit=LIST_LIMIT)
+    page = workflows.list_workflows(cmd, UnitOfWork(), caller()).model_dump(mode="json")
     return models.Workflows(workflows=[
         {**w, "trigger": w["trigger"].get("type", "")} for w in page["items"]],
         next_cursor=page["next_cursor"])
@@ -109,8 +112,8 @@ def list_workflows(workspace_id: WorkspaceId = None) -> models.Workflows:
 def list_notifications(unread: Annotated[bool, Field(description="only unread ones")] = False
                        ) -> models.Notifications:
     """Your notifications, newest first (transactions, workflows and imports report here)."""
-    page = inbox.list_for(UnitOfWork(), caller().user_id, unread=unread, limit=LIST_LIMIT,
-                          after=None)
+    cmd = ListInbox(unread=unread, limit=LIST_LIMIT)
+    page = inbox.list_for(cmd, UnitOfWork(), caller()).model_dump(mode="json")
     return models.Notifications(notifications=page["items"], next_cursor=page["next_cursor"])
 
 

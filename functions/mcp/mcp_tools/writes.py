@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from common.db import UnitOfWork
 from common.sagas.schemas import Operation
 from common.workflows import service as workflows
+from common.workflows.commands import ExecuteWorkflow
 from mcp_tools import models, transactions
 from mcp_tools.caller import caller
 from mcp_tools.reads import BaseId, TableRef
@@ -99,8 +100,8 @@ def run_workflow(workflow_id: Annotated[str, Field(description="the workflow's i
                  input: Annotated[dict[str, Any] | None, Field(
                      description="the execution's input")] = None) -> models.Execution:
     """Start a workflow now (as its manual trigger does); returns its execution id."""
-    return models.Execution(**workflows.execute(workflow_id, input or {}, UnitOfWork(),
-                                                caller()))
+    cmd = ExecuteWorkflow(workflow_id=workflow_id, input=input or {})
+    return models.Execution(**workflows.execute(cmd, UnitOfWork(), caller()).model_dump())
 
 
 def _one(base_id: str, action: str, table: str, records: list[dict[str, Any]], typecast: bool,

@@ -13,16 +13,19 @@ import hashlib
 import json
 import math
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
+from common.clock import as_utc
 from common.db import UnitOfWork
 from common.errors import ValidationFailed
 from common.identity import Identity
 from common.models import AnalyticsEvent, ServiceLatency, UsageBatch, UsageDay, new_id, utcnow
+from common.schemas import IsoTime
 from common.usage import AIRTABLE_REQUESTS, LATENCY
 
 # Latency histogram: bucket i holds (0.1 * 1.1^(i-1), 0.1 * 1.1^i] ms, so a percentile read
@@ -47,7 +50,85 @@ class AnalyticsEventIn(BaseModel):
         return data
 
 
-def record_event(uow: UnitOfWork, identity: Identity, cmd: AnalyticsEventIn) -> dict[str, Any]:
+class EventOut(BaseModel):
+    """An analytics event as recorded."""
+
+    id: str
+    event_type: str
+    data: dict[str, Any]
+    occurred_at: IsoTime
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsageQuery:
+    """GET /api/platform/usage: how many days back from today."""
+
+    days: int = 30
+
+
+class UsageDayOut(BaseModel):
+    """The caller's counts of one UTC day."""
+
+    date: str
+    api_calls: int
+    airtable_requests: int
+    errors: int
+
+
+class UsageTotals(BaseModel):
+    """The counts summed over the days shown."""
+
+    api_calls: int
+    airtable_requests: int
+    errors: int
+
+
+class UsageOut(BaseModel):
+    """The caller's usage per day, newest first, and its totals."""
+
+    user_id: str
+    days: int
+    items: list[UsageDayOut]
+    totals: UsageTotals
+
+
+@dataclass(frozen=True, kw_only=True)
+class MetricsQuery:
+    """GET /api/platform/metrics: the time range (default: the last 24 hours) and a service."""
+
+    since: datetime | None = None
+    until: datetime | None = None
+    service: str | None = None
+
+
+class Percentiles(BaseModel):
+    """Latency percentiles in milliseconds (null without requests)."""
+
+    p50: float | None
+    p95: float | None
+    p99: float | None
+
+
+class ServiceMetricsOut(BaseModel):
+    """One service's requests, errors and latency over the range."""
+
+    requests: int
+    server_errors: int
+    client_errors: int
+    error_rate: float
+    latency_ms: Percentiles
+
+
+class MetricsOut(BaseModel):
+    """Requests, error rate and latency percentiles per service over whole hours."""
+
+    since: IsoTime
+    until: IsoTime
+    granularity: str
+    services: dict[str, ServiceMetricsOut]
+
+
+def record_event(cmd: AnalyticsEventIn, uow: UnitOfWork, identity: Identity) -> EventOut:
     """Store one analytics event of the caller (429 past the per-minute quota)."""
     with uow:
         _within_rate(uow, identity.user_id)
@@ -55,8 +136,8 @@ def record_event(uow: UnitOfWork, identity: Identity, cmd: AnalyticsEventIn) -> 
                                data=cmd.data, occurred_at=utcnow())
         uow.session.add(event)
         uow.commit()
-        return {"id": event.id, "event_type": event.event_type, "data": event.data,
-                "occurred_at": event.occurred_at.isoformat()}
+        return EventOut(id=event.id, event_type=event.event_type, data=event.data,
+                        occurred_at=event.occurred_at)
 
 
 def _within_rate(uow: UnitOfWork, user_id: str) -> None:
@@ -164,22 +245,30 @@ def _add(uow: UnitOfWork, model: Any, keys: tuple[str, ...], counters: tuple[str
 
 
 # ---------------------------------------------------------------- views
-def usage(uow: UnitOfWork, user_id: str, days: int) -> dict[str, Any]:
-    """The user's API calls, Airtable requests and errors per UTC day, newest first."""
-    first = (utcnow() - timedelta(days=days - 1)).strftime("%Y-%m-%d")
+def usage(cmd: UsageQuery, uow: UnitOfWork, identity: Identity) -> UsageOut:
+    """The caller's API calls, Airtable requests and errors per UTC day, newest first."""
+    first = (utcnow() - timedelta(days=cmd.days - 1)).strftime("%Y-%m-%d")
     with uow:
-        items = [{"date": r.day, "api_calls": r.api_calls,
-                  "airtable_requests": r.airtable_requests, "errors": r.errors}
+        items = [UsageDayOut(date=r.day, api_calls=r.api_calls,
+                             airtable_requests=r.airtable_requests, errors=r.errors)
                  for r in uow.session.scalars(select(UsageDay).where(
-                     UsageDay.user_id == user_id, UsageDay.day >= first).order_by(
+                     UsageDay.user_id == identity.user_id, UsageDay.day >= first).order_by(
                      UsageDay.day.desc()))]
-    totals = {k: sum(i[k] for i in items) for k in ("api_calls", "airtable_requests", "errors")}
-    return {"user_id": user_id, "days": days, "items": items, "totals": totals}
+    totals = UsageTotals(api_calls=sum(i.api_calls for i in items),
+                         airtable_requests=sum(i.airtable_requests for i in items),
+                         errors=sum(i.errors for i in items))
+    return UsageOut(user_id=identity.user_id, days=cmd.days, items=items, totals=totals)
 
 
-def service_metrics(uow: UnitOfWork, since: datetime | None, until: datetime | None,
-                    service: str | None = None) -> dict[str, Any]:
-    """Requests, error rate and latency percentiles per service over whole hours."""
+def service_metrics(cmd: MetricsQuery, uow: UnitOfWork, identity: Identity) -> MetricsOut:
+    """Requests, error rate and latency percentiles per service over whole hours (admins)."""
+    return metrics_between(uow, cmd.since and as_utc(cmd.since), cmd.until and as_utc(cmd.until),
+                           cmd.service)
+
+
+def metrics_between(uow: UnitOfWork, since: datetime | None, until: datetime | None,
+                    service: str | None = None) -> MetricsOut:
+    """Per-service metrics over the whole hours of [since, until] (default: the last 24 hours)."""
     until = until or utcnow()
     since = since or until - timedelta(hours=24)
     if since >= until:
@@ -197,9 +286,9 @@ def service_metrics(uow: UnitOfWork, since: datetime | None, until: datetime | N
             cell[0] += r.requests
             cell[1] += r.client_errors
             cell[2] += r.server_errors
-    services = {name: _summary(buckets) for name, buckets in sorted(per_service.items())}
-    return {"since": since.isoformat(), "until": until.isoformat(), "granularity": "hour",
-            "services": services}
+    services = {name: ServiceMetricsOut.model_validate(_summary(buckets))
+                for name, buckets in sorted(per_service.items())}
+    return MetricsOut(since=since, until=until, granularity="hour", services=services)
 
 
 def _summary(buckets: dict[int, list[int]]) -> dict[str, Any]:

@@ -6,16 +6,37 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, ConfigDict
 
 from common import __version__
 from common.aws import client
 from common.observability import logger
+from common.schemas import Sparse, documented
 from common.settings import get_settings
 from common.shared_result import SharedResult
 
 Check = Callable[[], Any]
+
+
+class CheckOut(Sparse):
+    """One check of a service's health: ok, or the type of the error it met."""
+
+    # Relayed as a service answered it (the platform's report): whatever else it says is kept.
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    error: str | None = None
+    latency_ms: float | None = None
+
+
+class ServiceHealthOut(BaseModel):
+    """A service's health (GET /api/<service>/health)."""
+
+    status: str
+    service: str
+    version: str
+    checks: dict[str, CheckOut]
 
 
 def database() -> None:
@@ -131,13 +152,13 @@ def health_router(service: str, checks: dict[str, Check]) -> Router:
     router = Router()
 
     @router.get(f"/api/{service}/health", summary=f"Health of the {service} service",
-                tags=["health"])
-    def health():
+                tags=["health"], responses={**documented(200, description="Healthy"),
+                                            **documented(503, description="Unhealthy")})
+    def health() -> ServiceHealthOut:
         results = run_checks(checks)
         healthy = all(r["status"] == "ok" for r in results.values())
-        body = {"status": "healthy" if healthy else "unhealthy", "service": service,
-                "version": __version__, "checks": results}
-        return Response(status_code=200 if healthy else 503, content_type="application/json",
-                        body=body)
+        report = ServiceHealthOut(status="healthy" if healthy else "unhealthy", service=service,
+                                  version=__version__, checks=results)
+        return report, 200 if healthy else 503  # type: ignore[return-value]
 
     return router

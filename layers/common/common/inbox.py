@@ -10,7 +10,11 @@ from sqlalchemy import and_, or_, select, update
 from common import cursor
 from common.db import UnitOfWork
 from common.errors import NotFound
+from common.identity import Identity
 from common.models import Notification
+from common.notifications.commands import ListInbox
+from common.notifications.schemas import MarkedOut, NotificationOut
+from common.schemas import Page
 
 
 class InboxMessage(BaseModel):
@@ -36,48 +40,47 @@ def deliver(message: InboxMessage, source_id: str) -> bool:
     return True
 
 
-def list_for(uow: UnitOfWork, user_id: str, *, unread: bool, limit: int,
-             after: str | None) -> dict[str, Any]:
-    """The user's inbox, newest first."""
-    query = select(Notification).where(Notification.user_id == user_id)
-    if unread:
+def list_for(cmd: ListInbox, uow: UnitOfWork, identity: Identity) -> Page[NotificationOut]:
+    """The caller's inbox, newest first."""
+    query = select(Notification).where(Notification.user_id == identity.user_id)
+    if cmd.unread:
         query = query.where(Notification.read.is_(False))
-    if after:
-        stamp, last_id = cursor.decode(after, 2)
+    if cmd.cursor:
+        stamp, last_id = cursor.decode(cmd.cursor, 2)
         at = cursor.instant(stamp)
         query = query.where(or_(Notification.created_at < at,
                                 and_(Notification.created_at == at, Notification.id < last_id)))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc())
     with uow:
-        rows = [_out(n) for n in uow.session.scalars(query.limit(limit + 1))]
-    page = rows[:limit]
-    last = page[-1] if len(rows) > limit else None
-    return {"items": page,
-            "next_cursor": cursor.encode(last["created_at"], last["id"]) if last else None}
+        rows = [_out(n) for n in uow.session.scalars(query.limit(cmd.limit + 1))]
+    page = rows[:cmd.limit]
+    last = page[-1] if len(rows) > cmd.limit else None
+    return Page[NotificationOut](
+        items=page,
+        next_cursor=cursor.encode(last.created_at.isoformat(), last.id) if last else None)
 
 
-def mark_read(uow: UnitOfWork, user_id: str, notification_id: str) -> dict[str, Any]:
-    """Mark one of the user's notifications read."""
+def mark_read(notification_id: str, uow: UnitOfWork, identity: Identity) -> NotificationOut:
+    """Mark one of the caller's notifications read."""
     with uow:
         notification = uow.session.get(Notification, notification_id)
-        if notification is None or notification.user_id != user_id:
+        if notification is None or notification.user_id != identity.user_id:
             raise NotFound("No such notification.")
         notification.read = True
         uow.commit()
         return _out(notification)
 
 
-def mark_all_read(uow: UnitOfWork, user_id: str) -> dict[str, int]:
-    """Mark every unread notification of the user read."""
+def mark_all_read(uow: UnitOfWork, identity: Identity) -> MarkedOut:
+    """Mark every unread notification of the caller read."""
     with uow:
         count = uow.session.execute(update(Notification).where(
-            Notification.user_id == user_id, Notification.read.is_(False)).values(
+            Notification.user_id == identity.user_id, Notification.read.is_(False)).values(
             read=True)).rowcount  # type: ignore[attr-defined]
         uow.commit()
-    return {"marked": count}
+    return MarkedOut(marked=count)
 
 
-
-def _out(n: Notification) -> dict[str, Any]:
-    return {"id": n.id, "type": n.type, "title": n.title, "body": n.body, "link": n.link,
-            "data": n.data or {}, "read": n.read, "created_at": n.created_at.isoformat()}
+def _out(n: Notification) -> NotificationOut:
+    return NotificationOut(id=n.id, type=n.type, title=n.title, body=n.body, link=n.link,
+                           data=n.data or {}, read=n.read, created_at=n.created_at)

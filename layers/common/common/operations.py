@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from common import analytics
 from common.aws import client
 from common.clock import as_utc, now
 from common.db import UnitOfWork
+from common.identity import Identity
 from common.models import WebhookDelivery
 from common.observability import NAMESPACE
 from common.settings import get_settings, name_pairs
@@ -101,8 +101,8 @@ class Operations(BaseModel):
     airtable_429s: list[BaseThrottling]
 
 
-def overview(uow: UnitOfWork) -> Operations:
-    """Every part read at once (each is a few AWS calls)."""
+def overview(uow: UnitOfWork, identity: Identity) -> Operations:
+    """Every part read at once (each is a few AWS calls; admins)."""
     at = now()
     since = at - WINDOW
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -183,9 +183,9 @@ def _console_link(execution_arn: str) -> str:
 
 
 def _http_5xx(uow: UnitOfWork, at: datetime) -> list[ServiceErrors]:
-    services = analytics.service_metrics(uow, at - RATE_WINDOW, at)["services"]
-    return [ServiceErrors(service=name, requests=s["requests"], server_errors=s["server_errors"],
-                          error_rate=s["error_rate"]) for name, s in services.items()]
+    services = analytics.metrics_between(uow, at - RATE_WINDOW, at).services
+    return [ServiceErrors(service=name, requests=s.requests, server_errors=s.server_errors,
+                          error_rate=s.error_rate) for name, s in services.items()]
 
 
 def _airtable_429s(since: datetime, until: datetime) -> list[BaseThrottling]:
@@ -213,8 +213,3 @@ def _airtable_429s(since: datetime, until: datetime) -> list[BaseThrottling]:
 
 def _namespace() -> str:
     return os.environ.get("POWERTOOLS_METRICS_NAMESPACE", NAMESPACE)
-
-
-def as_json(view: Operations) -> dict[str, Any]:
-    """The view as the route returns it."""
-    return view.model_dump(mode="json")

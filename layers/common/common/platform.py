@@ -8,9 +8,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from common import __version__, health
 from common.aws import client
 from common.clock import now
+from common.health import CheckOut
+from common.schemas import IsoTime, Sparse
 from common.settings import get_settings
 from common.shared_result import SharedResult
 
@@ -21,17 +25,87 @@ _DEPENDENCY_SOURCES = {"storage": ("files", "storage"),
                        "airtable": ("airtable", "airtable")}
 
 
+class BuildOut(BaseModel):
+    """What the deployment runs on."""
+
+    runtime: str
+
+
+class InfoOut(BaseModel):
+    """Name, version, stage, services and build of this deployment."""
+
+    name: str
+    version: str
+    stage: str
+    services: list[str]
+    build: BuildOut
+
+
+class ServiceStatusOut(BaseModel):
+    """A service's status in the public aggregate, and how long its answer took."""
+
+    status: str
+    latency_ms: float
+
+
+class DependenciesOut(BaseModel):
+    """The shared dependencies' statuses, each vouched for by the service that uses it."""
+
+    database: str
+    storage: str
+    state_machines: str
+    event_bus: str
+    airtable: str
+
+
+class HealthOut(BaseModel):
+    """The public aggregate health (GET /api/health)."""
+
+    status: str
+    services: dict[str, ServiceStatusOut]
+    dependencies: DependenciesOut
+
+
+class ServiceReportOut(Sparse):
+    """A service's health as its own health route answered it (or why it did not)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    latency_ms: float
+    checks: dict[str, CheckOut] | None = None
+    error: str | None = None  # the service could not be asked: why
+
+
+class ConnectionsOut(BaseModel):
+    """The database's connections held against its limit for non-superusers."""
+
+    held: int
+    limit: int
+    share: float | None
+
+
+class HealthReportOut(BaseModel):
+    """The whole recent report (admins): every service's checks, the database's connections."""
+
+    status: str
+    checked_at: IsoTime
+    services: dict[str, ServiceReportOut]
+    dependencies: DependenciesOut
+    database_connections: ConnectionsOut | None
+
+
 def services() -> tuple[str, ...]:
     """This deployment's services: the ones the template gives the platform function (its
     SERVICE_FUNCTIONS, read for the aggregate health), then the platform itself."""
     return (*get_settings().service_function_map, "platform")
 
 
-def info() -> dict[str, Any]:
+def info() -> InfoOut:
     """Name, version, services and build of this deployment."""
     settings = get_settings()
-    return {"name": "PyAirtable Serverless", "version": __version__, "stage": settings.stage,
-            "services": list(services()), "build": {"runtime": "python3.11"}}
+    return InfoOut(name="PyAirtable Serverless", version=__version__, stage=settings.stage,
+                   services=list(services()), build=BuildOut(runtime="python3.11"))
 
 
 # The public aggregate health answers from a report at most this old, refreshed by one caller
@@ -42,21 +116,18 @@ _report = SharedResult("health#aggregate", lambda: services_report(), HEALTH_MAX
                        refresh_after=HEALTH_MAX_AGE / 2, reuse_for=1.0)
 
 
-def aggregate_health() -> tuple[dict[str, Any], int]:
-    """The public view of the recent report: each service's status and latency, and the shared
-    dependencies; 503 when unhealthy."""
+def aggregate_health() -> HealthOut:
+    """The public view of the recent report: each service's status and latency, dependencies."""
     report = _report.get()
-    services = {name: {"status": s["status"], "latency_ms": s["latency_ms"]}
+    services = {name: ServiceStatusOut(status=s["status"], latency_ms=s["latency_ms"])
                 for name, s in report["services"].items()}
-    body = {"status": report["status"], "services": services,
-            "dependencies": report["dependencies"]}
-    return body, 503 if report["status"] == "unhealthy" else 200
+    return HealthOut(status=report["status"], services=services,
+                     dependencies=report["dependencies"])
 
 
-def services_health() -> dict[str, Any]:
-    """The recent report in full, every service's checks and the database's connections against
-    its limit included (admins)."""
-    return _report.get()
+def services_health() -> HealthReportOut:
+    """The recent report in full: every service's checks, the database's connections (admins)."""
+    return HealthReportOut.model_validate(_report.get())
 
 
 def services_report() -> dict[str, Any]:

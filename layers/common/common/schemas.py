@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import (
+    BaseModel,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    WithJsonSchema,
+    model_serializer,
+)
 
 from common.errors import ValidationFailed
 from common.http import validation_details
-
 
 Item = TypeVar("Item")
 
@@ -18,6 +25,24 @@ class Page(BaseModel, Generic[Item]):
 
     items: list[Item]
     next_cursor: str | None = None
+
+
+# A timestamp as these APIs have always written it (`isoformat`: +00:00, where pydantic writes Z).
+IsoTime = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), when_used="json"),
+                    WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class Sparse(BaseModel):
+    """A response whose fields with a default appear in its JSON only when they were set."""
+
+    # No return annotation: pydantic would document the answer as that type, not as the model.
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: SerializerFunctionWrapHandler):
+        # A key some answers carry and others do not stays absent there, rather than null.
+        data = handler(self)
+        fields = type(self).model_fields
+        return {k: v for k, v in data.items()
+                if k in self.model_fields_set or k not in fields or fields[k].is_required()}
 
 
 class Message(BaseModel):

@@ -7,12 +7,12 @@ type). A user's `defaults` override those for every type, `types` override per t
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from common.db import UnitOfWork
+from common.identity import Identity
 from common.models import NotificationPreference, utcnow
+from common.notifications.schemas import BuiltinChannels, PreferencesOut
 
 CHANNELS = ("in_app", "email", "webhook")
 DEFAULTS = {"in_app": True, "email": False, "webhook": True}
@@ -45,19 +45,19 @@ def _stored(uow: UnitOfWork, user_id: str) -> Preferences:
     return Preferences.model_validate(row.settings) if row else Preferences()
 
 
-def get(uow: UnitOfWork, user_id: str) -> dict[str, Any]:
+def get(uow: UnitOfWork, identity: Identity) -> PreferencesOut:
     """The caller's preferences with the built-in defaults they start from."""
     with uow:
-        return _out(_stored(uow, user_id))
+        return _out(_stored(uow, identity.user_id))
 
 
-def put(uow: UnitOfWork, user_id: str, prefs: Preferences) -> dict[str, Any]:
+def put(prefs: Preferences, uow: UnitOfWork, identity: Identity) -> PreferencesOut:
     """Replace the caller's preferences."""
     with uow:
-        row = uow.session.get(NotificationPreference, user_id)
+        row = uow.session.get(NotificationPreference, identity.user_id)
         settings = prefs.model_dump(exclude_none=True)
         if row is None:
-            uow.session.add(NotificationPreference(user_id=user_id, settings=settings))
+            uow.session.add(NotificationPreference(user_id=identity.user_id, settings=settings))
         else:
             row.settings, row.updated_at = settings, utcnow()
         uow.commit()
@@ -76,6 +76,7 @@ def channels_for(uow: UnitOfWork, user_id: str, event_type: str) -> dict[str, bo
     return result
 
 
-def _out(prefs: Preferences) -> dict[str, Any]:
-    return {"builtin": {**DEFAULTS, "in_app_off_for": sorted(QUIET_TYPES)},
-            **prefs.model_dump(exclude_none=True)}
+def _out(prefs: Preferences) -> PreferencesOut:
+    # Only the channels the user set: ChannelsOut leaves out the ones never set.
+    return PreferencesOut(builtin=BuiltinChannels(**DEFAULTS, in_app_off_for=sorted(QUIET_TYPES)),
+                          **prefs.model_dump(exclude_none=True))

@@ -16,8 +16,7 @@ import hmac
 import json
 import re
 import secrets
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field, field_validator
@@ -29,6 +28,9 @@ from common.db import UnitOfWork
 from common.errors import Conflict, NotFound, UpstreamError
 from common.identity import Identity
 from common.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
+from common.notifications.commands import ListDeliveries, ListWebhooks, RetryDelivery
+from common.notifications.schemas import AttemptOut, DeliveryOut, WebhookCreatedOut, WebhookOut
+from common.schemas import Page
 from common.settings import get_settings
 from common.workspaces.access import (
     member_workspace_ids,
@@ -70,7 +72,7 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},v1={mac.hexdigest()}"
 
 
-def create(uow: UnitOfWork, identity: Identity, cmd: WebhookIn) -> dict[str, Any]:
+def create(cmd: WebhookIn, uow: UnitOfWork, identity: Identity) -> WebhookCreatedOut:
     """A new webhook; its secret is returned now and never again."""
     outbound.check_url(cmd.url)
     secret = "whsec_" + secrets.token_urlsafe(32)
@@ -81,20 +83,19 @@ def create(uow: UnitOfWork, identity: Identity, cmd: WebhookIn) -> dict[str, Any
         webhook.secret_ciphertext = _encrypt(secret, webhook.id)
         uow.session.add(webhook)
         uow.commit()
-        return {**_out(webhook), "secret": secret}
+        return WebhookCreatedOut(**_out(webhook).model_dump(), secret=secret)
 
 
-def list_webhooks(uow: UnitOfWork, identity: Identity, workspace_id: str | None, *,
-                  limit: int, after: str | None) -> dict[str, Any]:
+def list_webhooks(cmd: ListWebhooks, uow: UnitOfWork, identity: Identity) -> Page[WebhookOut]:
     """Webhooks of one or all of the caller's workspaces, newest first."""
     with uow:
-        workspaces = member_workspace_ids(uow, identity.user_id, workspace_id)
+        workspaces = member_workspace_ids(uow, identity.user_id, cmd.workspace_id)
         query = select(Webhook).where(Webhook.workspace_id.in_(workspaces))
-        rows = _page(uow, query, Webhook.created_at, Webhook.id, limit, after)
-        return _page_out([_out(w) for w in rows], limit, "created_at")
+        rows = _page(uow, query, Webhook.created_at, Webhook.id, cmd.limit, cmd.cursor)
+        return _page_out(WebhookOut, [_out(w) for w in rows], cmd.limit)
 
 
-def delete(uow: UnitOfWork, identity: Identity, webhook_id: str) -> None:
+def delete(webhook_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Remove a webhook (editors of its workspace) with its delivery log."""
     with uow:
         webhook = _accessible(uow, identity, webhook_id, "editor")
@@ -102,30 +103,29 @@ def delete(uow: UnitOfWork, identity: Identity, webhook_id: str) -> None:
         uow.commit()
 
 
-def deliveries(uow: UnitOfWork, identity: Identity, webhook_id: str, *, limit: int,
-               after: str | None) -> dict[str, Any]:
+def deliveries(cmd: ListDeliveries, uow: UnitOfWork, identity: Identity) -> Page[DeliveryOut]:
     """The webhook's delivery log, newest first, each delivery with its attempts."""
     with uow:
-        _accessible(uow, identity, webhook_id, "viewer")
-        query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-        rows = _page(uow, query, WebhookDelivery.created_at, WebhookDelivery.id, limit, after)
+        _accessible(uow, identity, cmd.webhook_id, "viewer")
+        query = select(WebhookDelivery).where(WebhookDelivery.webhook_id == cmd.webhook_id)
+        rows = _page(uow, query, WebhookDelivery.created_at, WebhookDelivery.id, cmd.limit,
+                     cmd.cursor)
         attempts: dict[str, list[WebhookAttempt]] = {}
         if rows:
             for attempt in uow.session.scalars(select(WebhookAttempt).where(
                     WebhookAttempt.delivery_id.in_([d.id for d in rows])).order_by(
                     WebhookAttempt.number)):
                 attempts.setdefault(attempt.delivery_id, []).append(attempt)
-        return _page_out([delivery_out(d, attempts.get(d.id, [])) for d in rows], limit,
-                         "created_at")
+        return _page_out(DeliveryOut, [delivery_out(d, attempts.get(d.id, [])) for d in rows],
+                         cmd.limit)
 
 
-def retry(uow: UnitOfWork, identity: Identity, webhook_id: str,
-          delivery_id: str) -> dict[str, Any]:
+def retry(cmd: RetryDelivery, uow: UnitOfWork, identity: Identity) -> DeliveryOut:
     """Send a failed, refused or dead-lettered delivery again (once more through the queue)."""
     with uow:
-        _accessible(uow, identity, webhook_id, "editor")
-        delivery = uow.session.get(WebhookDelivery, delivery_id)
-        if delivery is None or delivery.webhook_id != webhook_id:
+        _accessible(uow, identity, cmd.webhook_id, "editor")
+        delivery = uow.session.get(WebhookDelivery, cmd.delivery_id)
+        if delivery is None or delivery.webhook_id != cmd.webhook_id:
             raise NotFound("No such delivery.")
         if delivery.status not in RETRYABLE:
             raise Conflict(f"This delivery is {delivery.status}; only failed, refused or "
@@ -185,35 +185,33 @@ def _page(uow: UnitOfWork, query: Any, created: Any, key: Any, limit: int,
         stamp, last_id = cursor.decode(after, 2)
         at = cursor.instant(stamp)
         query = query.where(or_(created < at, and_(created == at, key < last_id)))
-    rows = list(uow.session.scalars(query.order_by(created.desc(), key.desc()).limit(limit + 1)))
-    return rows
+    return list(uow.session.scalars(query.order_by(created.desc(), key.desc()).limit(limit + 1)))
 
 
+Listed = TypeVar("Listed", WebhookOut, DeliveryOut)
 
-def _page_out(items: list[dict[str, Any]], limit: int, stamp: str) -> dict[str, Any]:
+
+def _page_out(model: type[Listed], items: list[Listed], limit: int) -> Page[Listed]:
     page = items[:limit]
     last = page[-1] if len(items) > limit else None
-    return {"items": page,
-            "next_cursor": cursor.encode(last[stamp], last["id"]) if last else None}
+    stamp = last.created_at.isoformat() if last and last.created_at else None
+    return Page[model](  # type: ignore[valid-type]
+        items=page, next_cursor=cursor.encode(stamp, last.id) if last else None)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
+def _out(webhook: Webhook) -> WebhookOut:
+    return WebhookOut(id=webhook.id, url=webhook.url, events=list(webhook.events),
+                      workspace_id=webhook.workspace_id, created_by=webhook.created_by,
+                      created_at=webhook.created_at)
 
 
-def _out(webhook: Webhook) -> dict[str, Any]:
-    return {"id": webhook.id, "url": webhook.url, "events": list(webhook.events),
-            "workspace_id": webhook.workspace_id, "created_by": webhook.created_by,
-            "created_at": _iso(webhook.created_at)}
-
-
-def delivery_out(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> dict[str, Any]:
+def delivery_out(delivery: WebhookDelivery, attempts: list[WebhookAttempt]) -> DeliveryOut:
     """A delivery as the delivery log shows it."""
-    return {"id": delivery.id, "webhook_id": delivery.webhook_id, "event_id": delivery.event_id,
-            "type": delivery.event_type, "status": delivery.status,
-            "attempts": delivery.attempts, "last_status_code": delivery.last_status_code,
-            "last_error": delivery.last_error, "created_at": _iso(delivery.created_at),
-            "updated_at": _iso(delivery.updated_at), "delivered_at": _iso(delivery.delivered_at),
-            "attempt_log": [{"number": a.number, "at": _iso(a.attempted_at),
-                             "status_code": a.status_code, "error": a.error,
-                             "duration_ms": a.duration_ms} for a in attempts]}
+    return DeliveryOut(
+        id=delivery.id, webhook_id=delivery.webhook_id, event_id=delivery.event_id,
+        type=delivery.event_type, status=delivery.status, attempts=delivery.attempts,
+        last_status_code=delivery.last_status_code, last_error=delivery.last_error,
+        created_at=delivery.created_at, updated_at=delivery.updated_at,
+        delivered_at=delivery.delivered_at,
+        attempt_log=[AttemptOut(number=a.number, at=a.attempted_at, status_code=a.status_code,
+                                error=a.error, duration_ms=a.duration_ms) for a in attempts])

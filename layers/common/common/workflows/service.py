@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from common import cursor as cursors
+from common import idempotency
 from common.clock import now
 from common.db import UnitOfWork
 from common.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationFailed
@@ -19,9 +20,25 @@ from common.identity import Identity
 from common.models import Workflow, WorkflowExecution, WorkflowStepRun, new_id
 from common.observability import logger
 from common.schedules import Schedule
+from common.schemas import Page
 from common.workflows import eligibility, secret_headers, watches
-from common.workflows.definitions import WorkflowIn, WorkflowPatch, check_steps
+from common.workflows.commands import (
+    ExecuteWorkflow,
+    ListExecutions,
+    ListWorkflows,
+    PatchWorkflow,
+    ReplaceWorkflow,
+)
+from common.workflows.definitions import WorkflowIn, check_steps
 from common.workflows.runner import INLINE_OUTPUT_BYTES
+from common.workflows.schemas import (
+    ExecutionOut,
+    ExecutionStarted,
+    ExecutionTrigger,
+    StepResultOut,
+    WatchOut,
+    WorkflowOut,
+)
 from common.workspaces import access as workspaces
 
 
@@ -29,27 +46,27 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def view(workflow: Workflow, secret: str | None = None) -> dict[str, Any]:
+def view(workflow: Workflow, secret: str | None = None) -> WorkflowOut:
     """A workflow as the API shows it; the webhook secret only when just made."""
-    body: dict[str, Any] = {
-        "id": workflow.id, "workspace_id": workflow.workspace_id, "name": workflow.name,
-        "description": workflow.description, "trigger": workflow.trigger,
-        "steps": secret_headers.masked_steps(workflow.steps), "enabled": workflow.enabled,
-        "created_by": workflow.created_by, "run_as": workflow.run_as,
-        "next_run_at": _iso(workflow.next_run_at),
-        "created_at": _iso(workflow.created_at), "updated_at": _iso(workflow.updated_at)}
+    extra: dict[str, Any] = {}
     if workflow.trigger.get("type") == "webhook":
-        body["webhook_path"] = f"/api/workflows/hooks/{workflow.id}"
+        extra["webhook_path"] = f"/api/workflows/hooks/{workflow.id}"
     if workflow.watch:
-        body["watch"] = {k: workflow.watch.get(k) for k in ("webhook_id", "table_id",
-                                                            "expires_at")}
+        extra["watch"] = WatchOut(**{k: workflow.watch.get(k)
+                                     for k in ("webhook_id", "table_id", "expires_at")})
     if secret is not None:
-        body["webhook_secret"] = secret
-    return body
+        extra["webhook_secret"] = secret
+    return WorkflowOut(
+        id=workflow.id, workspace_id=workflow.workspace_id, name=workflow.name,
+        description=workflow.description, trigger=workflow.trigger,
+        steps=secret_headers.masked_steps(workflow.steps), enabled=workflow.enabled,
+        created_by=workflow.created_by, run_as=workflow.run_as,
+        next_run_at=workflow.next_run_at, created_at=workflow.created_at,
+        updated_at=workflow.updated_at, **extra)
 
 
 # ---------------------------------------------------------------- definitions
-def create(body: WorkflowIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def create(body: WorkflowIn, uow: UnitOfWork, identity: Identity) -> WorkflowOut:
     """A new workflow in a workspace the caller edits."""
     with uow:
         workspace_id = workspaces.resolve_workspace(uow, identity.user_id, body.workspace_id,
@@ -203,7 +220,7 @@ def _load(uow: UnitOfWork, user_id: str, workflow_id: str, minimum: str) -> Work
     return workflow
 
 
-def get(workflow_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def get(workflow_id: str, uow: UnitOfWork, identity: Identity) -> WorkflowOut:
     """One workflow (viewers read)."""
     with uow:
         return view(_load(uow, identity.user_id, workflow_id, "viewer"))
@@ -218,50 +235,48 @@ def _position(cursor: str) -> tuple[datetime, str]:
             {"field": "cursor", "problem": "not a cursor from this API"}]) from e
 
 
-def list_workflows(uow: UnitOfWork, identity: Identity, workspace_id: str | None, limit: int,
-                   cursor: str | None) -> dict[str, Any]:
+def list_workflows(cmd: ListWorkflows, uow: UnitOfWork,
+                   identity: Identity) -> Page[WorkflowOut]:
     """Workflows of the caller's workspaces, newest first."""
     with uow:
-        ids = workspaces.member_workspace_ids(uow, identity.user_id, workspace_id)
+        ids = workspaces.member_workspace_ids(uow, identity.user_id, cmd.workspace_id)
         query = select(Workflow).where(Workflow.workspace_id.in_(ids))
-        if cursor:
-            moment, last_id = _position(cursor)
+        if cmd.cursor:
+            moment, last_id = _position(cmd.cursor)
             query = query.where(or_(Workflow.created_at < moment, and_(
                 Workflow.created_at == moment, Workflow.id < last_id)))
         rows = list(uow.session.scalars(query.order_by(Workflow.created_at.desc(),
-                                                       Workflow.id.desc()).limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"items": [view(w) for w in rows],
-                "next_cursor": cursors.encode(_iso(rows[-1].created_at), rows[-1].id)
-                if more else None}
+                                                       Workflow.id.desc()).limit(cmd.limit + 1)))
+        more = len(rows) > cmd.limit
+        rows = rows[:cmd.limit]
+        return Page[WorkflowOut](
+            items=[view(w) for w in rows],
+            next_cursor=cursors.encode(_iso(rows[-1].created_at), rows[-1].id) if more else None)
 
 
-def replace(workflow_id: str, body: WorkflowIn, uow: UnitOfWork,
-            identity: Identity) -> dict[str, Any]:
+def replace(cmd: ReplaceWorkflow, uow: UnitOfWork, identity: Identity) -> WorkflowOut:
     """PUT: a whole new definition (the workspace stays)."""
     with uow:
-        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        workflow = _load(uow, identity.user_id, cmd.workflow_id, "editor")
         hooks = _Webhooks.of(workflow)
-        secret = _apply(uow, workflow, body.model_dump(exclude={"workspace_id"}), identity,
+        secret = _apply(uow, workflow, cmd.body.model_dump(exclude={"workspace_id"}), identity,
                         hooks)
         uow.commit()
         _after_commit(uow, workflow, hooks, identity)
         return view(workflow, secret)
 
 
-def patch(workflow_id: str, body: WorkflowPatch, uow: UnitOfWork,
-          identity: Identity) -> dict[str, Any]:
+def patch(cmd: PatchWorkflow, uow: UnitOfWork, identity: Identity) -> WorkflowOut:
     """PATCH: the given fields, the result validated as a whole."""
     from common.schemas import parse
 
     with uow:
-        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        workflow = _load(uow, identity.user_id, cmd.workflow_id, "editor")
         current = {"name": workflow.name, "description": workflow.description,
                    "trigger": workflow.trigger,
                    "steps": secret_headers.masked_steps(workflow.steps),
                    "enabled": workflow.enabled}
-        merged = parse(WorkflowIn, {**current, **body.model_dump(exclude_unset=True)})
+        merged = parse(WorkflowIn, {**current, **cmd.body.model_dump(exclude_unset=True)})
         check_steps(merged.steps)
         hooks = _Webhooks.of(workflow)
         secret = _apply(uow, workflow, merged.model_dump(exclude={"workspace_id"}), identity,
@@ -287,15 +302,22 @@ def delete(workflow_id: str, uow: UnitOfWork, identity: Identity) -> None:
 
 
 # ---------------------------------------------------------------- executions
-def execute(workflow_id: str, payload: dict[str, Any], uow: UnitOfWork,
-            identity: Identity) -> dict[str, Any]:
-    """A manual run (editors)."""
+def execute(cmd: ExecuteWorkflow, uow: UnitOfWork, identity: Identity) -> ExecutionStarted:
+    """A manual run (editors); the same Idempotency-Key and input return the first run."""
+    request = {"workflow_id": cmd.workflow_id, "input": cmd.input}
+    started = idempotency.run_once(
+        "workflows.execute", identity.user_id, cmd.idempotency_key, request,
+        lambda: _execute(cmd, uow, identity).model_dump(mode="json"))
+    return ExecutionStarted.model_validate(started)
+
+
+def _execute(cmd: ExecuteWorkflow, uow: UnitOfWork, identity: Identity) -> ExecutionStarted:
     with uow:
-        workflow = _load(uow, identity.user_id, workflow_id, "editor")
+        workflow = _load(uow, identity.user_id, cmd.workflow_id, "editor")
         if not workflow.enabled:
             raise Conflict("This workflow is disabled; enable it to run it.")
-        execution, _ = start(uow, workflow, "manual", None, payload, identity.user_id)
-        return {"execution_id": execution.id, "status": execution.status}
+        execution, _ = start(uow, workflow, "manual", None, cmd.input, identity.user_id)
+        return ExecutionStarted(execution_id=execution.id, status=execution.status)
 
 
 def start(uow: UnitOfWork, workflow: Workflow, trigger_type: str, trigger_key: str | None,
@@ -372,7 +394,7 @@ def _stop(execution: WorkflowExecution) -> None:
             raise UpstreamError("The execution could not be stopped; try again.") from e
 
 
-def cancel(execution_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def cancel(execution_id: str, uow: UnitOfWork, identity: Identity) -> ExecutionOut:
     """Stop a running execution; steps not yet run never run."""
     with uow:
         execution = _execution(uow, identity.user_id, execution_id, "editor")
@@ -406,28 +428,28 @@ def _ms(start: datetime | None, end: datetime | None) -> float | None:
 _SHOWN_STATUS = {"failed_continued": "failed", "stopped": "succeeded", "waiting": "waiting"}
 
 
-def _step_view(run: WorkflowStepRun, detail: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "id": run.step_id, "type": run.type, "position": run.position,
-        "status": _SHOWN_STATUS.get(run.status, run.status), "attempts": run.attempts,
-        "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
-        "duration_ms": _ms(run.started_at, run.finished_at), "error": run.error}
+def _step_view(run: WorkflowStepRun, detail: bool) -> StepResultOut:
+    extra: dict[str, Any] = {}
     if run.status == "failed_continued":
-        body["continued"] = True
+        extra["continued"] = True
     if run.status == "stopped":
-        body["ended_execution"] = True
+        extra["ended_execution"] = True
     if detail:
-        body["input"] = run.input
-        body["output_bytes"] = run.output_bytes
+        extra["input"] = run.input
+        extra["output_bytes"] = run.output_bytes
         if run.output_bytes > INLINE_OUTPUT_BYTES:
-            body["output"], body["output_truncated"] = None, True
+            extra["output"], extra["output_truncated"] = None, True
         else:
-            body["output"] = run.output
-    return body
+            extra["output"] = run.output
+    return StepResultOut(
+        id=run.step_id, type=run.type, position=run.position,
+        status=_SHOWN_STATUS.get(run.status, run.status), attempts=run.attempts,
+        started_at=run.started_at, finished_at=run.finished_at,
+        duration_ms=_ms(run.started_at, run.finished_at), error=run.error, **extra)
 
 
 def execution_view(uow: UnitOfWork, execution: WorkflowExecution,
-                   detail: bool = True) -> dict[str, Any]:
+                   detail: bool = True) -> ExecutionOut:
     """An execution with its per-step results (steps never reached: pending or skipped)."""
     runs = {r.position: r for r in uow.session.scalars(select(WorkflowStepRun).where(
         WorkflowStepRun.execution_id == execution.id))}
@@ -437,37 +459,41 @@ def execution_view(uow: UnitOfWork, execution: WorkflowExecution,
         if run is not None:
             steps.append(_step_view(run, detail))
         else:
-            steps.append({"id": step["id"], "type": step["type"], "position": position,
-                          "status": "pending" if execution.status == "running" else "skipped"})
-    return {"id": execution.id, "workflow_id": execution.workflow_id,
-            "workspace_id": execution.workspace_id, "status": execution.status,
-            "trigger": {"type": execution.trigger_type, "key": execution.trigger_key},
-            "input": execution.input, "started_by": execution.started_by,
-            "started_at": _iso(execution.started_at), "finished_at": _iso(execution.finished_at),
-            "duration_ms": _ms(execution.started_at, execution.finished_at),
-            "error": execution.error, "steps": steps}
+            steps.append(StepResultOut(
+                id=step["id"], type=step["type"], position=position,
+                status="pending" if execution.status == "running" else "skipped"))
+    return ExecutionOut(
+        id=execution.id, workflow_id=execution.workflow_id,
+        workspace_id=execution.workspace_id, status=execution.status,
+        trigger=ExecutionTrigger(type=execution.trigger_type, key=execution.trigger_key),
+        input=execution.input, started_by=execution.started_by,
+        started_at=execution.started_at, finished_at=execution.finished_at,
+        duration_ms=_ms(execution.started_at, execution.finished_at),
+        error=execution.error, steps=steps)
 
 
-def get_execution(execution_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def get_execution(execution_id: str, uow: UnitOfWork, identity: Identity) -> ExecutionOut:
     """One execution with every step's input, output, timings and error."""
     with uow:
         return execution_view(uow, _execution(uow, identity.user_id, execution_id, "viewer"))
 
 
-def list_executions(workflow_id: str, uow: UnitOfWork, identity: Identity, limit: int,
-                    cursor: str | None) -> dict[str, Any]:
+def list_executions(cmd: ListExecutions, uow: UnitOfWork,
+                    identity: Identity) -> Page[ExecutionOut]:
     """A workflow's executions, newest first (steps without their inputs and outputs)."""
     with uow:
-        _load(uow, identity.user_id, workflow_id, "viewer")
-        query = select(WorkflowExecution).where(WorkflowExecution.workflow_id == workflow_id)
-        if cursor:
-            moment, last_id = _position(cursor)
+        _load(uow, identity.user_id, cmd.workflow_id, "viewer")
+        query = select(WorkflowExecution).where(
+            WorkflowExecution.workflow_id == cmd.workflow_id)
+        if cmd.cursor:
+            moment, last_id = _position(cmd.cursor)
             query = query.where(or_(WorkflowExecution.started_at < moment, and_(
                 WorkflowExecution.started_at == moment, WorkflowExecution.id < last_id)))
         rows = list(uow.session.scalars(query.order_by(
-            WorkflowExecution.started_at.desc(), WorkflowExecution.id.desc()).limit(limit + 1)))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return {"items": [execution_view(uow, e, detail=False) for e in rows],
-                "next_cursor": cursors.encode(_iso(rows[-1].started_at), rows[-1].id)
-                if more else None}
+            WorkflowExecution.started_at.desc(), WorkflowExecution.id.desc()
+        ).limit(cmd.limit + 1)))
+        more = len(rows) > cmd.limit
+        rows = rows[:cmd.limit]
+        return Page[ExecutionOut](
+            items=[execution_view(uow, e, detail=False) for e in rows],
+            next_cursor=cursors.encode(_iso(rows[-1].started_at), rows[-1].id) if more else None)

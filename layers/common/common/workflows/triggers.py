@@ -19,6 +19,8 @@ from common.models import StoredFile, Workflow, WorkspaceMember
 from common.observability import logger
 from common.schedules import Schedule
 from common.workflows import eligibility, service, watches
+from common.workflows.commands import HookCall, HookCaller
+from common.workflows.schemas import ExecutionStarted
 from common.workflows.steps import StepError
 
 SIGNATURE_HEADER = "x-pyairtable-signature"
@@ -112,15 +114,16 @@ def _parse_signature(header: str | None) -> tuple[int, list[str]]:
     return int(stamps[0]), signatures
 
 
-def receive_hook(workflow_id: str, body: bytes, headers: dict[str, str]) -> dict[str, Any]:
+def receive_hook(cmd: HookCall, uow: UnitOfWork, caller: HookCaller) -> ExecutionStarted:
     """A signed call of a webhook-triggered workflow -> its execution (once per signature)."""
+    body = cmd.body
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"A webhook trigger's body is at most {MAX_BODY_BYTES} bytes.")
-    timestamp, signatures = _parse_signature(headers.get(SIGNATURE_HEADER))
+    timestamp, signatures = _parse_signature(caller.signature)
     if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
         raise Unauthorized("The signature's timestamp is too old or in the future.")
-    with UnitOfWork() as uow:
-        workflow = uow.session.get(Workflow, workflow_id)
+    with uow:
+        workflow = uow.session.get(Workflow, cmd.workflow_id)
         if workflow is None or workflow.trigger.get("type") != "webhook" \
                 or not workflow.secret_ciphertext:
             raise NotFound("No webhook-triggered workflow with this id.")
@@ -138,7 +141,7 @@ def receive_hook(workflow_id: str, body: bytes, headers: dict[str, str]) -> dict
                                        None)
         if not new:
             raise Conflict("This call was already received (same signature): not run again.")
-        return {"execution_id": execution.id, "status": execution.status}
+        return ExecutionStarted(execution_id=execution.id, status=execution.status)
 
 
 def _secret(workflow: Workflow) -> str:
