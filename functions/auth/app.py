@@ -1,15 +1,18 @@
 """Auth service: accounts, sessions, tokens and API keys."""
 
-from typing import Any
+from typing import Annotated
 
 import oauth_routes
-from aws_lambda_powertools.event_handler import Response
+from auth_callers import Anyone, SignedInCaller
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
 from common import health
 from common.auth import service
+from common.auth.commands import ValidateCredential
 from common.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
+    ApiKeyOut,
     LoginIn,
     LogoutIn,
     PasswordChangeIn,
@@ -17,17 +20,16 @@ from common.auth.schemas import (
     PasswordResetIn,
     RefreshIn,
     RegisterIn,
+    SessionOut,
     TokensOut,
     UserOut,
     ValidateOut,
     VerifyEmailIn,
 )
-from common.auth.sessions import Client
-from common.db import UnitOfWork
-from common.http import JSON, create_app, json_body
-from common.identity import current_identity
+from common.dependencies import Caller, ReadUow, Uow
+from common.http import create_app
 from common.lambda_handlers import http_handler
-from common.schemas import Page, documented, parse
+from common.schemas import Message, Page, documented
 
 app = create_app("auth")
 app.include_router(health.health_router("auth", {"database": health.database}))
@@ -35,131 +37,101 @@ app.include_router(oauth_routes.router)
 TAGS = ["auth"]
 
 
-def _client() -> Client:
-    http = app.current_event.request_context.http
-    return Client(ip=http.source_ip, user_agent=app.current_event.headers.get("user-agent"))
-
-
-def _created(body: dict[str, Any]) -> Response:
-    return Response(status_code=201, content_type=JSON, body=body)
-
-
-def _no_content() -> Response:
-    return Response(status_code=204, content_type=JSON, body="")
-
-
-def _accepted(message: str) -> Response:
-    return Response(status_code=202, content_type=JSON, body={"message": message})
-
-
 @app.post("/api/auth/register", summary="Create an account and sign in", tags=TAGS,
-          responses=documented(201, TokensOut, "Signed up"))
-def register(body: RegisterIn):
-    return _created(service.register(body, UnitOfWork(), _client()))
+          status_code=201, responses=documented(201, description="Signed up"))
+def register(body: RegisterIn, client: Anyone, uow: Uow) -> TokensOut:
+    return service.register(body, uow, client)
 
 
 @app.post("/api/auth/verify-email", summary="Verify the email with the emailed token",
-          tags=TAGS, responses=documented(200, UserOut))
-def verify_email(body: VerifyEmailIn) -> dict:
-    return service.verify_email(body, UnitOfWork(), _client())
+          tags=TAGS)
+def verify_email(body: VerifyEmailIn, client: Anyone, uow: Uow) -> UserOut:
+    return service.verify_email(body, uow, client)
 
 
 @app.post("/api/auth/verify-email/resend", summary="Send a new verification email", tags=TAGS,
-          responses=documented(202, description="Sent"))
-def resend_verification():
-    service.resend_verification(UnitOfWork(), current_identity(app))
-    return _accepted("A new verification email is on its way.")
+          status_code=202, responses=documented(202, description="Sent"))
+def resend_verification(caller: Caller, uow: Uow) -> Message:
+    return service.resend_verification(uow, caller)
 
 
 @app.post("/api/auth/password/forgot", summary="Email a password reset link", tags=TAGS,
+          status_code=202,
           responses=documented(202, description="Accepted (for unknown emails too)"))
-def forgot_password(body: PasswordForgotIn):
-    service.forgot_password(body, UnitOfWork(), _client())
-    return _accepted("If an account has this email address, a reset link is on its way.")
+def forgot_password(body: PasswordForgotIn, client: Anyone, uow: Uow) -> Message:
+    return service.forgot_password(body, uow, client)
 
 
 @app.post("/api/auth/password/reset", summary="Set a new password with the emailed token",
-          tags=TAGS, responses=documented(204, description="Changed; every session and API "
-                                                          "key revoked"))
-def reset_password(body: PasswordResetIn):
-    service.reset_password(body, UnitOfWork(), _client())
-    return _no_content()
+          tags=TAGS, status_code=204,
+          responses=documented(204, description="Changed; every session and API key revoked"))
+def reset_password(body: PasswordResetIn, client: Anyone, uow: Uow) -> None:
+    service.reset_password(body, uow, client)
 
 
-@app.post("/api/auth/login", summary="Sign in with email or username", tags=TAGS,
-          responses=documented(200, TokensOut))
-def login(body: LoginIn) -> dict:
-    return service.login(body, UnitOfWork(), _client())
+@app.post("/api/auth/login", summary="Sign in with email or username", tags=TAGS)
+def login(body: LoginIn, client: Anyone, uow: Uow) -> TokensOut:
+    return service.login(body, uow, client)
 
 
-@app.post("/api/auth/refresh", summary="Exchange a refresh token for a new pair", tags=TAGS,
-          responses=documented(200, TokensOut))
-def refresh(body: RefreshIn) -> dict:
-    return service.refresh(body, UnitOfWork(), _client())
+@app.post("/api/auth/refresh", summary="Exchange a refresh token for a new pair", tags=TAGS)
+def refresh(body: RefreshIn, client: Anyone, uow: Uow) -> TokensOut:
+    return service.refresh(body, uow, client)
 
 
 @app.post("/api/auth/logout", summary="Revoke the current session", tags=TAGS,
-          responses=documented(204, description="Signed out"))
-def logout():
-    raw = app.current_event.body
-    cmd = parse(LogoutIn, json_body(app) if raw and raw.strip() else {})
-    service.logout(cmd, UnitOfWork(), current_identity(app), _client())
-    return _no_content()
+          status_code=204, responses=documented(204, description="Signed out"))
+def logout(caller: SignedInCaller, uow: Uow,
+           body: Annotated[LogoutIn | None, Body()] = None) -> None:
+    service.logout(body or LogoutIn(), uow, caller)
 
 
-@app.get("/api/auth/validate", summary="Validate the presented credential", tags=TAGS,
-          responses=documented(200, ValidateOut))
-def validate() -> dict:
-    ctx = (app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}) \
-        .get("lambda") or {}
-    return service.validate(current_identity(app), UnitOfWork(), ctx.get("expires_at"))
+@app.get("/api/auth/validate", summary="Validate the presented credential", tags=TAGS)
+def validate(caller: Caller, uow: ReadUow) -> ValidateOut:
+    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+    cmd = ValidateCredential(token_expires_at=(authorizer.get("lambda") or {}).get("expires_at"))
+    return service.validate(cmd, uow, caller)
 
 
-@app.get("/api/auth/me", summary="The caller's user", tags=TAGS,
-          responses=documented(200, UserOut))
-def me() -> dict:
-    return service.me(current_identity(app), UnitOfWork(read_only=True))
+@app.get("/api/auth/me", summary="The caller's user", tags=TAGS)
+def me(caller: Caller, uow: ReadUow) -> UserOut:
+    return service.me(uow, caller)
 
 
 @app.post("/api/auth/password",
           summary="Change the password (other sessions and every API key revoked)",
-          tags=TAGS,
-          responses=documented(204, description="Changed"))
-def change_password(body: PasswordChangeIn):
-    service.change_password(body, UnitOfWork(), current_identity(app), _client())
-    return _no_content()
+          tags=TAGS, status_code=204, responses=documented(204, description="Changed"))
+def change_password(body: PasswordChangeIn, caller: SignedInCaller, uow: Uow) -> None:
+    service.change_password(body, uow, caller)
 
 
-@app.get("/api/auth/sessions", summary="The caller's active sessions", tags=TAGS,
-          responses=documented(200, Page))
-def list_sessions() -> dict:
-    return service.list_sessions(current_identity(app), UnitOfWork())
+@app.get("/api/auth/sessions", summary="The caller's active sessions", tags=TAGS)
+def list_sessions(caller: Caller, uow: ReadUow) -> Page[SessionOut]:
+    return service.list_sessions(uow, caller)
 
 
 @app.delete("/api/auth/sessions/<session_id>", summary="Revoke one session", tags=TAGS,
-          responses=documented(204, description="Revoked"))
-def revoke_session(session_id: str):
-    service.revoke_session(session_id, UnitOfWork(), current_identity(app), _client())
-    return _no_content()
+            status_code=204, responses=documented(204, description="Revoked"))
+def revoke_session(session_id: str, caller: SignedInCaller, uow: Uow) -> None:
+    service.revoke_session(session_id, uow, caller)
 
 
 @app.post("/api/auth/api-keys", summary="Create an API key (shown once)", tags=TAGS,
-          responses=documented(201, ApiKeyCreated, "Created (the key is shown once)"))
-def create_api_key(body: ApiKeyIn):
-    return _created(service.create_api_key(body, UnitOfWork(), current_identity(app), _client()))
+          status_code=201,
+          responses=documented(201, description="Created (the key is shown once)"))
+def create_api_key(body: ApiKeyIn, caller: SignedInCaller, uow: Uow) -> ApiKeyCreated:
+    return service.create_api_key(body, uow, caller)
 
 
-@app.get("/api/auth/api-keys", summary="The caller's API keys (without secrets)", tags=TAGS,
-          responses=documented(200, Page))
-def list_api_keys() -> dict:
-    return service.list_api_keys(current_identity(app), UnitOfWork())
+@app.get("/api/auth/api-keys", summary="The caller's API keys (without secrets)", tags=TAGS)
+def list_api_keys(caller: Caller, uow: ReadUow) -> Page[ApiKeyOut]:
+    return service.list_api_keys(uow, caller)
 
 
 @app.delete("/api/auth/api-keys/<key_id>", summary="Revoke an API key", tags=TAGS,
-          responses=documented(204, description="Revoked"))
-def revoke_api_key(key_id: str):
-    service.revoke_api_key(key_id, UnitOfWork(), current_identity(app), _client())
-    return _no_content()
+            status_code=204, responses=documented(204, description="Revoked"))
+def revoke_api_key(key_id: str, caller: SignedInCaller, uow: Uow) -> None:
+    service.revoke_api_key(key_id, uow, caller)
 
 
 lambda_handler = http_handler(app)

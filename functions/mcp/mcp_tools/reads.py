@@ -35,7 +35,7 @@ WorkspaceId = Annotated[str | None, Field(description="only this workspace (defa
 def list_workspaces() -> models.Workspaces:
     """The workspaces you belong to, with your role in each (viewer, editor, owner)."""
     page = workspaces.list_mine(UnitOfWork(), caller())
-    return models.Workspaces(workspaces=page["items"])
+    return models.Workspaces(workspaces=page.model_dump(mode="json")["items"])
 
 
 @server.tool(annotations=READ)

@@ -1,4 +1,5 @@
-"""Users service: profiles, self-deactivation and admin user management."""
+"""Users service: profiles, self-deactivation and admin user management, as functions of
+(command, unit of work, caller)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,25 @@ from sqlalchemy import func, or_, select
 
 from common import audit, cursor
 from common.auth import accounts, api_keys, sessions
-from common.auth.schemas import AdminUserPatch, ProfilePatch, UserOut
+from common.auth.commands import SearchUsers, UpdateUser
+from common.auth.schemas import ProfilePatch, UserOut
 from common.clock import now
 from common.db import UnitOfWork
 from common.errors import Forbidden, ValidationFailed
 from common.identity import Identity
 from common.models import User
+from common.schemas import Page
 
 MAX_PREFERENCES_BYTES = 16_384
 
 
-def profile(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
+def profile(uow: UnitOfWork, identity: Identity) -> UserOut:
     """The caller's profile."""
     with uow:
-        return UserOut.of(accounts.get(uow, identity.user_id))
+        return UserOut.model_validate(accounts.get(uow, identity.user_id))
 
 
-def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> UserOut:
     """Change the fields sent; preferences merge key by key, a null value removes a key."""
     changes = cmd.model_dump(exclude_unset=True)
     with uow:
@@ -40,7 +43,7 @@ def update_profile(cmd: ProfilePatch, uow: UnitOfWork, identity: Identity) -> di
         audit.record(uow, "user.updated", actor_id=user.id, target_id=user.id,
                              fields=sorted(changes))
         uow.commit()
-        return UserOut.of(user)
+        return UserOut.model_validate(user)
 
 
 def _merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -52,7 +55,7 @@ def _merged(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def deactivate_self(identity: Identity, uow: UnitOfWork) -> None:
+def deactivate_self(uow: UnitOfWork, identity: Identity) -> None:
     """Deactivate the caller's account and revoke every session and API key."""
     with uow:
         user = accounts.get(uow, identity.user_id)
@@ -70,52 +73,52 @@ def _deactivate(uow: UnitOfWork, user: User, *, actor_id: str) -> audit.AuditEnt
                         sessions_revoked=revoked)
 
 
-def search(uow: UnitOfWork, *, q: str | None, role: str | None, active: bool | None,
-           limit: int, after: str | None) -> dict[str, Any]:
-    """Admin listing, ordered by email; `after` is the previous page's cursor."""
-    query = select(User).order_by(User.email).limit(limit + 1)
-    if q:
-        pattern = f"%{_escape_like(q.strip().lower())}%"
+def search(cmd: SearchUsers, uow: UnitOfWork, identity: Identity) -> Page[UserOut]:
+    """Admin listing, ordered by email; `cmd.cursor` is the previous page's cursor."""
+    query = select(User).order_by(User.email).limit(cmd.limit + 1)
+    if cmd.q:
+        pattern = f"%{_escape_like(cmd.q.strip().lower())}%"
         query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in
                                   (User.email, User.username, User.first_name, User.last_name))))
-    if role:
-        query = query.where(User.role == role)
-    if active is not None:
-        query = query.where(User.is_active.is_(active))
-    if after:
-        query = query.where(User.email > cursor.decode(after, 1)[0])
+    if cmd.role:
+        query = query.where(User.role == cmd.role)
+    if cmd.active is not None:
+        query = query.where(User.is_active.is_(cmd.active))
+    if cmd.cursor:
+        query = query.where(User.email > cursor.decode(cmd.cursor, 1)[0])
     with uow:
         rows = list(uow.session.scalars(query))
-        page = rows[:limit]
-        next_cursor = cursor.encode(page[-1].email) if len(rows) > limit else None
-        return {"items": [UserOut.of(u) for u in page], "next_cursor": next_cursor}
+        page = rows[:cmd.limit]
+        next_cursor = cursor.encode(page[-1].email) if len(rows) > cmd.limit else None
+        return Page[UserOut](items=[UserOut.model_validate(u) for u in page],
+                             next_cursor=next_cursor)
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def get(user_id: str, uow: UnitOfWork) -> dict[str, Any]:
-    """One user (admin)."""
+def get(user_id: str, uow: UnitOfWork, identity: Identity) -> UserOut:
+    """One user (the route is for admins)."""
     with uow:
-        return UserOut.of(accounts.get(uow, user_id))
+        return UserOut.model_validate(accounts.get(uow, user_id))
 
 
-def admin_update(user_id: str, cmd: AdminUserPatch, uow: UnitOfWork,
-                 identity: Identity) -> dict[str, Any]:
+def admin_update(cmd: UpdateUser, uow: UnitOfWork, identity: Identity) -> UserOut:
     """Change a user's role or active flag; an admin cannot demote or deactivate themselves."""
+    change = cmd.body
     with uow:
-        user = accounts.get(uow, user_id)
-        if user.id == identity.user_id and (cmd.role == "member" or cmd.is_active is False):
+        user = accounts.get(uow, cmd.user_id)
+        if user.id == identity.user_id and (change.role == "member" or change.is_active is False):
             raise Forbidden("Administrators cannot demote or deactivate themselves.")
-        if cmd.role is not None and cmd.role != user.role:
+        if change.role is not None and change.role != user.role:
             audit.record(uow, "user.role_changed", actor_id=identity.user_id,
-                         target_id=user.id, previous=user.role, role=cmd.role)
-            user.role, user.updated_at = cmd.role, now()
-        if cmd.is_active is False and user.is_active:
+                         target_id=user.id, previous=user.role, role=change.role)
+            user.role, user.updated_at = change.role, now()
+        if change.is_active is False and user.is_active:
             _deactivate(uow, user, actor_id=identity.user_id)
-        elif cmd.is_active is True and not user.is_active:
+        elif change.is_active is True and not user.is_active:
             user.is_active, user.updated_at = True, now()
             audit.record(uow, "user.reactivated", actor_id=identity.user_id, target_id=user.id)
         uow.commit()
-        return UserOut.of(user)
+        return UserOut.model_validate(user)

@@ -27,13 +27,18 @@ from sqlalchemy import update
 from common import audit
 from common.auth import credentials, sessions, tokens
 from common.auth.schemas import (
+    AuthorizationServerOut,
     AuthorizeDecisionIn,
     AuthorizeIn,
     ConsentOut,
     OAuthClientIn,
+    OAuthClientOut,
+    OAuthRevokedOut,
+    OAuthTokensOut,
+    ProtectedResourceOut,
     RedirectOut,
 )
-from common.auth.sessions import Client
+from common.auth.sessions import Client, SignedIn
 from common.clock import is_past, now
 from common.db import UnitOfWork
 from common.errors import ValidationFailed
@@ -76,28 +81,29 @@ def resource_metadata_url() -> str:
     return f"{issuer()}/.well-known/oauth-protected-resource/api/mcp"
 
 
-def protected_resource_metadata() -> dict[str, Any]:
+def protected_resource_metadata() -> ProtectedResourceOut:
     """RFC 9728: the MCP endpoint, and this deployment as its authorization server."""
-    return {"resource": mcp_resource(), "authorization_servers": [issuer()],
-            "scopes_supported": [SCOPE], "bearer_methods_supported": ["header"],
-            "resource_name": "PyAirtable Serverless MCP"}
+    return ProtectedResourceOut(resource=mcp_resource(), authorization_servers=[issuer()],
+                                scopes_supported=[SCOPE], bearer_methods_supported=["header"],
+                                resource_name="PyAirtable Serverless MCP")
 
 
-def authorization_server_metadata() -> dict[str, Any]:
+def authorization_server_metadata() -> AuthorizationServerOut:
     """RFC 8414: what a client needs to register, authorize, get and revoke tokens."""
     base = issuer()
-    return {"issuer": base,
-            # The consent page of the web UI: the user signs in there and approves.
-            "authorization_endpoint": f"{base}/oauth/authorize",
-            "token_endpoint": f"{base}/api/oauth/token",
-            "registration_endpoint": f"{base}/api/oauth/register",
-            "revocation_endpoint": f"{base}/api/oauth/revoke",
-            "scopes_supported": [SCOPE], "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
-            "code_challenge_methods_supported": ["S256"],
-            "token_endpoint_auth_methods_supported": ["none"],
-            "revocation_endpoint_auth_methods_supported": ["none"],
-            "client_id_metadata_document_supported": True}
+    return AuthorizationServerOut(
+        issuer=base,
+        # The consent page of the web UI: the user signs in there and approves.
+        authorization_endpoint=f"{base}/oauth/authorize",
+        token_endpoint=f"{base}/api/oauth/token",
+        registration_endpoint=f"{base}/api/oauth/register",
+        revocation_endpoint=f"{base}/api/oauth/revoke",
+        scopes_supported=[SCOPE], response_types_supported=["code"],
+        grant_types_supported=["authorization_code", "refresh_token"],
+        code_challenge_methods_supported=["S256"],
+        token_endpoint_auth_methods_supported=["none"],
+        revocation_endpoint_auth_methods_supported=["none"],
+        client_id_metadata_document_supported=True)
 
 
 # ------------------------------------------------------------------ clients
@@ -130,8 +136,11 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def register_client(body: Any, uow: UnitOfWork) -> dict[str, Any]:
-    """RFC 7591: a public client (no secret; PKCE proves each exchange) with its redirect URIs."""
+def register_client(body: Any, uow: UnitOfWork, client: Client) -> OAuthClientOut:
+    """RFC 7591: a public client (no secret; PKCE proves each exchange) with its redirect URIs.
+
+    `body` is the request's JSON as sent: its problems are OAuth errors, not the API's 422.
+    """
     try:
         cmd = OAuthClientIn.model_validate(body)
     except ValueError as e:
@@ -144,16 +153,16 @@ def register_client(body: Any, uow: UnitOfWork) -> dict[str, Any]:
         raise OAuthError("invalid_client_metadata",
                          "Only public clients (token_endpoint_auth_method none) are supported.")
     at = now()
-    client = OAuthClient(id=f"mcp-{tokens.opaque_secret()[:32]}", name=cmd.client_name,
-                         redirect_uris=list(cmd.redirect_uris), created_at=at)
+    app = OAuthClient(id=f"mcp-{tokens.opaque_secret()[:32]}", name=cmd.client_name,
+                      redirect_uris=list(cmd.redirect_uris), created_at=at)
     with uow:
-        uow.session.add(client)
+        uow.session.add(app)
         uow.commit()
-    return {"client_id": client.id, "client_id_issued_at": int(at.timestamp()),
-            "client_name": client.name, "redirect_uris": client.redirect_uris,
-            "grant_types": ["authorization_code", "refresh_token"],
-            "response_types": ["code"], "token_endpoint_auth_method": "none",
-            "scope": SCOPE}
+    return OAuthClientOut(client_id=app.id, client_id_issued_at=int(at.timestamp()),
+                          client_name=app.name, redirect_uris=app.redirect_uris,
+                          grant_types=["authorization_code", "refresh_token"],
+                          response_types=["code"], token_endpoint_auth_method="none",
+                          scope=SCOPE)
 
 
 def _first_error(error: Exception) -> str:
@@ -245,8 +254,7 @@ def consent(cmd: AuthorizeIn, uow: UnitOfWork, identity: Identity) -> ConsentOut
                           resource=mcp_resource(), scope=SCOPE)
 
 
-def decide(cmd: AuthorizeDecisionIn, uow: UnitOfWork, identity: Identity,
-           client: Client) -> RedirectOut:
+def decide(cmd: AuthorizeDecisionIn, uow: UnitOfWork, identity: SignedIn) -> RedirectOut:
     """The address to send the browser to: the client's redirect URI with a code (approved)
     or `access_denied`, and the state it sent."""
     at = now()
@@ -262,7 +270,7 @@ def decide(cmd: AuthorizeDecisionIn, uow: UnitOfWork, identity: Identity,
                 created_at=at, expires_at=at + CODE_TTL))
             answer["code"] = code
             audit.record(uow, "oauth.approved", actor_id=identity.user_id,
-                         target_id=identity.user_id, ip=client.ip, client_id=app.id,
+                         target_id=identity.user_id, ip=identity.client.ip, client_id=app.id,
                          client_name=app.name)
         else:
             answer.update(error="access_denied",
@@ -277,8 +285,9 @@ def decide(cmd: AuthorizeDecisionIn, uow: UnitOfWork, identity: Identity,
 # ------------------------------------------------------------------ tokens
 
 
-def token(form: dict[str, str], uow: UnitOfWork, client: Client) -> dict[str, Any]:
-    """RFC 6749 section 4.1.3 (authorization code with PKCE) and section 6 (refresh)."""
+def token(form: dict[str, str], uow: UnitOfWork, client: Client) -> OAuthTokensOut:
+    """RFC 6749 section 4.1.3 (authorization code with PKCE) and section 6 (refresh); `form`
+    is the request's form body, its problems OAuth errors."""
     grant = form.get("grant_type")
     if grant == "authorization_code":
         return _exchange_code(form, uow, client)
@@ -295,7 +304,7 @@ def _required(form: dict[str, str], *names: str) -> list[str]:
     return [form[n] for n in names]
 
 
-def _exchange_code(form: dict[str, str], uow: UnitOfWork, client: Client) -> dict[str, Any]:
+def _exchange_code(form: dict[str, str], uow: UnitOfWork, client: Client) -> OAuthTokensOut:
     code, redirect_uri, client_id, verifier = _required(
         form, "code", "redirect_uri", "client_id", "code_verifier")
     invalid = OAuthError("invalid_grant", "The authorization code is not valid.")
@@ -331,7 +340,7 @@ def _challenge_of(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
-def _refresh(form: dict[str, str], uow: UnitOfWork) -> dict[str, Any]:
+def _refresh(form: dict[str, str], uow: UnitOfWork) -> OAuthTokensOut:
     secret, client_id = _required(form, "refresh_token", "client_id")
     invalid = OAuthError("invalid_grant", "The refresh token is not valid.")
     at = now()
@@ -354,15 +363,15 @@ def _refresh(form: dict[str, str], uow: UnitOfWork) -> dict[str, Any]:
     return body
 
 
-def _tokens(grant: AuthSession, user: User, refresh: str, at: Any) -> dict[str, Any]:
+def _tokens(grant: AuthSession, user: User, refresh: str, at: Any) -> OAuthTokensOut:
     access, ttl = tokens.issue_access_token(user_id=user.id, session_id=grant.id,
                                             role=user.role, issued_at=at,
                                             audience=grant.audience)
-    return {"access_token": access, "token_type": "Bearer", "expires_in": ttl,
-            "refresh_token": refresh, "scope": SCOPE}
+    return OAuthTokensOut(access_token=access, expires_in=ttl, refresh_token=refresh,
+                          scope=SCOPE)
 
 
-def revoke(form: dict[str, str], uow: UnitOfWork) -> None:
+def revoke(form: dict[str, str], uow: UnitOfWork, client: Client) -> OAuthRevokedOut:
     """RFC 7009: the grant of a refresh or access token ends; an unknown token is no error."""
     (presented,) = _required(form, "token")
     at = now()
@@ -370,8 +379,9 @@ def revoke(form: dict[str, str], uow: UnitOfWork) -> None:
         grant = _grant_of(uow, presented)
         if grant is not None and grant.client_id and sessions.revoke(grant, at):
             audit.record(uow, "oauth.revoked", actor_id=grant.user_id, target_id=grant.user_id,
-                         session_id=grant.id, client_id=grant.client_id)
+                         ip=client.ip, session_id=grant.id, client_id=grant.client_id)
             uow.commit()
+    return OAuthRevokedOut()
 
 
 def _grant_of(uow: UnitOfWork, presented: str) -> AuthSession | None:

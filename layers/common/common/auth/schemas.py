@@ -16,7 +16,6 @@ from pydantic import (
 )
 
 from common.clock import as_utc
-from common.models import User
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
                     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
@@ -146,11 +145,6 @@ class UserOut(BaseModel):
     preferences: dict[str, Any]
     created_at: Utc
 
-    @classmethod
-    def of(cls, user: User) -> dict[str, Any]:
-        """The JSON-ready body for `user`."""
-        return cls.model_validate(user).model_dump(mode="json")
-
 
 class TokensOut(BaseModel):
     """The body of register, login and refresh."""
@@ -204,8 +198,6 @@ class ApiKeyOut(BaseModel):
     created_at: Utc
     expires_at: Utc | None
     last_used_at: Utc | None
-
-
 
 
 class OAuthClientIn(BaseModel):
@@ -263,3 +255,57 @@ class OAuthErrorOut(BaseModel):
 
     error: str
     error_description: str
+
+
+class OAuthClientOut(BaseModel):
+    """A registered client (RFC 7591 section 3.2.1)."""
+
+    client_id: str
+    client_id_issued_at: int
+    client_name: str
+    redirect_uris: list[str]
+    grant_types: list[str]
+    response_types: list[str]
+    token_endpoint_auth_method: str
+    scope: str
+
+
+class OAuthTokensOut(BaseModel):
+    """The token endpoint's answer (RFC 6749 section 5.1)."""
+
+    access_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+    refresh_token: str
+    scope: str
+
+
+class OAuthRevokedOut(BaseModel):
+    """The revocation endpoint's answer: an empty object, for known and unknown tokens alike."""
+
+
+class ProtectedResourceOut(BaseModel):
+    """The MCP endpoint's protected-resource metadata (RFC 9728)."""
+
+    resource: str
+    authorization_servers: list[str]
+    scopes_supported: list[str]
+    bearer_methods_supported: list[str]
+    resource_name: str
+
+
+class AuthorizationServerOut(BaseModel):
+    """This deployment's authorization server metadata (RFC 8414)."""
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    registration_endpoint: str
+    revocation_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[str]
+    grant_types_supported: list[str]
+    code_challenge_methods_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    revocation_endpoint_auth_methods_supported: list[str]
+    client_id_metadata_document_supported: bool

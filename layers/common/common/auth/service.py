@@ -1,4 +1,7 @@
-"""Auth use cases: functions of (command, unit of work) called by the auth function's routes."""
+"""Auth use cases: functions of (command, unit of work, caller) called by the auth routes.
+
+Public routes know their caller only as a `Client` (where the request came from).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from common.auth import (
     throttle,
     tokens,
 )
+from common.auth.commands import ValidateCredential
 from common.auth.schemas import (
     ApiKeyCreated,
     ApiKeyIn,
@@ -34,7 +38,7 @@ from common.auth.schemas import (
     ValidateOut,
     VerifyEmailIn,
 )
-from common.auth.sessions import Client
+from common.auth.sessions import Client, SignedIn
 from common.clock import is_past, now
 from common.db import UnitOfWork
 from common.errors import (
@@ -49,6 +53,7 @@ from common.errors import (
 from common.identity import Identity
 from common.models import ApiKey, AuthSession, RefreshToken, User, WorkspaceInvitation
 from common.observability import logger
+from common.schemas import Message, Page
 from common.workspaces import invitations
 from common.workspaces import service as workspaces
 
@@ -56,15 +61,15 @@ INVALID_CREDENTIALS = "Invalid email, username or password."
 INVALID_REFRESH = "The refresh token is not valid."
 
 
-def _tokens(uow: UnitOfWork, user: User, client: Client, at: datetime) -> dict[str, Any]:
+def _tokens(uow: UnitOfWork, user: User, client: Client, at: datetime) -> TokensOut:
     session, refresh = sessions.start(uow, user, client, at)
     access, ttl = tokens.issue_access_token(user_id=user.id, session_id=session.id,
                                             role=user.role, issued_at=at)
     return TokensOut(user=UserOut.model_validate(user), access_token=access,
-                     refresh_token=refresh, expires_in=ttl).model_dump(mode="json")
+                     refresh_token=refresh, expires_in=ttl)
 
 
-def register(cmd: RegisterIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
+def register(cmd: RegisterIn, uow: UnitOfWork, client: Client) -> TokensOut:
     """A new member with a personal workspace, signed in; the email is verified by a link.
 
     An invitation for this email proves the address (it came by email): the account starts
@@ -116,7 +121,7 @@ def _send_after_commit(send: Callable[[str, str], None], to: str, token: str) ->
         logger.warning("email not sent", extra={"email_kind": send.__name__})
 
 
-def verify_email(cmd: VerifyEmailIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
+def verify_email(cmd: VerifyEmailIn, uow: UnitOfWork, client: Client) -> UserOut:
     """Mark the email verified with the emailed token (single use); ADMIN_EMAILS apply now."""
     at = now()
     with uow:
@@ -129,10 +134,10 @@ def verify_email(cmd: VerifyEmailIn, uow: UnitOfWork, client: Client) -> dict[st
                          ip=client.ip)
         _promote(uow, user)
         uow.commit()
-        return UserOut.of(user)
+        return UserOut.model_validate(user)
 
 
-def resend_verification(uow: UnitOfWork, identity: Identity) -> None:
+def resend_verification(uow: UnitOfWork, identity: Identity) -> Message:
     """A new verification email for the caller; 409 when the email is already verified."""
     at = now()
     with uow:
@@ -143,9 +148,10 @@ def resend_verification(uow: UnitOfWork, identity: Identity) -> None:
         token = email_tokens.issue(uow, user, email_tokens.VERIFY, at)
         uow.commit()
     emails.send_verification(user.email, token)
+    return Message(message="A new verification email is on its way.")
 
 
-def forgot_password(cmd: PasswordForgotIn, uow: UnitOfWork, client: Client) -> None:
+def forgot_password(cmd: PasswordForgotIn, uow: UnitOfWork, client: Client) -> Message:
     """Email a reset link if an active account has this email; the caller learns nothing."""
     at = now()
     with uow:
@@ -163,6 +169,7 @@ def forgot_password(cmd: PasswordForgotIn, uow: UnitOfWork, client: Client) -> N
         _send_after_commit(emails.send_password_reset, user.email, token)
     else:
         _send_after_commit(emails.send_no_account, cmd.email, token)
+    return Message(message="If an account has this email address, a reset link is on its way.")
 
 
 def reset_password(cmd: PasswordResetIn, uow: UnitOfWork, client: Client) -> None:
@@ -200,7 +207,7 @@ def _promote(uow: UnitOfWork, user: User) -> None:
                      reason="ADMIN_EMAILS")
 
 
-def login(cmd: LoginIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
+def login(cmd: LoginIn, uow: UnitOfWork, client: Client) -> TokensOut:
     """Tokens for the right password; one answer for unknown accounts and wrong passwords."""
     at = now()
     with uow:
@@ -243,7 +250,7 @@ def _fail(uow: UnitOfWork, attempt: throttle.Attempt, user: User | None, client:
         raise attempt.error()
 
 
-def refresh(cmd: RefreshIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
+def refresh(cmd: RefreshIn, uow: UnitOfWork, client: Client) -> TokensOut:
     """A new token pair; the presented refresh token is spent, and a spent one kills the session."""
     at = now()
     with uow:
@@ -270,10 +277,10 @@ def refresh(cmd: RefreshIn, uow: UnitOfWork, client: Client) -> dict[str, Any]:
                                                 role=user.role, issued_at=at)
         uow.commit()
         return TokensOut(user=UserOut.model_validate(user), access_token=access,
-                         refresh_token=new_refresh, expires_in=ttl).model_dump(mode="json")
+                         refresh_token=new_refresh, expires_in=ttl)
 
 
-def logout(cmd: LogoutIn, uow: UnitOfWork, identity: Identity, client: Client) -> None:
+def logout(cmd: LogoutIn, uow: UnitOfWork, identity: SignedIn) -> None:
     """Revoke the caller's session (and the session of the given refresh token, if theirs)."""
     at = now()
     with uow:
@@ -285,12 +292,13 @@ def logout(cmd: LogoutIn, uow: UnitOfWork, identity: Identity, client: Client) -
         revoked = [s.id for s in targets
                    if s is not None and s.user_id == identity.user_id and sessions.revoke(s, at)]
         audit.record(uow, "user.logout", actor_id=identity.user_id,
-                     target_id=identity.user_id, ip=client.ip, sessions=revoked)
+                     target_id=identity.user_id, ip=identity.client.ip, sessions=revoked)
         uow.commit()
 
 
-def validate(identity: Identity, uow: UnitOfWork, token_exp: Any = None) -> dict[str, Any]:
+def validate(cmd: ValidateCredential, uow: UnitOfWork, identity: Identity) -> ValidateOut:
     """What the presented credential stands for."""
+    token_exp = cmd.token_expires_at
     with uow:
         user = accounts.get(uow, identity.user_id)
         expires_at = None
@@ -302,17 +310,16 @@ def validate(identity: Identity, uow: UnitOfWork, token_exp: Any = None) -> dict
             expires_at = key.expires_at if key else None
         return ValidateOut(valid=True, user=UserOut.model_validate(user),
                            session_id=identity.session_id,
-                           expires_at=expires_at).model_dump(mode="json")
+                           expires_at=expires_at)
 
 
-def me(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
+def me(uow: UnitOfWork, identity: Identity) -> UserOut:
     """The caller's user."""
     with uow:
-        return UserOut.of(accounts.get(uow, identity.user_id))
+        return UserOut.model_validate(accounts.get(uow, identity.user_id))
 
 
-def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
-                    client: Client) -> None:
+def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: SignedIn) -> None:
     """New password after proving the current one; other sessions and every API key revoked."""
     at = now()
     with uow:
@@ -320,7 +327,7 @@ def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
         key = throttle.key_for(user.id, "")
         attempt = throttle.take(uow, key, throttle.ACCOUNT, at)
         if not passwords.verify_password(user.password_hash, cmd.current_password):
-            _fail(uow, attempt, user, client, reason="wrong_current_password")
+            _fail(uow, attempt, user, identity.client, reason="wrong_current_password")
             raise ValidationFailed("The current password is incorrect.", details=[
                 {"field": "current_password", "problem": "is incorrect"}])
         accounts.check_password_policy(cmd.new_password, email=user.email,
@@ -334,23 +341,22 @@ def change_password(cmd: PasswordChangeIn, uow: UnitOfWork, identity: Identity,
         keys = api_keys.revoke_all(uow, user.id, at)
         throttle.reset(uow, key)
         audit.record(uow, "user.password_changed", actor_id=user.id, target_id=user.id,
-                     ip=client.ip, sessions_revoked=revoked, api_keys_revoked=keys)
+                     ip=identity.client.ip, sessions_revoked=revoked, api_keys_revoked=keys)
         uow.commit()
 
 
-def list_sessions(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
+def list_sessions(uow: UnitOfWork, identity: Identity) -> Page[SessionOut]:
     """The caller's live sessions."""
     at = now()
     with uow:
         items = [SessionOut(id=s.id, created_at=s.created_at, last_used_at=s.last_used_at,
                             expires_at=s.expires_at, user_agent=s.user_agent, ip=s.ip,
-                            current=s.id == identity.session_id,
-                            client_name=s.client_name).model_dump(mode="json")
+                            current=s.id == identity.session_id, client_name=s.client_name)
                  for s in sessions.active_of(uow, identity.user_id, at)]
-    return {"items": items, "next_cursor": None}
+    return Page[SessionOut](items=items)
 
 
-def revoke_session(session_id: str, uow: UnitOfWork, identity: Identity, client: Client) -> None:
+def revoke_session(session_id: str, uow: UnitOfWork, identity: SignedIn) -> None:
     """Revoke one of the caller's sessions; someone else's is 404."""
     at = now()
     with uow:
@@ -360,12 +366,11 @@ def revoke_session(session_id: str, uow: UnitOfWork, identity: Identity, client:
             raise NotFound("No such session.")
         sessions.revoke(session, at)
         audit.record(uow, "user.session_revoked", actor_id=identity.user_id,
-                     target_id=identity.user_id, ip=client.ip, session_id=session_id)
+                     target_id=identity.user_id, ip=identity.client.ip, session_id=session_id)
         uow.commit()
 
 
-def create_api_key(cmd: ApiKeyIn, uow: UnitOfWork, identity: Identity,
-                   client: Client) -> dict[str, Any]:
+def create_api_key(cmd: ApiKeyIn, uow: UnitOfWork, identity: SignedIn) -> ApiKeyCreated:
     """A new key, shown in this response only; a key cannot mint further keys."""
     if identity.session_id is None:
         raise Forbidden("API keys are created from a signed-in session, not with an API key.")
@@ -373,21 +378,21 @@ def create_api_key(cmd: ApiKeyIn, uow: UnitOfWork, identity: Identity,
     with uow:
         row, key = api_keys.create(uow, identity.user_id, cmd.name, cmd.expires_in_days, at)
         audit.record(uow, "api_key.created", actor_id=identity.user_id,
-                     target_id=row.id, ip=client.ip, name=row.name, prefix=row.prefix)
+                     target_id=row.id, ip=identity.client.ip, name=row.name, prefix=row.prefix)
         uow.commit()
         return ApiKeyCreated(id=row.id, name=row.name, key=key, prefix=row.prefix,
-                             expires_at=row.expires_at).model_dump(mode="json")
+                             expires_at=row.expires_at)
 
 
-def list_api_keys(identity: Identity, uow: UnitOfWork) -> dict[str, Any]:
+def list_api_keys(uow: UnitOfWork, identity: Identity) -> Page[ApiKeyOut]:
     """The caller's keys, without their secrets."""
     with uow:
-        items = [ApiKeyOut.model_validate(k, from_attributes=True).model_dump(mode="json")
+        items = [ApiKeyOut.model_validate(k, from_attributes=True)
                  for k in api_keys.of_user(uow, identity.user_id)]
-    return {"items": items, "next_cursor": None}
+    return Page[ApiKeyOut](items=items)
 
 
-def revoke_api_key(key_id: str, uow: UnitOfWork, identity: Identity, client: Client) -> None:
+def revoke_api_key(key_id: str, uow: UnitOfWork, identity: SignedIn) -> None:
     """Revoke one of the caller's keys; someone else's is 404."""
     at = now()
     with uow:
@@ -396,5 +401,5 @@ def revoke_api_key(key_id: str, uow: UnitOfWork, identity: Identity, client: Cli
             raise NotFound("No such API key.")
         row.revoked_at = at
         audit.record(uow, "api_key.revoked", actor_id=identity.user_id,
-                     target_id=row.id, ip=client.ip, prefix=row.prefix)
+                     target_id=row.id, ip=identity.client.ip, prefix=row.prefix)
         uow.commit()

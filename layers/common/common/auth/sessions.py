@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from common.auth import tokens
 from common.clock import is_past
 from common.db import UnitOfWork
+from common.identity import Identity
 from common.models import AuthSession, RefreshToken, User
 from common.settings import get_settings
 
@@ -20,6 +21,13 @@ class Client:
 
     ip: str | None = None
     user_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class SignedIn(Identity):
+    """A signed-in caller and where the request came from (auth's audit entries keep the IP)."""
+
+    client: Client = Client()
 
 
 def is_live(session: AuthSession | None, at: datetime) -> bool:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import func, select
 
 from common import audit
@@ -12,23 +10,34 @@ from common.db import UnitOfWork
 from common.errors import Conflict, Forbidden, NotFound
 from common.identity import Identity
 from common.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.schemas import Page
 from common.workspaces import access, invitations
+from common.workspaces.commands import (
+    ChangeRole,
+    Invite,
+    OnMember,
+    RenameWorkspace,
+    RevokeInvitation,
+)
 from common.workspaces.schemas import (
     AcceptIn,
-    InvitationIn,
     InvitationOut,
     MemberOut,
     MembershipOut,
-    RoleIn,
     WorkspaceIn,
     WorkspaceOut,
 )
 
 
-def _out(workspace: Workspace, role: str) -> dict[str, Any]:
+def _out(workspace: Workspace, role: str) -> WorkspaceOut:
     return WorkspaceOut(id=workspace.id, name=workspace.name,
                         personal=workspace.personal_of is not None, role=role,  # type: ignore[arg-type]
-                        created_at=workspace.created_at).model_dump(mode="json")
+                        created_at=workspace.created_at)
+
+
+def _member_out(member: WorkspaceMember, user: User) -> MemberOut:
+    return MemberOut(user_id=user.id, email=user.email, username=user.username,
+                     role=member.role, joined_at=member.created_at)  # type: ignore[arg-type]
 
 
 def _add(uow: UnitOfWork, name: str, owner: User, personal: bool) -> Workspace:
@@ -52,7 +61,7 @@ def create_personal(uow: UnitOfWork, user: User) -> Workspace:
     return _add(uow, "Personal", user, personal=True)
 
 
-def create(cmd: WorkspaceIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def create(cmd: WorkspaceIn, uow: UnitOfWork, identity: Identity) -> WorkspaceOut:
     """A new shared workspace; the caller is its owner."""
     with uow:
         user = _user(uow, identity.user_id)
@@ -62,7 +71,7 @@ def create(cmd: WorkspaceIn, uow: UnitOfWork, identity: Identity) -> dict[str, A
         return _out(workspace, "owner")
 
 
-def list_mine(uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def list_mine(uow: UnitOfWork, identity: Identity) -> Page[WorkspaceOut]:
     """The caller's workspaces with their role, personal first."""
     with uow:
         rows = uow.session.execute(
@@ -70,19 +79,19 @@ def list_mine(uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
                 WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id).where(
                 WorkspaceMember.user_id == identity.user_id).order_by(
                 Workspace.personal_of.is_(None), Workspace.created_at))
-        return {"items": [_out(w, role) for w, role in rows], "next_cursor": None}
+        return Page[WorkspaceOut](items=[_out(w, role) for w, role in rows])
 
 
-def get(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def get(workspace_id: str, uow: UnitOfWork, identity: Identity) -> WorkspaceOut:
     """One of the caller's workspaces."""
     with uow:
         role = access.require_role(uow, identity.user_id, workspace_id, "viewer")
         return _out(_workspace(uow, workspace_id), role)
 
 
-def rename(workspace_id: str, cmd: WorkspaceIn, uow: UnitOfWork,
-           identity: Identity) -> dict[str, Any]:
+def rename(cmd: RenameWorkspace, uow: UnitOfWork, identity: Identity) -> WorkspaceOut:
     """Rename (owners only)."""
+    workspace_id = cmd.workspace_id
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         workspace = _workspace(uow, workspace_id)
@@ -127,22 +136,19 @@ def _delete_objects(workspace_id: str, keys: list[str]) -> None:
                              extra={"workspace_id": workspace_id, "key": key})
 
 
-def members(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def members(workspace_id: str, uow: UnitOfWork, identity: Identity) -> Page[MemberOut]:
     """Every member with their role (any member may look)."""
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "viewer")
         rows = uow.session.execute(
             select(WorkspaceMember, User).join(User, User.id == WorkspaceMember.user_id).where(
                 WorkspaceMember.workspace_id == workspace_id).order_by(WorkspaceMember.created_at))
-        items = [MemberOut(user_id=u.id, email=u.email, username=u.username,
-                           role=m.role, joined_at=m.created_at).model_dump(mode="json")  # type: ignore[arg-type]
-                 for m, u in rows]
-        return {"items": items, "next_cursor": None}
+        return Page[MemberOut](items=[_member_out(m, u) for m, u in rows])
 
 
-def change_role(workspace_id: str, user_id: str, cmd: RoleIn, uow: UnitOfWork,
-                identity: Identity) -> dict[str, Any]:
+def change_role(cmd: ChangeRole, uow: UnitOfWork, identity: Identity) -> MemberOut:
     """Give a member another role (owners only); the last owner cannot be demoted."""
+    workspace_id, user_id = cmd.workspace_id, cmd.user_id
     with uow:
         _lock(uow, workspace_id)
         access.require_role(uow, identity.user_id, workspace_id, "owner")
@@ -154,13 +160,12 @@ def change_role(workspace_id: str, user_id: str, cmd: RoleIn, uow: UnitOfWork,
             audit.record(uow, "member.role_changed", actor_id=identity.user_id, target_id=user_id,
                          workspace_id=workspace_id, previous=previous, role=cmd.role)
         uow.commit()
-        user = _user(uow, user_id)
-        return MemberOut(user_id=user.id, email=user.email, username=user.username,
-                         role=member.role, joined_at=member.created_at).model_dump(mode="json")  # type: ignore[arg-type]
+        return _member_out(member, _user(uow, user_id))
 
 
-def remove_member(workspace_id: str, user_id: str, uow: UnitOfWork, identity: Identity) -> None:
+def remove_member(cmd: OnMember, uow: UnitOfWork, identity: Identity) -> None:
     """Remove a member (owners), or leave (anyone); the last owner can do neither."""
+    workspace_id, user_id = cmd.workspace_id, cmd.user_id
     with uow:
         _lock(uow, workspace_id)
         leaving = user_id == identity.user_id
@@ -178,9 +183,9 @@ def remove_member(workspace_id: str, user_id: str, uow: UnitOfWork, identity: Id
         uow.commit()
 
 
-def invite(workspace_id: str, cmd: InvitationIn, uow: UnitOfWork,
-           identity: Identity) -> dict[str, Any]:
+def invite(cmd: Invite, uow: UnitOfWork, identity: Identity) -> InvitationOut:
     """Invite an email with a role (owners only); the token travels only in the email."""
+    workspace_id = cmd.workspace_id
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         _require_proven(_user(uow, identity.user_id), "invite anyone")
@@ -193,23 +198,23 @@ def invite(workspace_id: str, cmd: InvitationIn, uow: UnitOfWork,
             raise Conflict("This email already belongs to a member of the workspace.",
                            details=[{"field": "email", "problem": "already a member"}])
         invitation = invitations.create(uow, workspace, cmd.email, cmd.role, identity.user_id)
-        return InvitationOut.model_validate(invitation).model_dump(mode="json")
+        return InvitationOut.model_validate(invitation)
 
 
-def list_invitations(workspace_id: str, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def list_invitations(workspace_id: str, uow: UnitOfWork,
+                     identity: Identity) -> Page[InvitationOut]:
     """The workspace's invitations, newest first (owners only)."""
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         rows = uow.session.scalars(select(WorkspaceInvitation).where(
             WorkspaceInvitation.workspace_id == workspace_id).order_by(
             WorkspaceInvitation.created_at.desc()))
-        items = [InvitationOut.model_validate(i).model_dump(mode="json") for i in rows]
-        return {"items": items, "next_cursor": None}
+        return Page[InvitationOut](items=[InvitationOut.model_validate(i) for i in rows])
 
 
-def revoke_invitation(workspace_id: str, invitation_id: str, uow: UnitOfWork,
-                      identity: Identity) -> None:
+def revoke_invitation(cmd: RevokeInvitation, uow: UnitOfWork, identity: Identity) -> None:
     """Withdraw an open invitation (owners only)."""
+    workspace_id, invitation_id = cmd.workspace_id, cmd.invitation_id
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
         invitation = uow.session.get(WorkspaceInvitation, invitation_id)
@@ -222,7 +227,7 @@ def revoke_invitation(workspace_id: str, invitation_id: str, uow: UnitOfWork,
         uow.commit()
 
 
-def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]:
+def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> MembershipOut:
     """Join through an invitation sent to the caller's verified email."""
     from common.errors import InvalidToken
 
@@ -241,8 +246,8 @@ def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> dict[str, Any]
         member = invitations.accept(uow, invitation, user)
         workspace = _workspace(uow, invitation.workspace_id)
         uow.commit()
-        return MembershipOut(workspace=WorkspaceOut.model_validate(_out(workspace, member.role)),
-                             role=member.role).model_dump(mode="json")  # type: ignore[arg-type]
+        return MembershipOut(workspace=_out(workspace, member.role),
+                             role=member.role)  # type: ignore[arg-type]
 
 
 def _lock(uow: UnitOfWork, workspace_id: str) -> None:
