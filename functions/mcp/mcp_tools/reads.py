@@ -9,6 +9,7 @@ from pydantic import Field
 
 from common import inbox
 from common.airtable import service as airtable
+from common.airtable.commands import GetRecord, ListRecords, OnBase
 from common.airtable.schemas import RecordQuery
 from common.db import UnitOfWork
 from common.notifications.commands import ListInbox
@@ -43,11 +44,12 @@ def list_workspaces() -> models.Workspaces:
 def list_bases(workspace_id: WorkspaceId = None) -> models.Bases:
     """The Airtable bases your workspaces' connections reach."""
     if workspace_id is None:
-        return models.Bases(bases=airtable.bases(caller(), None).value["items"])
+        page = airtable.bases(None, UnitOfWork(), caller()).value
+        return models.Bases(bases=page.model_dump(mode="json")["items"])
     found: dict[str, Any] = {}
-    for connection in airtable.list_connections(caller(), workspace_id)["items"]:
-        for base in airtable.bases(caller(), connection["id"]).value["items"]:
-            found.setdefault(base["id"], base)
+    for connection in airtable.list_connections(workspace_id, UnitOfWork(), caller()).items:
+        for base in airtable.bases(connection.id, UnitOfWork(), caller()).value.items:
+            found.setdefault(base.id, base.model_dump(mode="json"))
     return models.Bases(bases=list(found.values()))
 
 
@@ -55,14 +57,16 @@ def list_bases(workspace_id: WorkspaceId = None) -> models.Bases:
 @tool_errors
 def describe_base(base_id: BaseId) -> models.BaseSchema:
     """A base's tables and their fields, with field types and the choices of select fields."""
-    return compact_schema(base_id, airtable.base_schema(caller(), base_id, None).value)
+    schema = airtable.base_schema(OnBase(base_id=base_id), UnitOfWork(), caller()).value
+    return compact_schema(base_id, schema.model_dump(mode="json"))
 
 
 @server.resource("airtable://{base_id}/schema", mime_type="application/json",
                  description="The base's tables, fields and views, as Airtable describes them.")
 def base_schema(base_id: str) -> str:
     """A base's schema as JSON."""
-    return json.dumps(airtable.base_schema(caller(), base_id, None).value)
+    schema = airtable.base_schema(OnBase(base_id=base_id), UnitOfWork(), caller()).value
+    return json.dumps(schema.model_dump(mode="json"))
 
 
 @server.tool(annotations=READ)
@@ -83,7 +87,8 @@ def list_records(
                                 "max_records": max_records, "filter": filter,
                                 "formula": formula, "fields": fields or [],
                                 "sort": sort or [], "offset": offset})
-    page = airtable.list_records(caller(), base_id, table, query, None).value
+    cmd = ListRecords(base_id=base_id, table=table, query=query)
+    page = airtable.list_records(cmd, UnitOfWork(), caller()).value.model_dump(mode="json")
     return models.Records(records=page["records"], offset=page.get("offset"))
 
 
@@ -93,7 +98,8 @@ def get_record(base_id: BaseId, table: TableRef,
                record_id: Annotated[str, Field(description="the record id (rec...)")]
                ) -> models.Record:
     """One record with its fields."""
-    return models.Record(**airtable.get_record(caller(), base_id, table, record_id, None).value)
+    cmd = GetRecord(base_id=base_id, table=table, record_id=record_id)
+    return models.Record(**airtable.get_record(cmd, UnitOfWork(), caller()).value.model_dump())
 
 
 @server.tool(annotations=READ)

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -22,13 +22,20 @@ from common.aws import client
 from common.observability import logger
 from common.settings import get_settings
 
+Value = TypeVar("Value")
+Other = TypeVar("Other")
+
 
 @dataclass
-class Cached:
+class Cached(Generic[Value]):
     """A value and whether it came from the cache."""
 
-    value: Any
+    value: Value
     hit: bool
+
+    def map(self, convert: Callable[[Value], Other]) -> Cached[Other]:
+        """The same answer converted (a cached dict as its response model), hit kept."""
+        return Cached(convert(self.value), self.hit)
 
 
 def _table() -> str:
@@ -46,7 +53,7 @@ def entry_key(scope: str, base_id: str, kind: str, params: Any) -> str:
 
 
 def get_or_load(key: str, base_id: str, ttl: int, load: Callable[[], Any],
-                fresh: bool = False) -> Cached:
+                fresh: bool = False) -> Cached[Any]:
     """The cached value for `key`, or `load()`'s result stored for `ttl` seconds (always when
     `fresh`)."""
     ddb = client("dynamodb")

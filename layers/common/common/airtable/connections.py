@@ -18,6 +18,7 @@ from common.airtable import defaults, schema
 from common.airtable.access import Access
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
+from common.airtable.schemas import ConnectionOut
 from common.db import UnitOfWork
 from common.errors import Forbidden, NotFound, ValidationFailed
 from common.identity import Identity
@@ -37,20 +38,21 @@ REACH_MEMO_SECONDS = 60.0
 _reached_until: dict[tuple[str, str], float] = {}
 
 
-def public_view(connection: AirtableConnection) -> dict[str, Any]:
+def public_view(connection: AirtableConnection) -> ConnectionOut:
     """What the API shows of a connection: never the token, only its last four characters."""
-    return {"id": connection.id, "name": connection.name, "workspace_id": connection.workspace_id,
-            "uses_default": connection.uses_default,
-            "token_last4": None if connection.uses_default else connection.token_last4,
-            "default_base_id": connection.default_base_id,
-            "airtable_user_id": connection.airtable_user_id,
-            "created_at": connection.created_at.isoformat()}
+    return ConnectionOut(
+        id=connection.id, name=connection.name, workspace_id=connection.workspace_id,
+        uses_default=connection.uses_default,
+        token_last4=None if connection.uses_default else connection.token_last4,
+        default_base_id=connection.default_base_id,
+        airtable_user_id=connection.airtable_user_id, created_at=connection.created_at)
 
 
 def create(uow: UnitOfWork, identity: Identity, *, name: str, token: str | None,
            use_default: bool, default_base_id: str | None,
-           workspace_id: str | None) -> dict[str, Any]:
-    """Add a connection to a workspace the caller owns: a verified token, or the default one."""
+           workspace_id: str | None) -> ConnectionOut:
+    """Add a connection to a workspace the caller owns: a verified token, or the default one
+    (not committed: the caller commits)."""
     workspace_id = workspaces.resolve_workspace(uow, identity.user_id, workspace_id, "owner")
     if use_default:
         connection = _default_row(uow, workspace_id, identity, name)
@@ -64,7 +66,6 @@ def create(uow: UnitOfWork, identity: Identity, *, name: str, token: str | None,
         audit.record(uow, "connection.created", actor_id=identity.user_id,
                      target_id=connection.id, workspace_id=workspace_id, name=name)
     connection.default_base_id = default_base_id
-    uow.commit()
     return public_view(connection)
 
 
@@ -111,7 +112,7 @@ def attach_default_if_everywhere(uow: UnitOfWork, workspace: Any, user_id: str) 
         _add_default(uow, workspace.id, user_id, "Default (this deployment)")
 
 
-def list_for(uow: UnitOfWork, user_id: str, workspace_id: str | None) -> list[dict[str, Any]]:
+def list_for(uow: UnitOfWork, user_id: str, workspace_id: str | None) -> list[ConnectionOut]:
     """Connections of the caller's workspaces (or of one), oldest first."""
     ids = workspaces.member_workspace_ids(uow, user_id, workspace_id)
     rows = uow.session.scalars(select(AirtableConnection).where(
@@ -120,13 +121,12 @@ def list_for(uow: UnitOfWork, user_id: str, workspace_id: str | None) -> list[di
 
 
 def delete(uow: UnitOfWork, user_id: str, connection_id: str) -> None:
-    """Remove a connection (owners of its workspace)."""
+    """Remove a connection (owners of its workspace; not committed: the caller commits)."""
     connection = _visible(uow, user_id, connection_id)
     workspaces.require_role(uow, user_id, connection.workspace_id, "owner")
     uow.session.delete(connection)
     audit.record(uow, "connection.deleted", actor_id=user_id, target_id=connection_id,
                  workspace_id=connection.workspace_id)
-    uow.commit()
 
 
 def usable(uow: UnitOfWork, user_id: str, connection_id: str | None,

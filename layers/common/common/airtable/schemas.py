@@ -1,11 +1,21 @@
-"""Request models of the Airtable API: every rule about a request's shape lives here."""
+"""Request and response models of the Airtable API (every rule about a request's shape)."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from common.airtable.ids import PATTERNS, FieldRef, RecordId, ViewRef
@@ -148,3 +158,106 @@ class RecordQuery(BaseModel):
         if self.filter is not None:
             options["formula"] = filter_formula(self.filter)
         return {k: v for k, v in options.items() if v is not None}
+
+
+# ------------------------------------------------------------------ responses
+# The connection's timestamp as this API has always written it (`isoformat`: +00:00, not Z).
+IsoTime = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), when_used="json"),
+                    WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class ConnectionOut(BaseModel):
+    """A connection as its workspace's members see it: never the token, only its last four."""
+
+    id: str
+    name: str
+    workspace_id: str
+    uses_default: bool
+    token_last4: str | None
+    default_base_id: str | None
+    airtable_user_id: str | None
+    created_at: IsoTime
+
+
+class BaseOut(BaseModel):
+    """A base one of the caller's connections reaches, with that connection."""
+
+    id: str
+    name: str
+    permission_level: str
+    connection_id: str
+    workspace_id: str | None
+
+
+class _Airtable(BaseModel):
+    """Airtable's own JSON passed through: the keys named are always there, the rest (a
+    description, field options, a view's visibleFieldIds) come as Airtable sent them."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+
+
+class FieldOut(_Airtable):
+    """A field as Airtable's metadata API describes it."""
+
+    id: str
+    name: str
+    type: str
+
+
+class ViewOut(_Airtable):
+    """A view of a table."""
+
+    id: str
+    name: str
+    type: str
+
+
+class TableOut(_Airtable):
+    """A table with its fields and views; the first field is the primary one."""
+
+    id: str
+    name: str
+    primary_field_id: str = Field(alias="primaryFieldId")
+    fields: list[FieldOut]
+    views: list[ViewOut]
+
+
+class BaseSchemaOut(_Airtable):
+    """A base's tables, fields and views."""
+
+    tables: list[TableOut]
+
+
+class RecordOut(BaseModel):
+    """A record: its cells stay Airtable's free-form JSON."""
+
+    id: str
+    created_time: str | None
+    fields: Fields
+
+
+class RecordPage(BaseModel):
+    """One page of records; `offset` continues (null on the last page)."""
+
+    records: list[RecordOut]
+    offset: str | None
+
+
+class RecordsOut(BaseModel):
+    """The records a write created or updated."""
+
+    records: list[RecordOut]
+
+
+class UpsertOut(BaseModel):
+    """An upsert's records, and which of them it created and which it updated."""
+
+    records: list[RecordOut]
+    created_ids: list[str]
+    updated_ids: list[str]
+
+
+class DeletedOut(BaseModel):
+    """The ids of the records deleted."""
+
+    deleted: list[str]

@@ -1,7 +1,9 @@
 """The Airtable service's operations, one function per route: access decided, then one call.
 
-Reads need the viewer role in the workspace of a connection that reaches the base, writes the
-editor role (see `connections.for_base`).
+Each is `fn(cmd, uow, identity)`. Reads need the viewer role in the workspace of a connection
+that reaches the base, writes the editor role (see `connections.for_base`). The unit of work is
+open only while access is decided: no database connection is held while Airtable answers.
+Reads return `Cached` (the model, and whether the cache answered: the `X-Cache` header).
 """
 
 from __future__ import annotations
@@ -11,149 +13,179 @@ from typing import Any
 from common import idempotency
 from common.airtable import connections, records, schema
 from common.airtable.cache import Cached
+from common.airtable.commands import (
+    CreateField,
+    CreateRecords,
+    CreateTable,
+    DeleteRecords,
+    GetRecord,
+    ListRecords,
+    OnBase,
+    UpdateField,
+    UpdateRecords,
+    UpdateTable,
+    WriteRecord,
+)
 from common.airtable.connections import Access
 from common.airtable.schemas import (
-    FieldSpec,
+    BaseOut,
+    BaseSchemaOut,
+    ConnectionOut,
+    DeletedOut,
+    FieldOut,
     NewConnection,
-    NewRecords,
-    NewTable,
-    OneRecord,
-    RecordQuery,
-    RecordsUpdate,
-    Rename,
+    RecordOut,
+    RecordPage,
+    RecordsOut,
+    TableOut,
+    UpsertOut,
 )
 from common.db import UnitOfWork
 from common.identity import Identity
+from common.schemas import Page
 from common.workspaces.access import Role
 
 
-def _access(identity: Identity, base_id: str, minimum: Role, connection_id: str | None) -> Access:
-    with UnitOfWork() as uow:
-        return connections.for_base(uow, identity.user_id, base_id, minimum, connection_id)
+def _access(cmd: OnBase, uow: UnitOfWork, identity: Identity, minimum: Role) -> Access:
+    with uow:
+        return connections.for_base(uow, identity.user_id, cmd.base_id, minimum,
+                                    cmd.connection_id)
 
 
 # ------------------------------------------------------------------ connections
-def add_connection(identity: Identity, cmd: NewConnection) -> dict[str, Any]:
+def add_connection(cmd: NewConnection, uow: UnitOfWork, identity: Identity) -> ConnectionOut:
     """Verify and store a connection in a workspace the caller owns."""
-    with UnitOfWork() as uow:
-        return connections.create(uow, identity, name=cmd.name, token=cmd.token,
-                                  use_default=cmd.use_default,
-                                  default_base_id=cmd.default_base_id,
-                                  workspace_id=cmd.workspace_id)
+    with uow:
+        connection = connections.create(uow, identity, name=cmd.name, token=cmd.token,
+                                        use_default=cmd.use_default,
+                                        default_base_id=cmd.default_base_id,
+                                        workspace_id=cmd.workspace_id)
+        uow.commit()
+        return connection
 
 
-def list_connections(identity: Identity, workspace_id: str | None) -> dict[str, Any]:
-    """Connections of the caller's workspaces."""
-    with UnitOfWork() as uow:
-        return {"items": connections.list_for(uow, identity.user_id, workspace_id),
-                "next_cursor": None}
+def list_connections(workspace_id: str | None, uow: UnitOfWork,
+                     identity: Identity) -> Page[ConnectionOut]:
+    """Connections of the caller's workspaces (or of one)."""
+    with uow:
+        return Page(items=connections.list_for(uow, identity.user_id, workspace_id))
 
 
-def remove_connection(identity: Identity, connection_id: str) -> None:
+def remove_connection(connection_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Delete a connection (owners of its workspace)."""
-    with UnitOfWork() as uow:
+    with uow:
         connections.delete(uow, identity.user_id, connection_id)
+        uow.commit()
 
 
 # ------------------------------------------------------------------ schema
-def bases(identity: Identity, connection_id: str | None) -> Cached:
-    """Bases every usable connection reaches, each with the connection that reaches it."""
-    with UnitOfWork() as uow:
+def bases(connection_id: str | None, uow: UnitOfWork,
+          identity: Identity) -> Cached[Page[BaseOut]]:
+    """Bases every usable connection reaches (or the named one), each with the connection
+    that reaches it."""
+    with uow:
         usable = connections.usable(uow, identity.user_id, connection_id)
-    items: dict[str, dict[str, Any]] = {}
+    items: dict[str, BaseOut] = {}
     hit = True
     for access in usable:
         listed = schema.bases(access)
         hit = hit and listed.hit
         for base in listed.value:
-            items.setdefault(base["id"], {**base, "connection_id": access.scope,
-                                          "workspace_id": access.workspace_id})
-    return Cached({"items": list(items.values()), "next_cursor": None}, hit)
+            if base["id"] not in items:
+                items[base["id"]] = BaseOut(**base, connection_id=access.scope,
+                                            workspace_id=access.workspace_id)
+    return Cached(Page(items=list(items.values())), hit)
 
 
-def base_schema(identity: Identity, base_id: str, connection_id: str | None) -> Cached:
+def base_schema(cmd: OnBase, uow: UnitOfWork, identity: Identity) -> Cached[BaseSchemaOut]:
     """A base's tables, fields and views."""
-    return schema.base_schema(_access(identity, base_id, "viewer", connection_id), base_id)
+    access = _access(cmd, uow, identity, "viewer")
+    return schema.base_schema(access, cmd.base_id).map(BaseSchemaOut.model_validate)
 
 
-def create_table(identity: Identity, base_id: str, cmd: NewTable,
-                 connection_id: str | None) -> dict[str, Any]:
+def create_table(cmd: CreateTable, uow: UnitOfWork, identity: Identity) -> TableOut:
     """A new table (editors)."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return schema.create_table(access, base_id, cmd.model_dump(exclude_none=True))
+    access = _access(cmd, uow, identity, "editor")
+    return TableOut.model_validate(
+        schema.create_table(access, cmd.base_id, cmd.body.model_dump(exclude_none=True)))
 
 
-def update_table(identity: Identity, base_id: str, table: str, cmd: Rename,
-                 connection_id: str | None) -> dict[str, Any]:
+def update_table(cmd: UpdateTable, uow: UnitOfWork, identity: Identity) -> TableOut:
     """Rename a table or change its description (editors)."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return schema.update_table(access, base_id, table, cmd.changes())
+    access = _access(cmd, uow, identity, "editor")
+    return TableOut.model_validate(
+        schema.update_table(access, cmd.base_id, cmd.table, cmd.body.changes()))
 
 
-def create_field(identity: Identity, base_id: str, table: str, cmd: FieldSpec,
-                 connection_id: str | None) -> dict[str, Any]:
+def create_field(cmd: CreateField, uow: UnitOfWork, identity: Identity) -> FieldOut:
     """A new field (editors)."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return schema.create_field(access, base_id, table, cmd.model_dump(exclude_none=True))
+    access = _access(cmd, uow, identity, "editor")
+    return FieldOut.model_validate(schema.create_field(
+        access, cmd.base_id, cmd.table, cmd.body.model_dump(exclude_none=True)))
 
 
-def update_field(identity: Identity, base_id: str, table: str, field_id: str, cmd: Rename,
-                 connection_id: str | None) -> dict[str, Any]:
+def update_field(cmd: UpdateField, uow: UnitOfWork, identity: Identity) -> FieldOut:
     """Rename a field or change its description (editors)."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return schema.update_field(access, base_id, table, field_id, cmd.changes())
+    access = _access(cmd, uow, identity, "editor")
+    return FieldOut.model_validate(schema.update_field(
+        access, cmd.base_id, cmd.table, cmd.field_id, cmd.body.changes()))
 
 
 # ------------------------------------------------------------------ records
-def list_records(identity: Identity, base_id: str, table: str, query: RecordQuery,
-                 connection_id: str | None) -> Cached:
+def list_records(cmd: ListRecords, uow: UnitOfWork, identity: Identity) -> Cached[RecordPage]:
     """One page of records."""
-    access = _access(identity, base_id, "viewer", connection_id)
-    return records.list_page(access, base_id, table, query.options(), query.offset)
+    access = _access(cmd, uow, identity, "viewer")
+    page = records.list_page(access, cmd.base_id, cmd.table, cmd.query.options(),
+                             cmd.query.offset)
+    return page.map(RecordPage.model_validate)
 
 
-def get_record(identity: Identity, base_id: str, table: str, record_id: str,
-               connection_id: str | None) -> Cached:
+def get_record(cmd: GetRecord, uow: UnitOfWork, identity: Identity) -> Cached[RecordOut]:
     """One record."""
-    access = _access(identity, base_id, "viewer", connection_id)
-    return records.get(access, base_id, table, record_id)
+    access = _access(cmd, uow, identity, "viewer")
+    return records.get(access, cmd.base_id, cmd.table, cmd.record_id).map(
+        RecordOut.model_validate)
 
 
-def create_records(identity: Identity, base_id: str, table: str, cmd: NewRecords,
-                   connection_id: str | None, idempotency_key: str | None) -> dict[str, Any]:
+def create_records(cmd: CreateRecords, uow: UnitOfWork, identity: Identity) -> RecordsOut:
     """Create records, all or nothing; the same Idempotency-Key creates them once."""
     def create() -> dict[str, Any]:
-        access = _access(identity, base_id, "editor", connection_id)
-        rows = [r.model_dump() for r in cmd.records]
-        return {"records": records.create(access, base_id, table, rows, cmd.typecast)}
+        # The idempotency store keeps the first answer as JSON.
+        access = _access(cmd, uow, identity, "editor")
+        rows = [r.model_dump() for r in cmd.body.records]
+        return {"records": records.create(access, cmd.base_id, cmd.table, rows,
+                                          cmd.body.typecast)}
 
-    return idempotency.run_once(
-        "airtable.create_records", identity.user_id, idempotency_key,
-        {"base_id": base_id, "table": table, "connection_id": connection_id,
-         "body": cmd.model_dump()}, create)
+    return RecordsOut.model_validate(idempotency.run_once(
+        "airtable.create_records", identity.user_id, cmd.idempotency_key,
+        {"base_id": cmd.base_id, "table": cmd.table, "connection_id": cmd.connection_id,
+         "body": cmd.body.model_dump()}, create))
 
 
-def update_records(identity: Identity, base_id: str, table: str, cmd: RecordsUpdate,
-                   connection_id: str | None) -> dict[str, Any]:
+def update_records(cmd: UpdateRecords, uow: UnitOfWork,
+                   identity: Identity) -> RecordsOut | UpsertOut:
     """Update records by id, or upsert them by `merge_on`."""
-    access = _access(identity, base_id, "editor", connection_id)
-    if cmd.merge_on:
-        rows = [r.model_dump(exclude_none=True) for r in cmd.records]
-        return records.upsert(access, base_id, table, rows, cmd.merge_on, cmd.typecast)
-    rows = [r.model_dump() for r in cmd.records]
-    return {"records": records.update(access, base_id, table, rows, cmd.typecast)}
+    access = _access(cmd, uow, identity, "editor")
+    body = cmd.body
+    if body.merge_on:
+        rows = [r.model_dump(exclude_none=True) for r in body.records]
+        return UpsertOut.model_validate(records.upsert(
+            access, cmd.base_id, cmd.table, rows, body.merge_on, body.typecast))
+    rows = [r.model_dump() for r in body.records]
+    return RecordsOut.model_validate(
+        {"records": records.update(access, cmd.base_id, cmd.table, rows, body.typecast)})
 
 
-def write_record(identity: Identity, base_id: str, table: str, record_id: str, cmd: OneRecord,
-                 connection_id: str | None, replace: bool) -> dict[str, Any]:
+def write_record(cmd: WriteRecord, uow: UnitOfWork, identity: Identity) -> RecordOut:
     """PATCH (merge) or PUT (replace) one record."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return records.write_one(access, base_id, table, record_id, cmd.fields, cmd.typecast,
-                             replace=replace)
+    access = _access(cmd, uow, identity, "editor")
+    return RecordOut.model_validate(records.write_one(
+        access, cmd.base_id, cmd.table, cmd.record_id, cmd.body.fields, cmd.body.typecast,
+        replace=cmd.replace))
 
 
-def delete_records(identity: Identity, base_id: str, table: str, record_ids: list[str],
-                   connection_id: str | None) -> dict[str, Any]:
+def delete_records(cmd: DeleteRecords, uow: UnitOfWork, identity: Identity) -> DeletedOut:
     """Delete records by id."""
-    access = _access(identity, base_id, "editor", connection_id)
-    return {"deleted": records.delete(access, base_id, table, record_ids)}
+    access = _access(cmd, uow, identity, "editor")
+    return DeletedOut(deleted=records.delete(access, cmd.base_id, cmd.table,
+                                             list(cmd.record_ids)))
