@@ -3,16 +3,28 @@
 import base64
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from common import health
-from common.db import UnitOfWork
+from common.dependencies import Caller, ReadUow, Uow
 from common.errors import ValidationFailed
 from common.files import jobs, multipart, service, undo
-from common.files.schemas import ExportIn, ImportIn, UploadIn
-from common.http import JSON, create_app
-from common.identity import current_identity
+from common.files.commands import ImportFile, ListFiles, UndoImport, UploadFile
+from common.files.schemas import (
+    DownloadLinkOut,
+    ExportIn,
+    ExportOut,
+    ExportStartedOut,
+    FileOut,
+    ImportIn,
+    ImportOut,
+    ImportPreviewOut,
+    ImportStartedOut,
+    ImportUndoOut,
+    UploadIn,
+    UploadStartedOut,
+)
+from common.http import create_app
 from common.lambda_handlers import http_handler
 from common.sagas.schemas import UndoSaga
 from common.schemas import Page, documented
@@ -27,17 +39,9 @@ FILE = "/api/files/<file_id>"
 ENVELOPE_BYTES = 64 * 1024
 
 
-def _user() -> str:
-    return current_identity(app).user_id
-
-
-def _json(status: int, body: dict) -> Response:
-    return Response(status_code=status, content_type=JSON, body=body)
-
-
-@app.post("/api/files/upload", summary="Upload a file (multipart field `file`, up to 4 MiB)",
-          tags=TAGS, responses=documented(201, description="Created"))
-def upload():
+def _form() -> UploadFile:
+    """The upload's multipart form (Powertools parses JSON bodies only): its `file` and
+    `workspace_id` fields, the workspace also taken from the query."""
     event = app.current_event
     raw = base64.b64decode(event.body or "") if event.is_base64_encoded else \
         (event.body or "").encode()
@@ -52,80 +56,85 @@ def upload():
     workspace = parts.get("workspace_id")
     workspace_id = workspace.data.decode() if workspace else \
         event.get_query_string_value("workspace_id")
-    with UnitOfWork() as uow:
-        return _json(201, service.upload(uow, _user(), workspace_id, file.filename,
-                                         file.content_type, file.data))
+    return UploadFile(workspace_id=workspace_id, filename=file.filename,
+                      content_type=file.content_type, data=file.data)
+
+
+@app.post("/api/files/upload", summary="Upload a file (multipart field `file`, up to 4 MiB)",
+          tags=TAGS, status_code=201, responses=documented(201, description="Created"))
+def upload(caller: Caller, uow: Uow) -> FileOut:
+    return service.upload(_form(), uow, caller)
 
 
 @app.post("/api/files/uploads", summary="Start a presigned upload (up to 100 MB)", tags=TAGS,
-          responses=documented(201, description="Created"))
-def start_upload(body: UploadIn):
-    with UnitOfWork() as uow:
-        return _json(201, service.start_upload(uow, _user(), body.workspace_id, body.filename,
-                                               body.content_type, body.size))
+          status_code=201, responses=documented(201, description="Created"))
+def start_upload(body: UploadIn, caller: Caller, uow: Uow) -> UploadStartedOut:
+    return service.start_upload(body, uow, caller)
 
 
-@app.get("/api/files", summary="Files of your workspaces", tags=TAGS,
-         responses=documented(200, Page))
-def list_files(workspace_id: Annotated[str | None, Query()] = None,
+@app.get("/api/files", summary="Files of your workspaces", tags=TAGS)
+def list_files(caller: Caller, uow: ReadUow,
+               workspace_id: Annotated[str | None, Query()] = None,
                limit: Annotated[int, Query(ge=1, le=200)] = 50,
-               cursor: Annotated[str | None, Query()] = None) -> dict:
-    with UnitOfWork() as uow:
-        return service.list_files(uow, _user(), workspace_id, limit, cursor)
+               cursor: Annotated[str | None, Query()] = None) -> Page[FileOut]:
+    cmd = ListFiles(workspace_id=workspace_id, limit=limit, cursor=cursor)
+    return service.list_files(cmd, uow, caller)
 
 
 @app.post("/api/files/exports", summary="Export a table to a new CSV or JSON file", tags=TAGS,
-          responses=documented(202, description="Accepted"))
-def start_export(body: ExportIn):
-    return _json(202, jobs.start_export(_user(), body))
+          status_code=202, responses=documented(202, description="Accepted"))
+def start_export(body: ExportIn, caller: Caller, uow: Uow) -> ExportStartedOut:
+    return jobs.start_export(body, uow, caller)
 
 
 @app.get("/api/files/exports/<export_id>", summary="An export's status", tags=TAGS)
-def export_status(export_id: str) -> dict:
-    return jobs.export_status(_user(), export_id)
+def export_status(export_id: str, caller: Caller, uow: ReadUow) -> ExportOut:
+    return jobs.export_status(export_id, uow, caller)
 
 
 @app.get("/api/files/imports/<import_id>", summary="An import's progress and rejected rows",
          tags=TAGS)
-def import_status(import_id: str) -> dict:
-    return jobs.import_status(_user(), import_id)
+def import_status(import_id: str, caller: Caller, uow: ReadUow) -> ImportOut:
+    return jobs.import_status(import_id, uow, caller)
 
 
 @app.post("/api/files/imports/<import_id>/undo", tags=TAGS,
           summary="Undo an import: delete what it created, restore what it updated",
-          responses=documented(202, description="Accepted"))
-def undo_import(import_id: str, body: UndoSaga | None = None):
-    return _json(202, undo.undo(_user(), import_id, bool(body and body.force)))
+          status_code=202, responses=documented(202, description="Accepted"))
+def undo_import(import_id: str, caller: Caller, uow: Uow,
+                body: UndoSaga | None = None) -> ImportUndoOut:
+    return undo.undo(UndoImport(import_id=import_id, force=bool(body and body.force)), uow, caller)
 
 
 @app.get(FILE, summary="A file", tags=TAGS)
-def get_file(file_id: str) -> dict:
-    with UnitOfWork() as uow:
-        return service.view(service.get_file(uow, _user(), file_id))
+def get_file(file_id: str, caller: Caller, uow: ReadUow) -> FileOut:
+    return service.get(file_id, uow, caller)
 
 
-@app.delete(FILE, summary="Delete a file (object and metadata)", tags=TAGS,
+@app.delete(FILE, summary="Delete a file (object and metadata)", tags=TAGS, status_code=204,
             responses=documented(204, description="Deleted"))
-def delete_file(file_id: str):
-    with UnitOfWork() as uow:
-        service.delete_file(uow, _user(), file_id)
-    return Response(status_code=204, content_type=JSON, body="")
+def delete_file(file_id: str, caller: Caller, uow: Uow) -> None:
+    service.delete_file(file_id, uow, caller)
 
 
 @app.get(FILE + "/download", summary="A short-lived URL of a ready file, for the browser to open",
          tags=TAGS)
-def download(file_id: str) -> dict:
-    with UnitOfWork() as uow:
-        return service.download_link(uow, _user(), file_id)
+def download(file_id: str, caller: Caller, uow: ReadUow) -> DownloadLinkOut:
+    return service.download_link(file_id, uow, caller)
+
+
+IMPORTED = {**documented(202, ImportStartedOut, "Started"),
+            **documented(200, ImportPreviewOut, "Previewed (dry_run), nothing written")}
 
 
 @app.post(FILE + "/import", summary="Import the file into an Airtable table (Idempotency-Key)",
-          tags=TAGS, responses=documented(202, description="Accepted"))
-def start_import(file_id: str, body: ImportIn):
-    if body.dry_run:
-        return _json(200, jobs.preview_import(_user(), file_id, body))
+          tags=TAGS, responses=IMPORTED)
+def start_import(file_id: str, body: ImportIn, caller: Caller,
+                 uow: Uow) -> tuple[ImportStartedOut | ImportPreviewOut, int]:
     key = app.current_event.headers.get("idempotency-key")
-    return _json(202, jobs.start_import(_user(), file_id, body, key))
+    answer = jobs.import_file(ImportFile(file_id=file_id, body=body, idempotency_key=key),
+                              uow, caller)
+    return answer, 200 if body.dry_run else 202
 
 
 lambda_handler = http_handler(app)

@@ -258,6 +258,27 @@ def test_registration_welcomes_with_a_link_to_the_demo_base_and_writes_nothing_t
     assert me["preferences"]["timezone"] == "UTC"
 
 
+def test_the_list_pages_newest_first_without_inputs(api, stack):
+    base_id = _base(stack)
+    headers = _member(api, stack)
+    saga = _run(api, headers, base_id, [
+        {"action": "create", "table": "Contacts", "records": [{"fields": {"Name": "Paged"}}]}])
+    deadline = time.monotonic() + 60
+    while len(listed := api.get("/api/sagas", headers=headers).json()["items"]) < 2:
+        assert time.monotonic() < deadline, "the onboarding saga never appeared"
+        time.sleep(0.2)
+    assert sorted(s["type"] for s in listed) == ["airtable_transaction", "user_onboarding"]
+    assert all("input" not in s for s in listed)
+    assert next(s for s in listed if s["id"] == saga["id"])["steps"] == saga["steps"]
+    first = api.get("/api/sagas", headers=headers, params={"limit": 1})
+    assert first.status_code == 200, first.text
+    assert first.json()["items"] == listed[:1] and first.json()["next_cursor"]
+    rest = api.get("/api/sagas", headers=headers,
+                   params={"limit": 1, "cursor": first.json()["next_cursor"]})
+    assert rest.status_code == 200, rest.text
+    assert rest.json() == {"items": listed[1:], "next_cursor": None}
+
+
 def test_saga_types_list_only_what_a_user_starts_with_its_input(api, stack):
     headers = _member(api, stack)
     types = api.get("/api/sagas/types", headers=headers)

@@ -91,9 +91,10 @@ class SagaMachines:
 
     def start(self, kind: str, data: dict[str, Any]) -> str:
         """Start a saga the way POST /api/sagas does; returns its id."""
+        from common.db import UnitOfWork
         from common.sagas import service
 
-        return service.create(kind, self.workspace_id, self.user_id, data)
+        return service.create(UnitOfWork(), kind, self.workspace_id, self.user_id, data)
 
     def wait(self, saga_id: str, timeout: float = 60) -> dict[str, Any]:
         """The saga once its executions have ended."""
@@ -115,9 +116,16 @@ class SagaMachines:
 
     def view(self, saga_id: str, user_id: str | None = None) -> dict[str, Any]:
         """GET /api/sagas/{id} as the member (or `user_id`) sees it."""
+        from common.db import UnitOfWork
         from common.sagas import service
 
-        return service.get(user_id or self.user_id, saga_id)
+        return service.get(saga_id, UnitOfWork(), self.member(user_id)).model_dump(mode="json")
+
+    def member(self, user_id: str | None = None) -> Any:
+        """The member (or `user_id`) as the API's caller."""
+        from common.identity import Identity
+
+        return Identity(user_id=user_id or self.user_id, role="member")
 
     def states(self, execution_arn: str) -> list[str]:
         """The states an execution entered, in order (each one a state transition)."""

@@ -95,6 +95,7 @@ def test_a_transient_failure_is_retried(sagas):
 
 
 def test_cancel_drops_what_the_snapshot_made(sagas, monkeypatch):
+    from common.db import UnitOfWork
     from common.sagas import service, tasks
 
     monkeypatch.setattr(tasks, "BUDGET_SECONDS", 0.0)
@@ -104,7 +105,7 @@ def test_cancel_drops_what_the_snapshot_made(sagas, monkeypatch):
 
     wait_for(lambda: sagas.view(saga_id)["steps"][2].get("chunks_applied", 0) >= 1,
              interval=0.02)
-    service.cancel(sagas.user_id, saga_id)
+    service.cancel(saga_id, UnitOfWork(), sagas.member())
     saga = sagas.wait(saga_id)
     assert saga["status"] == "cancelled"
     assert _tables_of(saga_id) == [] and _registry(saga_id) == []

@@ -245,6 +245,7 @@ def test_compensation_that_keeps_failing_leaves_failed_with_what_is_left(sagas):
 
 
 def test_cancel_stops_the_execution_and_compensates_what_was_applied(sagas):
+    from common.db import UnitOfWork
     from common.sagas import service
 
     base_id = sagas.new_base()
@@ -256,7 +257,7 @@ def test_cancel_stops_the_execution_and_compensates_what_was_applied(sagas):
          "records": [{"fields": {"Name": f"Row {n}"}} for n in range(300)]}]}
     saga_id = sagas.start("airtable_transaction", data)
     _wait_until(lambda: sagas.view(saga_id)["steps"][0].get("chunks_applied", 0) >= 2)
-    service.cancel(sagas.user_id, saga_id)
+    service.cancel(saga_id, UnitOfWork(), sagas.member())
     saga = sagas.wait(saga_id, timeout=120)
     assert saga["status"] == "cancelled"
     assert saga["compensation_reason"] == "cancel"
@@ -268,8 +269,10 @@ def test_cancel_stops_the_execution_and_compensates_what_was_applied(sagas):
 def test_undo_reverts_a_succeeded_saga_and_refuses_when_records_changed(sagas):
     import pytest
 
+    from common.db import UnitOfWork
     from common.errors import Conflict
     from common.sagas import service
+    from common.sagas.commands import RevertSaga
 
     base_id = sagas.new_base()
     before = {t: sagas.records(base_id, t) for t in ("Contacts", "Deals")}
@@ -281,11 +284,11 @@ def test_undo_reverts_a_succeeded_saga_and_refuses_when_records_changed(sagas):
 
     _api(sagas.emulator).table(base_id, "Contacts").update(created, {"Score": 61})
     with pytest.raises(Conflict) as refused:
-        service.undo(sagas.user_id, saga_id, force=False)
+        service.undo(RevertSaga(saga_id=saga_id, force=False), UnitOfWork(), sagas.member())
     assert refused.value.details == [{"table": "Contacts", "record_id": created,
                                       "fields": ["Score"]}]
     _api(sagas.emulator).table(base_id, "Contacts").update(created, {"Score": 60})
-    service.undo(sagas.user_id, saga_id, force=False)
+    service.undo(RevertSaga(saga_id=saga_id, force=False), UnitOfWork(), sagas.member())
     saga = sagas.wait(saga_id)
     assert saga["status"] == "undone"
     assert {t: sagas.records(base_id, t) for t in ("Contacts", "Deals")} == before
@@ -367,7 +370,9 @@ def test_a_create_whose_task_died_after_writing_is_found_by_its_values_and_undon
 
 
 def test_forced_undo_deletes_what_is_left_when_a_created_record_is_already_gone(sagas):
+    from common.db import UnitOfWork
     from common.sagas import service
+    from common.sagas.commands import RevertSaga
     from tests.statemachines.conftest import _api
 
     base_id = sagas.new_base()
@@ -377,7 +382,7 @@ def test_forced_undo_deletes_what_is_left_when_a_created_record_is_already_gone(
          "records": [{"fields": {"Name": "One"}}, {"fields": {"Name": "Two"}}]}]})
     created = sagas.wait(saga_id)["output"]["operations"][0]["created"]
     _api(sagas.emulator).table(base_id, "Contacts").delete(created[0])
-    service.undo(sagas.user_id, saga_id, force=True)
+    service.undo(RevertSaga(saga_id=saga_id, force=True), UnitOfWork(), sagas.member())
     saga = sagas.wait(saga_id)
     assert saga["status"] == "undone"
     assert sagas.records(base_id, "Contacts") == before

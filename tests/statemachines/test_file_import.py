@@ -41,7 +41,9 @@ class Imports:
         from common.aws import client
         from common.db import UnitOfWork
         from common.files import jobs
+        from common.files.commands import ImportFile
         from common.files.schemas import ImportIn
+        from common.identity import Identity
         from common.models import StoredFile, Workspace
 
         out = io.StringIO()
@@ -60,9 +62,10 @@ class Imports:
             uow.commit()
             file_id = stored.id
         base_id = self.bases.pop()
-        started = jobs.start_import(self.user_id, file_id, ImportIn(
-            base_id=base_id, table="People", typecast=True, **options), None)
-        return started["import_id"], base_id
+        started = jobs.start_import(ImportFile(file_id=file_id, body=ImportIn(
+            base_id=base_id, table="People", typecast=True, **options)), UnitOfWork(),
+            Identity(user_id=self.user_id, role="member"))
+        return started.import_id, base_id
 
     def wait(self, import_id: str, timeout: float = 120) -> dict[str, Any]:
         """The import once it has ended, as GET /api/files/imports/{id} shows it."""

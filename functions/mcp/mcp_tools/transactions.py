@@ -10,7 +10,9 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
 from common import deadline
+from common.db import UnitOfWork
 from common.sagas import service as sagas
+from common.sagas.commands import RevertSaga, StartOnce
 from common.sagas.schemas import StartSaga
 from common.schemas import parse
 from mcp_tools.caller import caller
@@ -41,7 +43,7 @@ def run(base_id: str, operations: list[dict[str, Any]], dry_run: bool) -> CallTo
     """Check (dry run) or apply the operations as one transaction, waiting for its end."""
     body = parse(StartSaga, {"type": "airtable_transaction", "dry_run": dry_run,
                              "input": {"base_id": base_id, "operations": operations}})
-    _, started = sagas.start(caller().user_id, body)
+    started = sagas.start(StartOnce(body=body), UnitOfWork(), caller()).model_dump(mode="json")
     if dry_run:
         return structured(TransactionResult(status="dry_run", **started))
     return reported(wait(started["saga_id"]))
@@ -49,13 +51,14 @@ def run(base_id: str, operations: list[dict[str, Any]], dry_run: bool) -> CallTo
 
 def undo(transaction_id: str, force: bool) -> CallToolResult:
     """Revert a succeeded transaction, waiting for the undo to end."""
-    sagas.undo(caller().user_id, transaction_id, force)
+    sagas.undo(RevertSaga(saga_id=transaction_id, force=force), UnitOfWork(), caller())
     return reported(wait(transaction_id))
 
 
 def get(transaction_id: str) -> CallToolResult:
     """A transaction as it stands, without waiting."""
-    return structured(compact(sagas.get(caller().user_id, transaction_id)))
+    saga = sagas.get(transaction_id, UnitOfWork(read_only=True), caller())
+    return structured(compact(saga.model_dump(mode="json")))
 
 
 def wait(saga_id: str) -> dict[str, Any]:
@@ -65,7 +68,7 @@ def wait(saga_id: str) -> dict[str, Any]:
     if ends is not None:
         until = min(until, ends - DEADLINE_MARGIN)
     while True:
-        saga = sagas.get(caller().user_id, saga_id)
+        saga = sagas.get(saga_id, UnitOfWork(read_only=True), caller()).model_dump(mode="json")
         if saga["status"] in ENDED or time.time() >= until:
             return saga
         time.sleep(POLL_SECONDS)

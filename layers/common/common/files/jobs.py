@@ -13,7 +13,16 @@ from common.aws import client
 from common.db import UnitOfWork
 from common.errors import NotFound, UpstreamError
 from common.files import exports, imports, preview
-from common.files.schemas import ExportIn, ImportIn
+from common.files.commands import ImportFile
+from common.files.schemas import (
+    ExportIn,
+    ExportOut,
+    ExportStartedOut,
+    ImportOut,
+    ImportPreviewOut,
+    ImportStartedOut,
+)
+from common.identity import Identity
 from common.models import FileExport, FileImport, StoredFile
 from common.settings import get_settings
 from common.workspaces.access import require_role
@@ -33,14 +42,24 @@ def _start_execution(arn: str, name: str, payload: dict[str, Any]) -> None:
         raise UpstreamError("The job could not be started.") from e
 
 
-def start_import(user_id: str, file_id: str, body: ImportIn, key: str | None,
-                 access_for: Callable[..., Any] = _access_for) -> dict[str, Any]:
+def import_file(cmd: ImportFile, uow: UnitOfWork,
+                identity: Identity) -> ImportStartedOut | ImportPreviewOut:
+    """Start importing the file, or (dry run) preview the import with nothing written."""
+    if cmd.body.dry_run:
+        with uow:
+            return ImportPreviewOut.model_validate(preview.dry_run(
+                uow, identity.user_id, cmd.file_id, cmd.body.model_dump(), _access_for))
+    return start_import(cmd, uow, identity)
+
+
+def start_import(cmd: ImportFile, uow: UnitOfWork, identity: Identity,
+                 access_for: Callable[..., Any] = _access_for) -> ImportStartedOut:
     """Record and start an import (idem: the same key and body start it once); `access_for`
     picks the connection (a workflow's step: its own workspace's only)."""
-    spec = body.model_dump()
+    user_id, file_id, spec = identity.user_id, cmd.file_id, cmd.body.model_dump()
 
     def work() -> dict[str, Any]:
-        with UnitOfWork() as uow:
+        with uow:
             stored = uow.session.get(StoredFile, file_id)
             if stored is not None and stored.workspace_id:
                 quotas.check_imports(uow, stored.workspace_id, spec["base_id"])
@@ -52,32 +71,27 @@ def start_import(user_id: str, file_id: str, body: ImportIn, key: str | None,
             imports.fail(import_id, {"Error": "UpstreamError",
                                      "Cause": "The import job could not be started."})
             raise
-        return {"import_id": import_id, "status": "running"}
+        return ImportStartedOut(import_id=import_id, status="running").model_dump(mode="json")
 
-    return idempotency.run_once("files.import", user_id, key, {"file_id": file_id, **spec}, work)
-
-
-def preview_import(user_id: str, file_id: str, body: ImportIn) -> dict[str, Any]:
-    """The import's dry run: nothing recorded, nothing written."""
-    with UnitOfWork() as uow:
-        return preview.dry_run(uow, user_id, file_id, body.model_dump(), _access_for)
+    return ImportStartedOut.model_validate(idempotency.run_once(
+        "files.import", user_id, cmd.idempotency_key, {"file_id": file_id, **spec}, work))
 
 
-def import_status(user_id: str, import_id: str) -> dict[str, Any]:
+def import_status(import_id: str, uow: UnitOfWork, identity: Identity) -> ImportOut:
     """An import the caller may see."""
-    with UnitOfWork() as uow:
+    with uow:
         job = uow.session.get(FileImport, import_id)
         if job is None:
             raise NotFound("No such import.")
-        require_role(uow, user_id, job.workspace_id, "viewer")
-        return imports.status_view(uow, job)
+        require_role(uow, identity.user_id, job.workspace_id, "viewer")
+        return ImportOut.model_validate(imports.status_view(uow, job))
 
 
-def start_export(user_id: str, body: ExportIn,
-                 access_for: Callable[..., Any] = _access_for) -> dict[str, Any]:
+def start_export(cmd: ExportIn, uow: UnitOfWork, identity: Identity,
+                 access_for: Callable[..., Any] = _access_for) -> ExportStartedOut:
     """Record and start an export; `access_for` picks the connection (as for imports)."""
-    with UnitOfWork() as uow:
-        export_id = exports.start(uow, user_id, body.model_dump(), access_for)
+    with uow:
+        export_id = exports.start(uow, identity.user_id, cmd.model_dump(), access_for)
     try:
         _start_execution(get_settings().file_export_state_machine_arn, export_id,
                          {"export_id": export_id})
@@ -85,14 +99,14 @@ def start_export(user_id: str, body: ExportIn,
         exports.fail(export_id, {"Error": "UpstreamError",
                                  "Cause": "The export job could not be started."})
         raise
-    return {"export_id": export_id, "status": "running"}
+    return ExportStartedOut(export_id=export_id, status="running")
 
 
-def export_status(user_id: str, export_id: str) -> dict[str, Any]:
+def export_status(export_id: str, uow: UnitOfWork, identity: Identity) -> ExportOut:
     """An export the caller may see."""
-    with UnitOfWork() as uow:
+    with uow:
         job = uow.session.get(FileExport, export_id)
         if job is None:
             raise NotFound("No such export.")
-        require_role(uow, user_id, job.workspace_id, "viewer")
-        return exports.status_view(job)
+        require_role(uow, identity.user_id, job.workspace_id, "viewer")
+        return ExportOut.model_validate(exports.status_view(job))

@@ -21,8 +21,12 @@ from common.clock import now
 from common.db import UnitOfWork
 from common.errors import NotFound, PayloadTooLarge, ValidationFailed
 from common.files import formats, storage
+from common.files.commands import ListFiles, UploadFile
+from common.files.schemas import DownloadLinkOut, FileOut, UploadIn, UploadStartedOut
+from common.identity import Identity
 from common.models import StoredFile, new_id
 from common.observability import logger
+from common.schemas import Page
 from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
 
 # Base64 of 4 MiB is 5.6 MB, inside Lambda's 6 MB synchronous payload with the event around it.
@@ -32,14 +36,12 @@ DIRECT_PREFIX = "files/"
 PRESIGNED_PREFIX = "uploads/"
 
 
-def view(row: StoredFile) -> dict[str, Any]:
+def _out(row: StoredFile) -> FileOut:
     """The API's file object."""
-    body = {"id": row.id, "workspace_id": row.workspace_id, "filename": row.filename,
-            "content_type": row.content_type, "format": row.format, "size": row.size,
-            "sha256": row.sha256, "status": row.status, "created_at": row.created_at.isoformat()}
-    if row.error:
-        body["error"] = row.error
-    return body
+    return FileOut(id=row.id, workspace_id=row.workspace_id, filename=row.filename,
+                   content_type=row.content_type, format=row.format, size=row.size,
+                   sha256=row.sha256, status=row.status, created_at=row.created_at.isoformat(),
+                   **({"error": row.error} if row.error else {}))
 
 
 def safe_name(filename: str) -> str:
@@ -60,25 +62,26 @@ def uploaded_event(row: StoredFile, user_id: str | None) -> dict[str, Any]:
             "sha256": row.sha256}
 
 
-def upload(uow: UnitOfWork, user_id: str, workspace_id: str | None, filename: str,
-           content_type: str | None, data: bytes) -> dict[str, Any]:
+def upload(cmd: UploadFile, uow: UnitOfWork, identity: Identity) -> FileOut:
     """Store a file sent through the API (up to 4 MiB) after checking its content."""
-    workspace_id = resolve_workspace(uow, user_id, workspace_id, "editor")
-    if len(data) > MAX_DIRECT_BYTES:
-        raise too_large(len(data), MAX_DIRECT_BYTES,
-                        "Use POST /api/files/uploads for larger files.")
-    fmt = formats.claimed_format(filename, content_type)
-    formats.verify(fmt, data[:formats.SAMPLE_BYTES], io.BytesIO(data))
-    row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
-                     filename=safe_name(filename), content_type=formats.MEDIA_TYPES[fmt],
-                     format=fmt, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                     status="ready")
-    row.key = object_key(DIRECT_PREFIX, workspace_id, row.id, filename)
-    storage.put(row.key, data, row.content_type)
-    uow.session.add(row)
-    uow.add_event("file.uploaded", uploaded_event(row, user_id))
-    uow.commit()
-    return view(row)
+    user_id, data, filename = identity.user_id, cmd.data, cmd.filename
+    with uow:
+        workspace_id = resolve_workspace(uow, user_id, cmd.workspace_id, "editor")
+        if len(data) > MAX_DIRECT_BYTES:
+            raise too_large(len(data), MAX_DIRECT_BYTES,
+                            "Use POST /api/files/uploads for larger files.")
+        fmt = formats.claimed_format(filename, cmd.content_type)
+        formats.verify(fmt, data[:formats.SAMPLE_BYTES], io.BytesIO(data))
+        row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
+                         filename=safe_name(filename), content_type=formats.MEDIA_TYPES[fmt],
+                         format=fmt, size=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                         status="ready")
+        row.key = object_key(DIRECT_PREFIX, workspace_id, row.id, filename)
+        storage.put(row.key, data, row.content_type)
+        uow.session.add(row)
+        uow.add_event("file.uploaded", uploaded_event(row, user_id))
+        uow.commit()
+        return _out(row)
 
 
 def too_large(size: int, limit: int, hint: str) -> PayloadTooLarge:
@@ -86,28 +89,31 @@ def too_large(size: int, limit: int, hint: str) -> PayloadTooLarge:
     return PayloadTooLarge(f"The file is {size} bytes; the limit is {limit} bytes. {hint}".strip())
 
 
-def start_upload(uow: UnitOfWork, user_id: str, workspace_id: str | None, filename: str,
-                 content_type: str | None, size: int) -> dict[str, Any]:
+def start_upload(cmd: UploadIn, uow: UnitOfWork, identity: Identity) -> UploadStartedOut:
     """A pending file and a presigned PUT for it; the S3 event finishes the registration."""
-    workspace_id = resolve_workspace(uow, user_id, workspace_id, "editor")
-    if size > MAX_PRESIGNED_BYTES:
-        raise too_large(size, MAX_PRESIGNED_BYTES, "")
-    fmt = formats.claimed_format(filename, content_type)
-    row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
-                     filename=safe_name(filename), content_type=formats.MEDIA_TYPES[fmt],
-                     format=fmt, declared_size=size, status="pending")
-    row.key = object_key(PRESIGNED_PREFIX, workspace_id, row.id, filename)
-    uow.session.add(row)
-    uow.commit()
-    return {"file_id": row.id, "upload_url": storage.upload_url(row.key, row.content_type, size),
-            "method": "PUT", "headers": {"Content-Type": row.content_type},
-            "expires_in": storage.URL_SECONDS}
+    user_id, size = identity.user_id, cmd.size
+    with uow:
+        workspace_id = resolve_workspace(uow, user_id, cmd.workspace_id, "editor")
+        if size > MAX_PRESIGNED_BYTES:
+            raise too_large(size, MAX_PRESIGNED_BYTES, "")
+        fmt = formats.claimed_format(cmd.filename, cmd.content_type)
+        row = StoredFile(id=new_id(), owner_id=user_id, workspace_id=workspace_id,
+                         filename=safe_name(cmd.filename), content_type=formats.MEDIA_TYPES[fmt],
+                         format=fmt, declared_size=size, status="pending")
+        row.key = object_key(PRESIGNED_PREFIX, workspace_id, row.id, cmd.filename)
+        uow.session.add(row)
+        uow.commit()
+        return UploadStartedOut(file_id=row.id,
+                                upload_url=storage.upload_url(row.key, row.content_type, size),
+                                method="PUT", headers={"Content-Type": row.content_type},
+                                expires_in=storage.URL_SECONDS)
 
 
 def register(key: str) -> dict[str, Any] | None:
     """Finish a presigned upload when its object lands: size, content check, fingerprint.
 
     Runs again harmlessly (S3 delivers at least once): a file no longer pending is left alone.
+    An S3 event's worker, not a route: it opens its own unit of work.
     """
     landed = storage.size(key)
     with UnitOfWork() as uow:
@@ -117,7 +123,7 @@ def register(key: str) -> dict[str, Any] | None:
             logger.warning("unannounced upload ignored", extra={"key": key})
             return None
         if row.status != "pending":
-            return view(row)
+            return _out(row).model_dump(mode="json")
         limit = min(row.declared_size or MAX_PRESIGNED_BYTES, MAX_PRESIGNED_BYTES)
         if landed > limit:
             problem, digest = too_large(landed, limit, "").message, None
@@ -135,7 +141,7 @@ def register(key: str) -> dict[str, Any] | None:
             row.status = "ready"
             uow.add_event("file.uploaded", uploaded_event(row, row.owner_id))
         uow.commit()
-        return view(row)
+        return _out(row).model_dump(mode="json")
 
 
 def _presigned_problem(row: StoredFile, path: str) -> str | None:
@@ -147,22 +153,28 @@ def _presigned_problem(row: StoredFile, path: str) -> str | None:
     return None
 
 
-def list_files(uow: UnitOfWork, user_id: str, workspace_id: str | None, limit: int,
-               after: str | None) -> dict[str, Any]:
+def list_files(cmd: ListFiles, uow: UnitOfWork, identity: Identity) -> Page[FileOut]:
     """Files of the caller's workspaces (or one), newest first, keyset-paginated."""
-    ids = member_workspace_ids(uow, user_id, workspace_id)
-    query = select(StoredFile).where(StoredFile.workspace_id.in_(ids))
-    if after:
-        created, file_id = cursor.decode(after, 2)
-        query = query.where((StoredFile.created_at < created) | (
-            (StoredFile.created_at == created) & (StoredFile.id < file_id)))
-    rows = list(uow.session.scalars(query.order_by(StoredFile.created_at.desc(),
-                                                   StoredFile.id.desc()).limit(limit + 1)))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": [view(r) for r in rows],
-            "next_cursor": cursor.encode(rows[-1].created_at.isoformat(), rows[-1].id)
-            if more else None}
+    limit = cmd.limit
+    with uow:
+        ids = member_workspace_ids(uow, identity.user_id, cmd.workspace_id)
+        query = select(StoredFile).where(StoredFile.workspace_id.in_(ids))
+        if cmd.cursor:
+            created, file_id = cursor.decode(cmd.cursor, 2)
+            query = query.where((StoredFile.created_at < created) | (
+                (StoredFile.created_at == created) & (StoredFile.id < file_id)))
+        rows = list(uow.session.scalars(query.order_by(StoredFile.created_at.desc(),
+                                                       StoredFile.id.desc()).limit(limit + 1)))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return Page[FileOut](items=[_out(r) for r in rows], next_cursor=cursor.encode(
+            rows[-1].created_at.isoformat(), rows[-1].id) if more else None)
+
+
+def get(file_id: str, uow: UnitOfWork, identity: Identity) -> FileOut:
+    """A file of the caller's workspaces."""
+    with uow:
+        return _out(get_file(uow, identity.user_id, file_id))
 
 
 def get_file(uow: UnitOfWork, user_id: str, file_id: str, minimum: str = "viewer") -> StoredFile:
@@ -174,19 +186,21 @@ def get_file(uow: UnitOfWork, user_id: str, file_id: str, minimum: str = "viewer
     return row
 
 
-def download_link(uow: UnitOfWork, user_id: str, file_id: str) -> dict[str, str]:
-    """`{url, expires_at}`: a short-lived URL of a ready file's bytes, for the browser to open."""
-    row = get_file(uow, user_id, file_id)
-    if row.status != "ready":
-        raise NotFound(f"The file is {row.status}, not ready for download.")
-    expires = now() + timedelta(seconds=storage.DOWNLOAD_SECONDS)
-    return {"url": storage.download_url(row.key, row.filename),
-            "expires_at": expires.isoformat()}
+def download_link(file_id: str, uow: UnitOfWork, identity: Identity) -> DownloadLinkOut:
+    """A short-lived URL of a ready file's bytes, for the browser to open."""
+    with uow:
+        row = get_file(uow, identity.user_id, file_id)
+        if row.status != "ready":
+            raise NotFound(f"The file is {row.status}, not ready for download.")
+        expires = now() + timedelta(seconds=storage.DOWNLOAD_SECONDS)
+        return DownloadLinkOut(url=storage.download_url(row.key, row.filename),
+                               expires_at=expires.isoformat())
 
 
-def delete_file(uow: UnitOfWork, user_id: str, file_id: str) -> None:
+def delete_file(file_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Remove the object and the metadata (its imports go with it)."""
-    row = get_file(uow, user_id, file_id, "editor")
-    storage.delete(row.key)
-    uow.session.delete(row)
-    uow.commit()
+    with uow:
+        row = get_file(uow, identity.user_id, file_id, "editor")
+        storage.delete(row.key)
+        uow.session.delete(row)
+        uow.commit()

@@ -16,7 +16,10 @@ from common.airtable import connections
 from common.airtable.records import read_by_ids
 from common.db import UnitOfWork
 from common.errors import Conflict, NotFound
+from common.files.commands import UndoImport
 from common.files.rows import table_of
+from common.files.schemas import ImportUndoOut
+from common.identity import Identity
 from common.models import FileImport, FileImportChunk, Saga, StoredFile
 from common.sagas import airtable_schema
 from common.sagas.airtable_schema import TableInfo
@@ -34,9 +37,10 @@ def undo_state(uow: UnitOfWork, job: FileImport) -> str | None:
     return saga.status if saga else None
 
 
-def undo(user_id: str, import_id: str, force: bool) -> dict[str, Any]:
+def undo(cmd: UndoImport, uow: UnitOfWork, identity: Identity) -> ImportUndoOut:
     """Start undoing a finished import; 409 if it cannot be, or if records changed since."""
-    with UnitOfWork() as uow:
+    import_id, user_id = cmd.import_id, identity.user_id
+    with uow:
         job = uow.session.get(FileImport, import_id)
         if job is None:
             raise NotFound("No such import.")
@@ -62,23 +66,23 @@ def undo(user_id: str, import_id: str, force: bool) -> dict[str, Any]:
         base_id, table, workspace_id = job.base_id, job.table, job.workspace_id
     info = table_of(airtable_schema.read(access, base_id), table)
     current = read_by_ids(access.api.table(base_id, info.id), written)
-    if not force:
+    if not cmd.force:
         changed = changed_since(info, written, current)
         if changed:
             raise Conflict("Records this import wrote have changed since; undo with force to "
                            "overwrite them.", details=changed)
     operations = _operations(info, created, written, before, current)
-    saga_id = _start(workspace_id, user_id, base_id, operations,
+    saga_id = _start(uow, workspace_id, user_id, base_id, operations,
                      f"undo import of {filename} into {info.name}") if operations else None
-    with UnitOfWork() as uow:
+    with uow:
         job = uow.session.get(FileImport, import_id)
         if saga_id is None:
             job.status = "undone"  # type: ignore[union-attr]  # nothing left to undo
         else:
             job.undo_saga_id = saga_id  # type: ignore[union-attr]
         uow.commit()
-    return {"import_id": import_id, "status": "undone" if saga_id is None else "undoing",
-            "undo_saga_id": saga_id}
+    return ImportUndoOut(import_id=import_id, status="undone" if saga_id is None else "undoing",
+                         undo_saga_id=saga_id)
 
 
 def changed_since(info: TableInfo, written: dict[str, dict[str, Any]],
@@ -115,9 +119,9 @@ def _operations(info: TableInfo, created: list[str], written: dict[str, dict[str
     return operations
 
 
-def _start(workspace_id: str, user_id: str, base_id: str, operations: list[dict[str, Any]],
-           summary: str) -> str:
+def _start(uow: UnitOfWork, workspace_id: str, user_id: str, base_id: str,
+           operations: list[dict[str, Any]], summary: str) -> str:
     from common.sagas import service
 
-    return service.create("airtable_transaction", workspace_id, user_id,
+    return service.create(uow, "airtable_transaction", workspace_id, user_id,
                           {"base_id": base_id, "operations": operations, "summary": summary})

@@ -34,7 +34,8 @@ def start_for(detail: dict[str, Any], event_id: str | None) -> dict[str, Any]:
         if uow.session.get(User, user_id) is None:  # deleted before the event arrived
             return {"skipped": f"no user {user_id}"}
         workspace_id = personal_workspace_id(uow, user_id)
-    service.create("user_onboarding", workspace_id, user_id, {"user_id": user_id}, saga_id)
+    service.create(UnitOfWork(), "user_onboarding", workspace_id, user_id, {"user_id": user_id},
+                   saga_id)
     return {"saga_id": saga_id}
 
 

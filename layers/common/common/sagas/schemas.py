@@ -1,10 +1,19 @@
-"""Request bodies and saga inputs (their JSON Schemas are what GET /api/sagas/types shows)."""
+"""Request bodies, saga inputs (their JSON Schemas are what GET /api/sagas/types shows) and the
+API's response models."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+    model_validator,
+)
 
 RECORD_ID = r"^rec[A-Za-z0-9]{14}$"
 BASE_ID = r"^app[A-Za-z0-9]{14}$"
@@ -86,3 +95,115 @@ class StartSaga(BaseModel):
 
 class UndoSaga(BaseModel):
     force: bool = False
+
+
+# ------------------------------------------------------------------ responses
+# A time as these APIs have always written it (`isoformat` of the stored value).
+Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+
+
+class Sparse(BaseModel):
+    """A response whose keys with a default appear only when set: the API writes `output`,
+    `error` and the like only when there is one (and `null` where it always writes the key)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # No return annotation: with one, pydantic would document the serialised schema as it.
+    @model_serializer(mode="wrap")
+    def _set_keys_only(self, handler: SerializerFunctionWrapHandler):
+        data = handler(self)
+        fields = type(self).model_fields
+        return {k: v for k, v in data.items()
+                if k in self.model_fields_set or fields[k].is_required()}
+
+
+class SagaTypeOut(BaseModel):
+    """A saga type a user starts, with the JSON Schema of its input."""
+
+    type: str
+    input_schema: dict[str, Any]
+
+
+class SagaStartedOut(BaseModel):
+    """A saga started: its id, running."""
+
+    saga_id: str
+    status: str
+
+
+class DryRunProblemOut(Sparse):
+    """What a dry run found wrong (`record` is the record's index in its operation)."""
+
+    record: int | None = None
+    field: str | None = None
+    id: str | None = None
+    problem: str
+
+
+class DryRunOperationOut(BaseModel):
+    """One operation as the dry run checked it."""
+
+    action: str
+    table: str
+    records: int
+    problems: list[DryRunProblemOut]
+
+
+class DryRunOut(BaseModel):
+    """A transaction checked against the base's schema and records, nothing written."""
+
+    valid: bool
+    operations: list[DryRunOperationOut]
+
+
+class CompensationAttemptOut(BaseModel):
+    """A failed attempt at undoing a step."""
+
+    attempt: int | None
+    error: str | None
+    at: Timestamp | None
+
+
+class CompensationOut(Sparse):
+    """How a step's compensation stands (once the saga compensates)."""
+
+    status: str
+    finished_at: Timestamp | None = None
+    output: dict[str, Any] | None = None
+    attempts: list[CompensationAttemptOut] | None = None
+
+
+class StepOut(Sparse):
+    """A step as the saga's log tells it."""
+
+    index: int
+    name: str
+    status: str
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    output: dict[str, Any] | None = None
+    error: str | None = None
+    chunks_applied: int | None = None
+    retried: list[str | None] | None = None
+    compensation: CompensationOut | None = None
+
+
+class SagaOut(Sparse):
+    """A saga: its row's fields, then its steps; lists leave out `input` (GET
+    /api/sagas/{saga_id} has it)."""
+
+    id: str
+    type: str
+    workspace_id: str
+    summary: str
+    status: str
+    created_by: str | None
+    input: dict[str, Any] | None = None
+    created_at: Timestamp | None
+    updated_at: Timestamp | None
+    finished_at: Timestamp | None
+    output: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    steps: list[StepOut]
+    left_to_undo: list[dict[str, Any]] | None = None
+    compensation_reason: str | None = None

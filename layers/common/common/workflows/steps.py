@@ -288,25 +288,32 @@ def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a table export to the files service; the step's output names the export job."""
+    from common.db import UnitOfWork
     from common.files import jobs
     from common.files.schemas import ExportIn
+    from common.identity import Identity
 
     run_as = _member(ctx)
     spec = _files_spec(ExportIn, {**config, "workspace_id": ctx.workspace_id})
-    return jobs.start_export(run_as, spec, _workspace_access_for(ctx))
+    return jobs.start_export(spec, UnitOfWork(), Identity(user_id=run_as, role="member"),
+                             _workspace_access_for(ctx)).model_dump(mode="json")
 
 
 def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a file import to the files service, keyed by execution and step (started once)."""
+    from common.db import UnitOfWork
     from common.files import jobs
+    from common.files.commands import ImportFile
     from common.files.schemas import ImportIn
+    from common.identity import Identity
 
     run_as = _member(ctx)
     spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
     _own_file(ctx, str(config["file_id"]))
-    return jobs.start_import(run_as, str(config["file_id"]), spec,
-                             f"workflow:{ctx.execution_id}:{ctx.position}",
-                             _workspace_access_for(ctx))
+    cmd = ImportFile(file_id=str(config["file_id"]), body=spec,
+                     idempotency_key=f"workflow:{ctx.execution_id}:{ctx.position}")
+    return jobs.start_import(cmd, UnitOfWork(), Identity(user_id=run_as, role="member"),
+                             _workspace_access_for(ctx)).model_dump(mode="json")
 
 
 def _member(ctx: StepContext) -> str:
