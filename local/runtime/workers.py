@@ -280,6 +280,19 @@ class FunctionPool:
             self._starting += 1
         self._start_worker()
 
+    def provision(self, count: int) -> None:
+        """Hold `count` initialised workers (Lambda's provisioned concurrency), waiting for them."""
+        count = min(count, self.max_workers)
+        while True:
+            with self._cond:
+                if len(self._all) + self._starting >= count:
+                    break
+                self._starting += 1
+            self._start_worker()
+        with self._cond:
+            while len(self._all) < count and self._starting:
+                self._cond.wait(timeout=1)
+
     def invoke(self, event: Any) -> Invocation:
         """Run the handler once with `event` in an idle worker."""
         worker = self._acquire()

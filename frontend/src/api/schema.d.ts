@@ -1605,6 +1605,98 @@ export interface components {
             name: string;
         };
         /**
+         * ApiKeyOut
+         * @description An API key without its secret.
+         */
+        ApiKeyOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /** Id */
+            id: string;
+            /** Last Used At */
+            last_used_at: string | null;
+            /** Name */
+            name: string;
+            /** Prefix */
+            prefix: string;
+        };
+        /**
+         * AttemptOut
+         * @description One attempt of a delivery.
+         */
+        AttemptOut: {
+            /** At */
+            at: string | null;
+            /** Duration Ms */
+            duration_ms: number;
+            /** Error */
+            error: string | null;
+            /** Number */
+            number: number;
+            /** Status Code */
+            status_code: number | null;
+        };
+        /**
+         * AuditEntryOut
+         * @description One audit entry: who did what to whom, from where.
+         */
+        AuditEntryOut: {
+            /** Action */
+            action: string;
+            /** Actor Id */
+            actor_id: string | null;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Target Id */
+            target_id: string | null;
+        };
+        /**
+         * AuthorizationServerOut
+         * @description This deployment's authorization server metadata (RFC 8414).
+         */
+        AuthorizationServerOut: {
+            /** Authorization Endpoint */
+            authorization_endpoint: string;
+            /** Client Id Metadata Document Supported */
+            client_id_metadata_document_supported: boolean;
+            /** Code Challenge Methods Supported */
+            code_challenge_methods_supported: string[];
+            /** Grant Types Supported */
+            grant_types_supported: string[];
+            /** Issuer */
+            issuer: string;
+            /** Registration Endpoint */
+            registration_endpoint: string;
+            /** Response Types Supported */
+            response_types_supported: string[];
+            /** Revocation Endpoint */
+            revocation_endpoint: string;
+            /** Revocation Endpoint Auth Methods Supported */
+            revocation_endpoint_auth_methods_supported: string[];
+            /** Scopes Supported */
+            scopes_supported: string[];
+            /** Token Endpoint */
+            token_endpoint: string;
+            /** Token Endpoint Auth Methods Supported */
+            token_endpoint_auth_methods_supported: string[];
+        };
+        /**
          * AuthorizeDecisionIn
          * @description The user's answer on the consent page.
          */
@@ -1636,6 +1728,32 @@ export interface components {
             state?: string | null;
         };
         /**
+         * BaseOut
+         * @description A base one of the caller's connections reaches, with that connection.
+         */
+        BaseOut: {
+            /** Connection Id */
+            connection_id: string;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Permission Level */
+            permission_level: string;
+            /** Workspace Id */
+            workspace_id: string | null;
+        };
+        /**
+         * BaseSchemaOut
+         * @description A base's tables, fields and views.
+         */
+        BaseSchemaOut: {
+            /** Tables */
+            tables: components["schemas"]["TableOut"][];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * BaseThrottling
          * @description 429 answers Airtable gave for one base in the window.
          */
@@ -1644,6 +1762,28 @@ export interface components {
             base_id: string;
             /** Responses 429 */
             responses_429: number;
+        };
+        /**
+         * BuildOut
+         * @description What the deployment runs on.
+         */
+        BuildOut: {
+            /** Runtime */
+            runtime: string;
+        };
+        /**
+         * BuiltinChannels
+         * @description The defaults every user starts from, and the types whose in-app default is off.
+         */
+        BuiltinChannels: {
+            /** Email */
+            email: boolean;
+            /** In App */
+            in_app: boolean;
+            /** In App Off For */
+            in_app_off_for: string[];
+            /** Webhook */
+            webhook: boolean;
         };
         /**
          * Channels
@@ -1656,6 +1796,60 @@ export interface components {
             in_app?: boolean | null;
             /** Webhook */
             webhook?: boolean | null;
+        };
+        /**
+         * ChannelsOut
+         * @description The channels a user set for an event type (or all); an absent one keeps its default.
+         */
+        ChannelsOut: {
+            /** Email */
+            email?: boolean | null;
+            /** In App */
+            in_app?: boolean | null;
+            /** Webhook */
+            webhook?: boolean | null;
+        };
+        /**
+         * CheckOut
+         * @description One check of a service's health: ok, or the type of the error it met.
+         */
+        CheckOut: {
+            /** Error */
+            error?: string | null;
+            /** Latency Ms */
+            latency_ms?: number | null;
+            /** Status */
+            status: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * CompensationAttemptOut
+         * @description A failed attempt at undoing a step.
+         */
+        CompensationAttemptOut: {
+            /** At */
+            at: string | null;
+            /** Attempt */
+            attempt: number | null;
+            /** Error */
+            error: string | null;
+        };
+        /**
+         * CompensationOut
+         * @description How a step's compensation stands (once the saga compensates).
+         */
+        CompensationOut: {
+            /** Attempts */
+            attempts?: components["schemas"]["CompensationAttemptOut"][] | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Output */
+            output?: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
         };
         /** ConditionConfig */
         ConditionConfig: {
@@ -1685,6 +1879,43 @@ export interface components {
              * @enum {string}
              */
             type: "condition";
+        };
+        /**
+         * ConnectionOut
+         * @description A connection as its workspace's members see it: never the token, only its last four.
+         */
+        ConnectionOut: {
+            /** Airtable User Id */
+            airtable_user_id: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Default Base Id */
+            default_base_id: string | null;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Token Last4 */
+            token_last4: string | null;
+            /** Uses Default */
+            uses_default: boolean;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ConnectionsOut
+         * @description The database's connections held against its limit for non-superusers.
+         */
+        ConnectionsOut: {
+            /** Held */
+            held: number;
+            /** Limit */
+            limit: number;
+            /** Share */
+            share: number | null;
         };
         /**
          * ConsentOut
@@ -1779,6 +2010,111 @@ export interface components {
              */
             type: "airtable.delete_records";
         };
+        /**
+         * DeletedOut
+         * @description The ids of the records deleted.
+         */
+        DeletedOut: {
+            /** Deleted */
+            deleted: string[];
+        };
+        /**
+         * DeliveryOut
+         * @description A delivery of an event to a webhook, with its attempts.
+         */
+        DeliveryOut: {
+            /** Attempt Log */
+            attempt_log: components["schemas"]["AttemptOut"][];
+            /** Attempts */
+            attempts: number;
+            /** Created At */
+            created_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Event Id */
+            event_id: string;
+            /** Id */
+            id: string;
+            /** Last Error */
+            last_error: string | null;
+            /** Last Status Code */
+            last_status_code: number | null;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at: string | null;
+            /** Webhook Id */
+            webhook_id: string;
+        };
+        /**
+         * DependenciesOut
+         * @description The shared dependencies' statuses, each vouched for by the service that uses it.
+         */
+        DependenciesOut: {
+            /** Airtable */
+            airtable: string;
+            /** Database */
+            database: string;
+            /** Event Bus */
+            event_bus: string;
+            /** State Machines */
+            state_machines: string;
+            /** Storage */
+            storage: string;
+        };
+        /**
+         * DownloadLinkOut
+         * @description A short-lived URL of a ready file's bytes, for the browser to open.
+         */
+        DownloadLinkOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Url */
+            url: string;
+        };
+        /**
+         * DryRunOperationOut
+         * @description One operation as the dry run checked it.
+         */
+        DryRunOperationOut: {
+            /** Action */
+            action: string;
+            /** Problems */
+            problems: components["schemas"]["DryRunProblemOut"][];
+            /** Records */
+            records: number;
+            /** Table */
+            table: string;
+        };
+        /**
+         * DryRunOut
+         * @description A transaction checked against the base's schema and records, nothing written.
+         */
+        DryRunOut: {
+            /** Operations */
+            operations: components["schemas"]["DryRunOperationOut"][];
+            /** Valid */
+            valid: boolean;
+        };
+        /**
+         * DryRunProblemOut
+         * @description What a dry run found wrong (`record` is the record's index in its operation).
+         */
+        DryRunProblemOut: {
+            /** Field */
+            field?: string | null;
+            /** Id */
+            id?: string | null;
+            /** Problem */
+            problem: string;
+            /** Record */
+            record?: number | null;
+        };
         ErrorEnvelope: {
             error: {
                 /**
@@ -1795,6 +2131,25 @@ export interface components {
             };
         };
         /**
+         * EventOut
+         * @description An analytics event as recorded.
+         */
+        EventOut: {
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Event Type */
+            event_type: string;
+            /** Id */
+            id: string;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+        };
+        /**
          * ExecuteIn
          * @description POST /{id}/execute.
          */
@@ -1803,6 +2158,59 @@ export interface components {
             input?: {
                 [key: string]: unknown;
             };
+        };
+        /**
+         * ExecutionOut
+         * @description An execution with its per-step results.
+         */
+        ExecutionOut: {
+            /** Duration Ms */
+            duration_ms: number | null;
+            /** Error */
+            error: {
+                [key: string]: unknown;
+            } | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Input */
+            input: {
+                [key: string]: unknown;
+            } | null;
+            /** Started At */
+            started_at: string | null;
+            /** Started By */
+            started_by: string | null;
+            /** Status */
+            status: string;
+            /** Steps */
+            steps: components["schemas"]["StepResultOut"][];
+            trigger: components["schemas"]["ExecutionTrigger"];
+            /** Workflow Id */
+            workflow_id: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ExecutionStarted
+         * @description A run just started (or the one an Idempotency-Key already started).
+         */
+        ExecutionStarted: {
+            /** Execution Id */
+            execution_id: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ExecutionTrigger
+         * @description What started an execution, with its once-only key (a schedule slot, a signature...).
+         */
+        ExecutionTrigger: {
+            /** Key */
+            key: string | null;
+            /** Type */
+            type: string;
         };
         /**
          * ExportIn
@@ -1827,6 +2235,53 @@ export interface components {
             workspace_id?: string | null;
         };
         /**
+         * ExportOut
+         * @description An export's status; `file_id` names the file once it succeeded.
+         */
+        ExportOut: {
+            /** Base Id */
+            base_id: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error?: string | null;
+            /** Export Id */
+            export_id: string;
+            /** Fields */
+            fields: string[] | null;
+            /** File Id */
+            file_id: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Format */
+            format: string;
+            /** Id */
+            id: string;
+            /** Rows */
+            rows: number;
+            /** Status */
+            status: string;
+            /** Table */
+            table: string;
+            /** View */
+            view: string | null;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ExportStartedOut
+         * @description An export started.
+         */
+        ExportStartedOut: {
+            /** Export Id */
+            export_id: string;
+            /** Status */
+            status: string;
+        };
+        /**
          * FailedExecution
          * @description A state machine execution that failed, timed out or was aborted in the window.
          */
@@ -1846,6 +2301,16 @@ export interface components {
             status: string;
             /** Stopped At */
             stopped_at: string | null;
+        };
+        /**
+         * FailedRowOut
+         * @description A rejected row: its 1-based data row number and why.
+         */
+        FailedRowOut: {
+            /** Error */
+            error: string;
+            /** Row */
+            row: number;
         };
         /**
          * FailedWebhookDelivery
@@ -1871,6 +2336,20 @@ export interface components {
             webhook_id: string;
         };
         /**
+         * FieldOut
+         * @description A field as Airtable's metadata API describes it.
+         */
+        FieldOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
          * FieldSpec
          * @description A field as Airtable's metadata API describes one.
          */
@@ -1885,6 +2364,35 @@ export interface components {
             } | null;
             /** Type */
             type: string;
+        };
+        /**
+         * FileOut
+         * @description A file: `error` says why one `failed` (a presigned upload whose content was refused).
+         */
+        FileOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error?: string | null;
+            /** Filename */
+            filename: string;
+            /** Format */
+            format: string | null;
+            /** Id */
+            id: string;
+            /** Sha256 */
+            sha256: string | null;
+            /** Size */
+            size: number | null;
+            /** Status */
+            status: string;
+            /** Workspace Id */
+            workspace_id: string | null;
         };
         /** FilesExportConfig */
         FilesExportConfig: {
@@ -1964,6 +2472,38 @@ export interface components {
              */
             message: string;
         };
+        /**
+         * HealthOut
+         * @description The public aggregate health (GET /api/health).
+         */
+        HealthOut: {
+            dependencies: components["schemas"]["DependenciesOut"];
+            /** Services */
+            services: {
+                [key: string]: components["schemas"]["ServiceStatusOut"];
+            };
+            /** Status */
+            status: string;
+        };
+        /**
+         * HealthReportOut
+         * @description The whole recent report (admins): every service's checks, the database's connections.
+         */
+        HealthReportOut: {
+            /**
+             * Checked At
+             * Format: date-time
+             */
+            checked_at: string;
+            database_connections: components["schemas"]["ConnectionsOut"] | null;
+            dependencies: components["schemas"]["DependenciesOut"];
+            /** Services */
+            services: {
+                [key: string]: components["schemas"]["ServiceReportOut"];
+            };
+            /** Status */
+            status: string;
+        };
         /** HttpRequestConfig */
         HttpRequestConfig: {
             /** Body */
@@ -2033,6 +2573,122 @@ export interface components {
              * @default false
              */
             typecast?: boolean;
+        };
+        /**
+         * ImportOut
+         * @description An import's progress and its rejected rows (the first 1000).
+         */
+        ImportOut: {
+            /** Base Id */
+            base_id: string;
+            /** Created */
+            created: number;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Error */
+            error?: string | null;
+            /** Failed */
+            failed: components["schemas"]["FailedRowOut"][];
+            /** Failed Count */
+            failed_count: number;
+            /** File Id */
+            file_id: string;
+            /** Filename */
+            filename: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Ignored Columns */
+            ignored_columns: string[];
+            /** Import Id */
+            import_id: string;
+            /** Rows Done */
+            rows_done: number;
+            /** Rows Total */
+            rows_total: number | null;
+            /** Status */
+            status: string;
+            /** Table */
+            table: string;
+            /** Table Name */
+            table_name: string;
+            undo?: components["schemas"]["ImportUndoStateOut"] | null;
+            /** Updated */
+            updated: number;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * ImportPreviewOut
+         * @description An import's dry run: the columns matched, the first rows, every row's problems;
+         *     `sheets` lists a workbook's sheets to choose from.
+         */
+        ImportPreviewOut: {
+            /** Columns */
+            columns: components["schemas"]["PreviewColumnOut"][];
+            /** Ignored Columns */
+            ignored_columns: string[];
+            /** Preview */
+            preview: components["schemas"]["PreviewRowOut"][];
+            /** Problems Total */
+            problems_total: number;
+            /** Rows Total */
+            rows_total: number;
+            /** Sheets */
+            sheets?: string[] | null;
+            /** Table */
+            table: string;
+        };
+        /**
+         * ImportStartedOut
+         * @description An import started.
+         */
+        ImportStartedOut: {
+            /** Import Id */
+            import_id: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * ImportUndoOut
+         * @description An import's undo started (`undoing`, with its saga), or nothing was left (`undone`).
+         */
+        ImportUndoOut: {
+            /** Import Id */
+            import_id: string;
+            /** Status */
+            status: string;
+            /** Undo Saga Id */
+            undo_saga_id: string | null;
+        };
+        /**
+         * ImportUndoStateOut
+         * @description The saga undoing an import, and how it stands.
+         */
+        ImportUndoStateOut: {
+            /** Saga Id */
+            saga_id: string | null;
+            /** Status */
+            status: string;
+        };
+        /**
+         * InfoOut
+         * @description Name, version, stage, services and build of this deployment.
+         */
+        InfoOut: {
+            build: components["schemas"]["BuildOut"];
+            /** Name */
+            name: string;
+            /** Services */
+            services: string[];
+            /** Stage */
+            stage: string;
+            /** Version */
+            version: string;
         };
         /**
          * InvitationIn
@@ -2131,6 +2787,22 @@ export interface components {
             username?: string | null;
         };
         /**
+         * LogoutIn
+         * @description POST /api/auth/logout (the body is optional).
+         */
+        LogoutIn: {
+            /** Refresh Token */
+            refresh_token?: string | null;
+        };
+        /**
+         * MarkedOut
+         * @description How many notifications read-all marked read.
+         */
+        MarkedOut: {
+            /** Marked */
+            marked: number;
+        };
+        /**
          * MemberOut
          * @description A member of a workspace.
          */
@@ -2163,6 +2835,36 @@ export interface components {
              */
             role: "owner" | "editor" | "viewer";
             workspace: components["schemas"]["WorkspaceOut"];
+        };
+        /**
+         * Message
+         * @description An answer that only says what happened (202s of requests that send an email).
+         */
+        Message: {
+            /** Message */
+            message: string;
+        };
+        /**
+         * MetricsOut
+         * @description Requests, error rate and latency percentiles per service over whole hours.
+         */
+        MetricsOut: {
+            /** Granularity */
+            granularity: string;
+            /** Services */
+            services: {
+                [key: string]: components["schemas"]["ServiceMetricsOut"];
+            };
+            /**
+             * Since
+             * Format: date-time
+             */
+            since: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
         };
         /**
          * NewConnection
@@ -2218,6 +2920,33 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * NotificationOut
+         * @description One notification of the caller's inbox.
+         */
+        NotificationOut: {
+            /** Body */
+            body: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+            /** Link */
+            link: string | null;
+            /** Read */
+            read: boolean;
+            /** Title */
+            title: string;
+            /** Type */
+            type: string;
+        };
         /** NotifyConfig */
         NotifyConfig: {
             /**
@@ -2246,6 +2975,28 @@ export interface components {
             type: "notify";
         };
         /**
+         * OAuthClientOut
+         * @description A registered client (RFC 7591 section 3.2.1).
+         */
+        OAuthClientOut: {
+            /** Client Id */
+            client_id: string;
+            /** Client Id Issued At */
+            client_id_issued_at: number;
+            /** Client Name */
+            client_name: string;
+            /** Grant Types */
+            grant_types: string[];
+            /** Redirect Uris */
+            redirect_uris: string[];
+            /** Response Types */
+            response_types: string[];
+            /** Scope */
+            scope: string;
+            /** Token Endpoint Auth Method */
+            token_endpoint_auth_method: string;
+        };
+        /**
          * OAuthErrorOut
          * @description An OAuth error response (RFC 6749 section 5.2), what OAuth clients parse.
          */
@@ -2254,6 +3005,31 @@ export interface components {
             error: string;
             /** Error Description */
             error_description: string;
+        };
+        /**
+         * OAuthRevokedOut
+         * @description The revocation endpoint's answer: an empty object, for known and unknown tokens alike.
+         */
+        OAuthRevokedOut: Record<string, never>;
+        /**
+         * OAuthTokensOut
+         * @description The token endpoint's answer (RFC 6749 section 5.1).
+         */
+        OAuthTokensOut: {
+            /** Access Token */
+            access_token: string;
+            /** Expires In */
+            expires_in: number;
+            /** Refresh Token */
+            refresh_token: string;
+            /** Scope */
+            scope: string;
+            /**
+             * Token Type
+             * @default Bearer
+             * @constant
+             */
+            token_type?: "Bearer";
         };
         /**
          * OneRecord
@@ -2295,13 +3071,122 @@ export interface components {
             /** Window Hours */
             window_hours: number;
         };
-        /**
-         * Page
-         * @description A page of a list endpoint: `Page[WorkspaceOut]` documents its items' schema.
-         */
-        Page: {
+        /** Page[ApiKeyOut] */
+        Page_ApiKeyOut_: {
             /** Items */
-            items: unknown[];
+            items: components["schemas"]["ApiKeyOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[AuditEntryOut] */
+        Page_AuditEntryOut_: {
+            /** Items */
+            items: components["schemas"]["AuditEntryOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[BaseOut] */
+        Page_BaseOut_: {
+            /** Items */
+            items: components["schemas"]["BaseOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[ConnectionOut] */
+        Page_ConnectionOut_: {
+            /** Items */
+            items: components["schemas"]["ConnectionOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[DeliveryOut] */
+        Page_DeliveryOut_: {
+            /** Items */
+            items: components["schemas"]["DeliveryOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[ExecutionOut] */
+        Page_ExecutionOut_: {
+            /** Items */
+            items: components["schemas"]["ExecutionOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[FileOut] */
+        Page_FileOut_: {
+            /** Items */
+            items: components["schemas"]["FileOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[InvitationOut] */
+        Page_InvitationOut_: {
+            /** Items */
+            items: components["schemas"]["InvitationOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[MemberOut] */
+        Page_MemberOut_: {
+            /** Items */
+            items: components["schemas"]["MemberOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[NotificationOut] */
+        Page_NotificationOut_: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[SagaOut] */
+        Page_SagaOut_: {
+            /** Items */
+            items: components["schemas"]["SagaOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[SagaTypeOut] */
+        Page_SagaTypeOut_: {
+            /** Items */
+            items: components["schemas"]["SagaTypeOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[SessionOut] */
+        Page_SessionOut_: {
+            /** Items */
+            items: components["schemas"]["SessionOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[UserOut] */
+        Page_UserOut_: {
+            /** Items */
+            items: components["schemas"]["UserOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[WebhookOut] */
+        Page_WebhookOut_: {
+            /** Items */
+            items: components["schemas"]["WebhookOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[WorkflowOut] */
+        Page_WorkflowOut_: {
+            /** Items */
+            items: components["schemas"]["WorkflowOut"][];
+            /** Next Cursor */
+            next_cursor?: string | null;
+        };
+        /** Page[WorkspaceOut] */
+        Page_WorkspaceOut_: {
+            /** Items */
+            items: components["schemas"]["WorkspaceOut"][];
             /** Next Cursor */
             next_cursor?: string | null;
         };
@@ -2334,6 +3219,18 @@ export interface components {
             token: string;
         };
         /**
+         * Percentiles
+         * @description Latency percentiles in milliseconds (null without requests).
+         */
+        Percentiles: {
+            /** P50 */
+            p50: number | null;
+            /** P95 */
+            p95: number | null;
+            /** P99 */
+            p99: number | null;
+        };
+        /**
          * Preferences
          * @description The body of GET and PUT /api/notifications/preferences.
          */
@@ -2343,6 +3240,46 @@ export interface components {
             types?: {
                 [key: string]: components["schemas"]["Channels"];
             };
+        };
+        /**
+         * PreferencesOut
+         * @description The caller's channel preferences with the built-in defaults they start from.
+         */
+        PreferencesOut: {
+            builtin: components["schemas"]["BuiltinChannels"];
+            defaults: components["schemas"]["ChannelsOut"];
+            /** Types */
+            types: {
+                [key: string]: components["schemas"]["ChannelsOut"];
+            };
+        };
+        /**
+         * PreviewColumnOut
+         * @description A column of the file, the field it goes to (null: ignored) and its first values.
+         */
+        PreviewColumnOut: {
+            /** Column */
+            column: string;
+            /** Field */
+            field: string | null;
+            /** Field Type */
+            field_type: string | null;
+            /** Sample */
+            sample: unknown[];
+        };
+        /**
+         * PreviewRowOut
+         * @description A row as it would be written, with its problems.
+         */
+        PreviewRowOut: {
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            };
+            /** Problems */
+            problems: components["schemas"]["RowProblemOut"][];
+            /** Row */
+            row: number;
         };
         /**
          * ProfilePatch
@@ -2361,6 +3298,22 @@ export interface components {
             username?: string | null;
         };
         /**
+         * ProtectedResourceOut
+         * @description The MCP endpoint's protected-resource metadata (RFC 9728).
+         */
+        ProtectedResourceOut: {
+            /** Authorization Servers */
+            authorization_servers: string[];
+            /** Bearer Methods Supported */
+            bearer_methods_supported: string[];
+            /** Resource */
+            resource: string;
+            /** Resource Name */
+            resource_name: string;
+            /** Scopes Supported */
+            scopes_supported: string[];
+        };
+        /**
          * RecordIn
          * @description A record to write: `{fields}`, with `id` for updates.
          */
@@ -2373,6 +3326,30 @@ export interface components {
             id?: string | null;
         };
         /**
+         * RecordOut
+         * @description A record: its cells stay Airtable's free-form JSON.
+         */
+        RecordOut: {
+            /** Created Time */
+            created_time: string | null;
+            /** Fields */
+            fields: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: string;
+        };
+        /**
+         * RecordPage
+         * @description One page of records; `offset` continues (null on the last page).
+         */
+        RecordPage: {
+            /** Offset */
+            offset: string | null;
+            /** Records */
+            records: components["schemas"]["RecordOut"][];
+        };
+        /**
          * RecordUpdate
          * @description A record to update (by id) or to upsert (by merge_on, without id).
          */
@@ -2383,6 +3360,14 @@ export interface components {
             };
             /** Id */
             id?: string | null;
+        };
+        /**
+         * RecordsOut
+         * @description The records a write created or updated.
+         */
+        RecordsOut: {
+            /** Records */
+            records: components["schemas"]["RecordOut"][];
         };
         /**
          * RecordsUpdate
@@ -2455,6 +3440,85 @@ export interface components {
             role: "owner" | "editor" | "viewer";
         };
         /**
+         * RowProblemOut
+         * @description A value that does not fit its field (`column` null: the row as a whole).
+         */
+        RowProblemOut: {
+            /** Column */
+            column: string | null;
+            /** Field */
+            field?: string | null;
+            /** Message */
+            message: string;
+        };
+        /**
+         * SagaOut
+         * @description A saga: its row's fields, then its steps; lists leave out `input` (GET
+         *     /api/sagas/{saga_id} has it).
+         */
+        SagaOut: {
+            /** Compensation Reason */
+            compensation_reason?: string | null;
+            /** Created At */
+            created_at: string | null;
+            /** Created By */
+            created_by: string | null;
+            /** Error */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: string;
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            } | null;
+            /** Left To Undo */
+            left_to_undo?: {
+                [key: string]: unknown;
+            }[] | null;
+            /** Output */
+            output?: {
+                [key: string]: unknown;
+            } | null;
+            /** Status */
+            status: string;
+            /** Steps */
+            steps: components["schemas"]["StepOut"][];
+            /** Summary */
+            summary: string;
+            /** Type */
+            type: string;
+            /** Updated At */
+            updated_at: string | null;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
+         * SagaStartedOut
+         * @description A saga started: its id, running.
+         */
+        SagaStartedOut: {
+            /** Saga Id */
+            saga_id: string;
+            /** Status */
+            status: string;
+        };
+        /**
+         * SagaTypeOut
+         * @description A saga type a user starts, with the JSON Schema of its input.
+         */
+        SagaTypeOut: {
+            /** Input Schema */
+            input_schema: {
+                [key: string]: unknown;
+            };
+            /** Type */
+            type: string;
+        };
+        /**
          * SecretHeader
          * @description A header value stored encrypted and shown masked (`{"secret": "..."}`).
          */
@@ -2476,6 +3540,99 @@ export interface components {
             /** Service */
             service: string;
         };
+        /**
+         * ServiceHealthOut
+         * @description A service's health (GET /api/<service>/health).
+         */
+        ServiceHealthOut: {
+            /** Checks */
+            checks: {
+                [key: string]: components["schemas"]["CheckOut"];
+            };
+            /** Service */
+            service: string;
+            /** Status */
+            status: string;
+            /** Version */
+            version: string;
+        };
+        /**
+         * ServiceMetricsOut
+         * @description One service's requests, errors and latency over the range.
+         */
+        ServiceMetricsOut: {
+            /** Client Errors */
+            client_errors: number;
+            /** Error Rate */
+            error_rate: number;
+            latency_ms: components["schemas"]["Percentiles"];
+            /** Requests */
+            requests: number;
+            /** Server Errors */
+            server_errors: number;
+        };
+        /**
+         * ServiceReportOut
+         * @description A service's health as its own health route answered it (or why it did not).
+         */
+        ServiceReportOut: {
+            /** Checks */
+            checks?: {
+                [key: string]: components["schemas"]["CheckOut"];
+            } | null;
+            /** Error */
+            error?: string | null;
+            /** Latency Ms */
+            latency_ms: number;
+            /** Status */
+            status: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * ServiceStatusOut
+         * @description A service's status in the public aggregate, and how long its answer took.
+         */
+        ServiceStatusOut: {
+            /** Latency Ms */
+            latency_ms: number;
+            /** Status */
+            status: string;
+        };
+        /**
+         * SessionOut
+         * @description One of the caller's sessions.
+         */
+        SessionOut: {
+            /**
+             * Client Name
+             * @description The AI agent (OAuth client) the session was granted to
+             */
+            client_name?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current */
+            current: boolean;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /** Id */
+            id: string;
+            /** Ip */
+            ip: string | null;
+            /**
+             * Last Used At
+             * Format: date-time
+             */
+            last_used_at: string;
+            /** User Agent */
+            user_agent: string | null;
+        };
         /** StartSaga */
         StartSaga: {
             /**
@@ -2494,6 +3651,91 @@ export interface components {
             type: "airtable_transaction" | "user_onboarding" | "airtable_integration";
             /** Workspace Id */
             workspace_id?: string | null;
+        };
+        /**
+         * StepOut
+         * @description A step as the saga's log tells it.
+         */
+        StepOut: {
+            /** Chunks Applied */
+            chunks_applied?: number | null;
+            compensation?: components["schemas"]["CompensationOut"] | null;
+            /** Error */
+            error?: string | null;
+            /** Finished At */
+            finished_at: string | null;
+            /** Index */
+            index: number;
+            /** Name */
+            name: string;
+            /** Output */
+            output?: {
+                [key: string]: unknown;
+            } | null;
+            /** Retried */
+            retried?: (string | null)[] | null;
+            /** Started At */
+            started_at: string | null;
+            /** Status */
+            status: string;
+        };
+        /**
+         * StepResultOut
+         * @description A step of an execution, as far as it ran.
+         */
+        StepResultOut: {
+            /** Attempts */
+            attempts?: number | null;
+            /** Continued */
+            continued?: boolean | null;
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /** Ended Execution */
+            ended_execution?: boolean | null;
+            /** Error */
+            error?: {
+                [key: string]: unknown;
+            } | null;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Id */
+            id: string;
+            /** Input */
+            input?: {
+                [key: string]: unknown;
+            } | null;
+            /** Output */
+            output?: unknown;
+            /** Output Bytes */
+            output_bytes?: number | null;
+            /** Output Truncated */
+            output_truncated?: boolean | null;
+            /** Position */
+            position: number;
+            /** Started At */
+            started_at?: string | null;
+            /** Status */
+            status: string;
+            /** Type */
+            type: string;
+        };
+        /**
+         * TableOut
+         * @description A table with its fields and views; the first field is the primary one.
+         */
+        TableOut: {
+            /** Fields */
+            fields: components["schemas"]["FieldOut"][];
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Primaryfieldid */
+            primaryFieldId: string;
+            /** Views */
+            views: components["schemas"]["ViewOut"][];
+        } & {
+            [key: string]: unknown;
         };
         /**
          * TokensOut
@@ -2603,6 +3845,36 @@ export interface components {
             /** Workspace Id */
             workspace_id?: string | null;
         };
+        /**
+         * UploadStartedOut
+         * @description A presigned PUT for a pending file; the file turns ready once its content is checked.
+         */
+        UploadStartedOut: {
+            /** Expires In */
+            expires_in: number;
+            /** File Id */
+            file_id: string;
+            /** Headers */
+            headers: {
+                [key: string]: string;
+            };
+            /** Method */
+            method: string;
+            /** Upload Url */
+            upload_url: string;
+        };
+        /**
+         * UpsertOut
+         * @description An upsert's records, and which of them it created and which it updated.
+         */
+        UpsertOut: {
+            /** Created Ids */
+            created_ids: string[];
+            /** Records */
+            records: components["schemas"]["RecordOut"][];
+            /** Updated Ids */
+            updated_ids: string[];
+        };
         /** UpsertRecordsConfig */
         UpsertRecordsConfig: {
             /** Base Id */
@@ -2635,6 +3907,45 @@ export interface components {
              * @enum {string}
              */
             type: "airtable.upsert_records";
+        };
+        /**
+         * UsageDayOut
+         * @description The caller's counts of one UTC day.
+         */
+        UsageDayOut: {
+            /** Airtable Requests */
+            airtable_requests: number;
+            /** Api Calls */
+            api_calls: number;
+            /** Date */
+            date: string;
+            /** Errors */
+            errors: number;
+        };
+        /**
+         * UsageOut
+         * @description The caller's usage per day, newest first, and its totals.
+         */
+        UsageOut: {
+            /** Days */
+            days: number;
+            /** Items */
+            items: components["schemas"]["UsageDayOut"][];
+            totals: components["schemas"]["UsageTotals"];
+            /** User Id */
+            user_id: string;
+        };
+        /**
+         * UsageTotals
+         * @description The counts summed over the days shown.
+         */
+        UsageTotals: {
+            /** Airtable Requests */
+            airtable_requests: number;
+            /** Api Calls */
+            api_calls: number;
+            /** Errors */
+            errors: number;
         };
         /**
          * UserOut
@@ -2689,6 +4000,52 @@ export interface components {
             token: string;
         };
         /**
+         * ViewOut
+         * @description A view of a table.
+         */
+        ViewOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Type */
+            type: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * WatchOut
+         * @description The Airtable webhook an airtable_change trigger reads its changes from.
+         */
+        WatchOut: {
+            /** Expires At */
+            expires_at: string | null;
+            /** Table Id */
+            table_id: string | null;
+            /** Webhook Id */
+            webhook_id: string | null;
+        };
+        /**
+         * WebhookCreatedOut
+         * @description A webhook just created, with its signing secret (shown this once).
+         */
+        WebhookCreatedOut: {
+            /** Created At */
+            created_at: string | null;
+            /** Created By */
+            created_by: string | null;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /** Secret */
+            secret: string;
+            /** Url */
+            url: string;
+            /** Workspace Id */
+            workspace_id: string;
+        };
+        /**
          * WebhookIn
          * @description POST /api/notifications/webhooks.
          */
@@ -2699,6 +4056,24 @@ export interface components {
             url: string;
             /** Workspace Id */
             workspace_id?: string | null;
+        };
+        /**
+         * WebhookOut
+         * @description An outbound webhook of a workspace (never its secret).
+         */
+        WebhookOut: {
+            /** Created At */
+            created_at: string | null;
+            /** Created By */
+            created_by: string | null;
+            /** Events */
+            events: string[];
+            /** Id */
+            id: string;
+            /** Url */
+            url: string;
+            /** Workspace Id */
+            workspace_id: string;
         };
         /**
          * WorkflowIn
@@ -2722,6 +4097,45 @@ export interface components {
             trigger: components["schemas"]["Trigger"];
             /** Workspace Id */
             workspace_id?: string | null;
+        };
+        /**
+         * WorkflowOut
+         * @description A workflow; step configs stay free-form, secret header values masked.
+         */
+        WorkflowOut: {
+            /** Created At */
+            created_at: string | null;
+            /** Created By */
+            created_by: string | null;
+            /** Description */
+            description: string;
+            /** Enabled */
+            enabled: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Next Run At */
+            next_run_at: string | null;
+            /** Run As */
+            run_as: string | null;
+            /** Steps */
+            steps: {
+                [key: string]: unknown;
+            }[];
+            /** Trigger */
+            trigger: {
+                [key: string]: unknown;
+            };
+            /** Updated At */
+            updated_at: string | null;
+            watch?: components["schemas"]["WatchOut"] | null;
+            /** Webhook Path */
+            webhook_path?: string | null;
+            /** Webhook Secret */
+            webhook_secret?: string | null;
+            /** Workspace Id */
+            workspace_id: string;
         };
         /**
          * WorkflowPatch
@@ -2806,9 +4220,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["AuthorizationServerOut"];
                 };
             };
             /** @description Validation error */
@@ -2846,9 +4258,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ProtectedResourceOut"];
                 };
             };
             /** @description Validation error */
@@ -2889,7 +4299,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Page_BaseOut_"];
                 };
             };
             /** @description Validation error */
@@ -2932,7 +4342,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["BaseSchemaOut"];
                 };
             };
             /** @description Validation error */
@@ -2974,12 +4384,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["TableOut"];
                 };
             };
             /** @description Validation error */
@@ -3027,9 +4437,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["TableOut"];
                 };
             };
             /** @description Validation error */
@@ -3072,12 +4480,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["FieldOut"];
                 };
             };
             /** @description Validation error */
@@ -3126,9 +4534,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FieldOut"];
                 };
             };
             /** @description Validation error */
@@ -3180,7 +4586,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RecordPage"];
                 };
             };
             /** @description Validation error */
@@ -3223,12 +4629,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RecordsOut"];
                 };
             };
             /** @description Validation error */
@@ -3272,9 +4678,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DeletedOut"];
                 };
             };
             /** @description Validation error */
@@ -3322,9 +4726,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RecordsOut"] | components["schemas"]["UpsertOut"];
                 };
             };
             /** @description Validation error */
@@ -3369,7 +4771,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["RecordOut"];
                 };
             };
             /** @description Validation error */
@@ -3418,9 +4820,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RecordOut"];
                 };
             };
             /** @description Validation error */
@@ -3465,9 +4865,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DeletedOut"];
                 };
             };
             /** @description Validation error */
@@ -3516,9 +4914,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["RecordOut"];
                 };
             };
             /** @description Validation error */
@@ -3558,9 +4954,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Page_ConnectionOut_"];
                 };
             };
             /** @description Validation error */
@@ -3597,12 +4991,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ConnectionOut"];
                 };
             };
             /** @description Validation error */
@@ -3636,14 +5030,12 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description Deleted */
+            204: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": unknown;
-                };
+                content?: never;
             };
             /** @description Validation error */
             422: {
@@ -3674,13 +5066,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -3690,6 +5082,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -3712,13 +5113,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_ApiKeyOut_"];
                 };
             };
             /** @description Validation error */
@@ -3830,13 +5231,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -3846,6 +5247,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -3872,7 +5282,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3908,7 +5318,11 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["LogoutIn"] | null;
+            };
+        };
         responses: {
             /** @description Signed out */
             204: {
@@ -3946,7 +5360,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4034,7 +5448,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description Validation error */
@@ -4110,7 +5524,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4190,13 +5604,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_SessionOut_"];
                 };
             };
             /** @description Validation error */
@@ -4266,7 +5680,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4308,7 +5722,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4352,7 +5766,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Message"];
                 };
             };
             /** @description Validation error */
@@ -4388,13 +5802,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_FileOut_"];
                 };
             };
             /** @description Validation error */
@@ -4436,7 +5850,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExportStartedOut"];
                 };
             };
             /** @description Validation error */
@@ -4476,9 +5890,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExportOut"];
                 };
             };
             /** @description Validation error */
@@ -4510,13 +5922,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -4526,6 +5938,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -4556,9 +5977,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImportOut"];
                 };
             };
             /** @description Validation error */
@@ -4602,7 +6021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportUndoOut"];
                 };
             };
             /** @description Validation error */
@@ -4640,7 +6059,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["FileOut"];
                 };
             };
             /** @description Validation error */
@@ -4682,7 +6101,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UploadStartedOut"];
                 };
             };
             /** @description Validation error */
@@ -4722,9 +6141,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["FileOut"];
                 };
             };
             /** @description Validation error */
@@ -4802,9 +6219,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DownloadLinkOut"];
                 };
             };
             /** @description Validation error */
@@ -4842,13 +6257,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Accepted */
+            /** @description Previewed (dry_run), nothing written */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportPreviewOut"];
+                };
+            };
+            /** @description Started */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ImportStartedOut"];
                 };
             };
             /** @description Validation error */
@@ -4880,13 +6304,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy or degraded */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["HealthOut"];
                 };
             };
             /** @description Validation error */
@@ -4896,6 +6320,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -4922,13 +6355,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_NotificationOut_"];
                 };
             };
             /** @description Validation error */
@@ -4960,13 +6393,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -4976,6 +6409,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -4998,13 +6440,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Preferences"];
+                    "application/json": components["schemas"]["PreferencesOut"];
                 };
             };
             /** @description Validation error */
@@ -5040,13 +6482,13 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Preferences"];
+                    "application/json": components["schemas"]["PreferencesOut"];
                 };
             };
             /** @description Validation error */
@@ -5084,9 +6526,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MarkedOut"];
                 };
             };
             /** @description Validation error */
@@ -5122,13 +6562,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_WebhookOut_"];
                 };
             };
             /** @description Validation error */
@@ -5170,7 +6610,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WebhookCreatedOut"];
                 };
             };
             /** @description Validation error */
@@ -5245,13 +6685,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_DeliveryOut_"];
                 };
             };
             /** @description Validation error */
@@ -5292,7 +6732,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DeliveryOut"];
                 };
             };
             /** @description Validation error */
@@ -5332,9 +6772,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NotificationOut"];
                 };
             };
             /** @description Validation error */
@@ -5366,7 +6804,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5408,7 +6846,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5452,7 +6890,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OAuthClientOut"];
                 };
             };
             /** @description OAuth error */
@@ -5499,7 +6937,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OAuthRevokedOut"];
                 };
             };
             /** @description OAuth error */
@@ -5546,7 +6984,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["OAuthTokensOut"];
                 };
             };
             /** @description OAuth error */
@@ -5587,13 +7025,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description The OpenAPI document */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation error */
@@ -5632,13 +7072,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_AuditEntryOut_"];
                 };
             };
             /** @description Validation error */
@@ -5680,7 +7120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EventOut"];
                 };
             };
             /** @description Validation error */
@@ -5712,13 +7152,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -5728,6 +7168,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -5756,9 +7205,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["HealthReportOut"];
                 };
             };
             /** @description Validation error */
@@ -5796,9 +7243,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["InfoOut"];
                 };
             };
             /** @description Validation error */
@@ -5840,9 +7285,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["MetricsOut"];
                 };
             };
             /** @description Validation error */
@@ -5874,7 +7317,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -5920,9 +7363,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["UsageOut"];
                 };
             };
             /** @description Validation error */
@@ -5964,9 +7405,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Page_SagaOut_"];
                 };
             };
             /** @description Validation error */
@@ -6002,13 +7441,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful Response */
+            /** @description Checked (dry_run), nothing written */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["DryRunOut"];
+                };
+            };
+            /** @description Started */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SagaStartedOut"];
                 };
             };
             /** @description Validation error */
@@ -6040,13 +7488,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -6056,6 +7504,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -6084,9 +7541,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["Page_SagaTypeOut_"];
                 };
             };
             /** @description Validation error */
@@ -6126,9 +7581,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["SagaOut"];
                 };
             };
             /** @description Validation error */
@@ -6163,12 +7616,12 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SagaOut"];
                 };
             };
             /** @description Validation error */
@@ -6207,12 +7660,12 @@ export interface operations {
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SagaOut"];
                 };
             };
             /** @description Validation error */
@@ -6250,13 +7703,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_UserOut_"];
                 };
             };
             /** @description Validation error */
@@ -6288,13 +7741,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -6304,6 +7757,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -6326,7 +7788,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6404,7 +7866,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6444,7 +7906,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6488,7 +7950,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6530,13 +7992,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_WorkflowOut_"];
                 };
             };
             /** @description Validation error */
@@ -6578,7 +8040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
             /** @description Validation error */
@@ -6618,9 +8080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExecutionOut"];
                 };
             };
             /** @description Validation error */
@@ -6660,9 +8120,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ExecutionOut"];
                 };
             };
             /** @description Validation error */
@@ -6694,13 +8152,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description Healthy */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Validation error */
@@ -6710,6 +8168,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+            /** @description Unhealthy */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ServiceHealthOut"];
                 };
             };
             /** @description Error: the envelope, or the gateway's own `{message}` */
@@ -6740,7 +8207,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExecutionStarted"];
                 };
             };
             /** @description Validation error */
@@ -6780,9 +8247,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
             /** @description Validation error */
@@ -6826,9 +8291,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
             /** @description Validation error */
@@ -6910,9 +8373,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowOut"];
                 };
             };
             /** @description Validation error */
@@ -6956,7 +8417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ExecutionStarted"];
                 };
             };
             /** @description Validation error */
@@ -6993,13 +8454,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_ExecutionOut_"];
                 };
             };
             /** @description Validation error */
@@ -7031,13 +8492,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_WorkspaceOut_"];
                 };
             };
             /** @description Validation error */
@@ -7115,7 +8576,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7155,7 +8616,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7237,7 +8698,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -7277,13 +8738,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_InvitationOut_"];
                 };
             };
             /** @description Validation error */
@@ -7400,13 +8861,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page"];
+                    "application/json": components["schemas"]["Page_MemberOut_"];
                 };
             };
             /** @description Validation error */
@@ -7484,7 +8945,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Success */
+            /** @description Successful Response */
             200: {
                 headers: {
                     [name: string]: unknown;

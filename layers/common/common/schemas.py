@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     PlainSerializer,
     SerializerFunctionWrapHandler,
     ValidationError,
@@ -34,6 +35,10 @@ IsoTime = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), when_us
 
 class Sparse(BaseModel):
     """A response whose fields with a default appear in its JSON only when they were set."""
+
+    # Unknown keys are a bug in the view that builds the answer (models that pass keys through
+    # say `extra="allow"`).
+    model_config = ConfigDict(extra="forbid")
 
     # No return annotation: pydantic would document the answer as that type, not as the model.
     @model_serializer(mode="wrap")

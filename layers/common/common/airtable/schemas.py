@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    PlainSerializer,
     ValidationError,
-    WithJsonSchema,
     field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from common.airtable.ids import PATTERNS, FieldRef, RecordId, ViewRef
+from common.schemas import IsoTime
 
 Fields = dict[str, Any]
 
@@ -98,7 +96,7 @@ class RecordsUpdate(BaseModel):
 
     records: list[RecordUpdate] = Field(min_length=1)
     typecast: bool = False
-    merge_on: list[str] | None = Field(None, min_length=1, max_length=3)
+    merge_on: list[FieldRef] | None = Field(None, min_length=1, max_length=3)
 
     @model_validator(mode="after")
     def _ids_unless_upsert(self) -> RecordsUpdate:
@@ -161,11 +159,6 @@ class RecordQuery(BaseModel):
 
 
 # ------------------------------------------------------------------ responses
-# The connection's timestamp as this API has always written it (`isoformat`: +00:00, not Z).
-IsoTime = Annotated[datetime, PlainSerializer(lambda at: at.isoformat(), when_used="json"),
-                    WithJsonSchema({"type": "string", "format": "date-time"})]
-
-
 class ConnectionOut(BaseModel):
     """A connection as its workspace's members see it: never the token, only its last four."""
 

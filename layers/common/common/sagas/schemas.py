@@ -7,13 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
-    SerializerFunctionWrapHandler,
     WithJsonSchema,
-    model_serializer,
     model_validator,
 )
+
+from common.schemas import Sparse
 
 RECORD_ID = r"^rec[A-Za-z0-9]{14}$"
 BASE_ID = r"^app[A-Za-z0-9]{14}$"
@@ -100,21 +99,6 @@ class UndoSaga(BaseModel):
 # ------------------------------------------------------------------ responses
 # A time as these APIs have always written it (`isoformat` of the stored value).
 Timestamp = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-
-
-class Sparse(BaseModel):
-    """A response whose keys with a default appear only when set: the API writes `output`,
-    `error` and the like only when there is one (and `null` where it always writes the key)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # No return annotation: with one, pydantic would document the serialised schema as it.
-    @model_serializer(mode="wrap")
-    def _set_keys_only(self, handler: SerializerFunctionWrapHandler):
-        data = handler(self)
-        fields = type(self).model_fields
-        return {k: v for k, v in data.items()
-                if k in self.model_fields_set or fields[k].is_required()}
 
 
 class SagaTypeOut(BaseModel):
