@@ -7,7 +7,7 @@ import requests
 
 from common.airtable.client import base_of
 from common.airtable.errors import TokenRejected, translate
-from common.airtable.records import filter_formula
+from common.airtable.formulas import filter_formula
 from common.errors import NotFound, RateLimited, UpstreamError, ValidationFailed
 
 

@@ -15,6 +15,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from common.airtable.formulas import filter_formula
 from common.airtable.ids import PATTERNS, FieldRef, RecordId, ViewRef
 from common.schemas import IsoTime
 
@@ -148,8 +149,6 @@ class RecordQuery(BaseModel):
 
     def options(self) -> dict[str, Any]:
         """pyairtable's options for this query (the filter built safely as a formula)."""
-        from common.airtable.records import filter_formula
-
         options: dict[str, Any] = {"page_size": self.page_size, "max_records": self.max_records,
                                    "view": self.view, "fields": self.fields or None,
                                    "sort": self.sort or None, "formula": self.formula}

@@ -96,7 +96,7 @@ def workspace_access(workspace_id: str, run_as: str | None, base_id: str, minimu
 
 def list_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Every page up to `max_records`, through the shared cache and limiter."""
-    from common.airtable import records
+    from common.airtable import formulas, records
 
     access = _access(ctx, config["base_id"], "viewer")
     limit = int(config.get("max_records", 1000))
@@ -105,7 +105,7 @@ def list_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
         if config.get(key):
             options[key] = config[key]
     if config.get("filter"):
-        options["formula"] = records.filter_formula(config["filter"])
+        options["formula"] = formulas.filter_formula(config["filter"])
     found: list[dict[str, Any]] = []
     offset = None
     while True:
