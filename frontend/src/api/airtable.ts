@@ -1,10 +1,12 @@
 import { get } from "./client";
-import type { Base, BaseSchema, Page } from "./types";
+import type { Base, BaseSchema, Connection, Page } from "./types";
 
 export const basePath = (baseId: string) => `/api/airtable/bases/${encodeURIComponent(baseId)}`;
 export const tablePath = (baseId: string, table: string) => `${basePath(baseId)}/tables/${encodeURIComponent(table)}`;
 
 export const fetchBases = () => get<Page<Base>>("/api/airtable/bases");
+/** The connections of the caller's workspaces, or of the one given. */
+export const fetchConnections = (workspaceId?: string | null) => get<Page<Connection>>("/api/airtable/connections", { workspace_id: workspaceId });
 export const fetchSchema = (baseId: string) => get<BaseSchema>(`${basePath(baseId)}/schema`);
 
 // Per field type parsing, validation and display: src/grid/fields.ts.

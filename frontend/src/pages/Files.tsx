@@ -5,6 +5,8 @@ import type { DownloadLink, ExportIn, ExportStarted, ExportStatus, FileObject, P
 import { useBaseAndTable } from "../components/baseTable";
 import { ImportWizard } from "./Imports";
 import { useConfirm } from "../components/ConfirmDialog";
+import { DataTable } from "../components/DataTable";
+import { InlineForm } from "../components/InlineForm";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, formatDate, itemsOf } from "../components/ui";
 
 const ACTIVE = new Set(["running", "pending"]);
@@ -65,22 +67,19 @@ export function FilesPage() {
           <>
             <section className="card">
               <h2>Upload</h2>
-              <form
-                className="inline-form"
-                onSubmit={(e) => {
-                  e.preventDefault();
+              <InlineForm
+                onSubmit={() => {
                   const file = input.current?.files?.[0];
                   if (file) upload.mutate(file);
                 }}
+                submitLabel="Upload"
+                disabled={upload.isPending}
               >
                 <div className="field">
                   <label htmlFor="upload-file">File (up to 100 MB)</label>
                   <input id="upload-file" ref={input} type="file" accept=".csv,.json,text/csv,application/json" />
                 </div>
-                <button type="submit" className="button primary" disabled={upload.isPending}>
-                  Upload
-                </button>
-              </form>
+              </InlineForm>
               {progress !== null && (
                 <div className="progress-row">
                   <progress max={1} value={progress} aria-label="Upload progress" />
@@ -96,44 +95,29 @@ export function FilesPage() {
               {itemsOf(data).length === 0 ? (
                 <Empty title="No files yet." />
               ) : (
-                <div className="table-scroll">
-                  <table className="table cards">
-                    <thead>
-                      <tr>
-                        <th scope="col">Name</th>
-                        <th scope="col" className="num">Size</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Uploaded</th>
-                        <th scope="col">
-                          <span className="sr-only">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {itemsOf(data).map((f) => (
-                        <tr key={f.id}>
-                          <td className="wrap card-title">{f.filename}</td>
-                          <td className="num" data-label="Size">{formatSize(f.size)}</td>
-                          <td data-label="Status">
-                            <StatusBadge status={f.status} />
-                          </td>
-                          <td data-label="Uploaded">{formatDate(f.created_at)}</td>
-                          <td className="row-actions">
-                            <button type="button" className="button link small" onClick={() => downloading.mutate(f)} disabled={f.status !== "ready"} aria-label={`Download ${f.filename}`}>
-                              Download
-                            </button>
-                            <button type="button" className="button link small" onClick={() => setImporting(f)} disabled={f.status !== "ready"} aria-label={`Import ${f.filename} into a table`}>
-                              Import
-                            </button>
-                            <button type="button" className="button link small" onClick={() => askDelete(f)} aria-label={`Delete ${f.filename}`}>
-                              Delete
-                            </button>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  rows={itemsOf(data)}
+                  rowKey={(f) => f.id}
+                  columns={[
+                    { header: "Name", title: true, wrap: true, cell: (f) => f.filename },
+                    { header: "Size", numeric: true, cell: (f) => formatSize(f.size) },
+                    { header: "Status", cell: (f) => <StatusBadge status={f.status} /> },
+                    { header: "Uploaded", cell: (f) => formatDate(f.created_at) },
+                  ]}
+                  actions={(f) => (
+                    <>
+                      <button type="button" className="button link small" onClick={() => downloading.mutate(f)} disabled={f.status !== "ready"} aria-label={`Download ${f.filename}`}>
+                        Download
+                      </button>
+                      <button type="button" className="button link small" onClick={() => setImporting(f)} disabled={f.status !== "ready"} aria-label={`Import ${f.filename} into a table`}>
+                        Import
+                      </button>
+                      <button type="button" className="button link small" onClick={() => askDelete(f)} aria-label={`Delete ${f.filename}`}>
+                        Delete
+                      </button>
+                    </>
+                  )}
+                />
               )}
             </section>
             <ExportForm />

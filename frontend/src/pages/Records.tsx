@@ -2,8 +2,8 @@ import { useEffect, useMemo, useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useBlocker, useParams, useSearchParams } from "react-router";
 import { ApiError, api, get, patch } from "../api/client";
-import { fetchBases, fetchSchema, tablePath } from "../api/airtable";
-import type { AirtableRecord, Connection, Field, NewRecords, OneRecord, Page, RecordsPage, Table } from "../api/types";
+import { fetchBases, fetchConnections, fetchSchema, tablePath } from "../api/airtable";
+import type { AirtableRecord, Field, NewRecords, OneRecord, RecordsPage, Table } from "../api/types";
 import { Empty, PageHeader, QueryView, itemsOf } from "../components/ui";
 import { useConfirm } from "../components/ConfirmDialog";
 import { useWorkspaceId } from "../components/workspace";
@@ -54,7 +54,7 @@ function linkedTables(baseId: string, fields: Field[], tables: Table[]): Record<
 /** The workspace a base's transactions run in: its connection's, else the one chosen. */
 function useBaseWorkspace(connectionId: string | undefined): string | undefined {
   const chosen = useWorkspaceId();
-  const connections = useQuery({ queryKey: ["connections"], queryFn: () => get<Page<Connection>>("/api/airtable/connections"), staleTime: 60_000 });
+  const connections = useQuery({ queryKey: ["connections"], queryFn: () => fetchConnections(), staleTime: 60_000 });
   return itemsOf(connections.data).find((c) => c.id === connectionId)?.workspace_id ?? chosen ?? undefined;
 }
 

@@ -6,6 +6,7 @@ import { fetchBases, fetchSchema } from "../api/airtable";
 import type { MemberOut, Page, Saga, SagaDryRun, SagaStarted, SagaStep, SagaType, Table, UndoSaga } from "../api/types";
 import { useSession } from "../auth/session";
 import { useConfirm } from "../components/ConfirmDialog";
+import { DataTable } from "../components/DataTable";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { FieldInput } from "../transactions/FieldInput";
@@ -79,43 +80,27 @@ export function SagasPage() {
               {itemsOf(data).length === 0 ? (
                 <Empty title="No transactions yet." />
               ) : (
-                <div className="table-scroll">
-                  <table className="table cards">
-                    <thead>
-                      <tr>
-                        <th scope="col">Transaction</th>
-                        <th scope="col">Status</th>
-                        <th scope="col">Started</th>
-                        <th scope="col">
-                          <span className="sr-only">Actions</span>
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {itemsOf(data).map((s) => (
-                        <tr key={s.id}>
-                          <td className="card-title wrap">
-                            <Link to={`/sagas/${s.id}`}>{s.summary ?? s.type}</Link>
-                          </td>
-                          <td data-label="Status">
-                            <StatusBadge status={s.status} />
-                          </td>
-                          <td data-label="Started">{formatDate(s.created_at ?? s.steps?.[0]?.started_at)}</td>
-                          <td className="row-actions">
-                            <Link className="button link small" to={`/sagas/${s.id}`} aria-label={`Details of ${s.summary ?? s.type}`}>
-                              Details
-                            </Link>
-                            {s.status === "succeeded" && s.type === "airtable_transaction" && (
-                              <button type="button" className="button link small" aria-label={`Undo ${s.summary ?? s.type}`} disabled={undo.isPending} onClick={() => confirm.ask(undoRequest(s, false, () => undo.mutate(s.id)))}>
-                                Undo
-                              </button>
-                            )}
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <DataTable
+                  rows={itemsOf(data)}
+                  rowKey={(s) => s.id}
+                  columns={[
+                    { header: "Transaction", title: true, wrap: true, cell: (s) => <Link to={`/sagas/${s.id}`}>{s.summary ?? s.type}</Link> },
+                    { header: "Status", cell: (s) => <StatusBadge status={s.status} /> },
+                    { header: "Started", cell: (s) => formatDate(s.created_at ?? s.steps?.[0]?.started_at) },
+                  ]}
+                  actions={(s) => (
+                    <>
+                      <Link className="button link small" to={`/sagas/${s.id}`} aria-label={`Details of ${s.summary ?? s.type}`}>
+                        Details
+                      </Link>
+                      {s.status === "succeeded" && s.type === "airtable_transaction" && (
+                        <button type="button" className="button link small" aria-label={`Undo ${s.summary ?? s.type}`} disabled={undo.isPending} onClick={() => confirm.ask(undoRequest(s, false, () => undo.mutate(s.id)))}>
+                          Undo
+                        </button>
+                      )}
+                    </>
+                  )}
+                />
               )}
             </section>
           </>

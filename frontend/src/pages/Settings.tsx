@@ -3,8 +3,11 @@ import { useConfirm } from "../components/ConfirmDialog";
 import { NavLink, Navigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { del, get, post, patch } from "../api/client";
+import { fetchConnections } from "../api/airtable";
 import type { ApiKeyCreated, ApiKeyIn, ApiKeyOut, Connection, Delivery, NewConnection, Page, PasswordChangeIn, ProfilePatch, SessionOut, UserOut, Webhook, WebhookIn } from "../api/types";
 import { updateUser, useSession } from "../auth/session";
+import { DataTable } from "../components/DataTable";
+import { InlineForm } from "../components/InlineForm";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId, useWorkspaces } from "../components/workspace";
 import { ConnectAgent } from "./ConnectAgent";
@@ -162,52 +165,35 @@ function Sessions() {
           const rows = itemsOf(data);
           if (rows.length === 0) return <Empty title="No active sessions." />;
           return (
-            <div className="table-scroll">
-              <table className="table cards">
-                <thead>
-                  <tr>
-                    <th scope="col">Device</th>
-                    <th scope="col">IP</th>
-                    <th scope="col">Signed in</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((s) => (
-                    <tr key={s.id}>
-                      <td className="card-title">
-                        {sessionName(s)} {s.current && <span className="badge badge-healthy">this device</span>}
-                      </td>
-                      <td data-label="IP">{s.ip ?? "—"}</td>
-                      <td data-label="Signed in">{formatDate(s.created_at)}</td>
-                      <td data-label="Last used">{formatDate(s.last_used_at)}</td>
-                      <td className="row-actions">
-                        {!s.current && (
-                          <button type="button" className="button link small" onClick={() =>
-                              confirm.ask({
-                                title: s.client_name ? `Disconnect ${s.client_name}?` : `Sign out ${browserName(s.user_agent)}${s.ip ? ` at ${s.ip}` : ""}?`,
-                                consequence: s.client_name
-                                  ? "The agent loses access at once; it has to be approved again to reconnect."
-                                  : "That device is signed out at once and has to sign in again with the password.",
-                                confirmLabel: "Revoke session",
-                                onConfirm: () => revoke.mutate(s.id),
-                              })
-                            }
-                            aria-label={`Revoke the session of ${sessionName(s)} signed in ${formatDate(s.created_at)}`}
-                            disabled={revoke.isPending}
-                          >
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={rows}
+              rowKey={(s) => s.id}
+              columns={[
+                { header: "Device", title: true, cell: (s) => <>{sessionName(s)} {s.current && <span className="badge badge-healthy">this device</span>}</> },
+                { header: "IP", cell: (s) => s.ip ?? "—" },
+                { header: "Signed in", cell: (s) => formatDate(s.created_at) },
+                { header: "Last used", cell: (s) => formatDate(s.last_used_at) },
+              ]}
+              actions={(s) =>
+                !s.current && (
+                  <button type="button" className="button link small" onClick={() =>
+                      confirm.ask({
+                        title: s.client_name ? `Disconnect ${s.client_name}?` : `Sign out ${browserName(s.user_agent)}${s.ip ? ` at ${s.ip}` : ""}?`,
+                        consequence: s.client_name
+                          ? "The agent loses access at once; it has to be approved again to reconnect."
+                          : "That device is signed out at once and has to sign in again with the password.",
+                        confirmLabel: "Revoke session",
+                        onConfirm: () => revoke.mutate(s.id),
+                      })
+                    }
+                    aria-label={`Revoke the session of ${sessionName(s)} signed in ${formatDate(s.created_at)}`}
+                    disabled={revoke.isPending}
+                  >
+                    Revoke
+                  </button>
+                )
+              }
+            />
           );
         }}
       </QueryView>
@@ -242,19 +228,10 @@ function ApiKeys() {
       <p className="muted">
         Send a key as <code>Authorization: Bearer pyat_…</code>. It is shown once, when created.
       </p>
-      <form
-        className="inline-form"
-        onSubmit={(e) => {
-          e.preventDefault();
-          create.mutate();
-        }}
-      >
+      <InlineForm onSubmit={() => create.mutate()} submitLabel="Create key" disabled={create.isPending || !name.trim()}>
         <TextField label="Key name" required value={name} onChange={(e) => setName(e.target.value)} />
         <TextField label="Expires in (days)" type="number" min={1} max={365} value={days} onChange={(e) => setDays(e.target.value)} />
-        <button type="submit" className="button primary" disabled={create.isPending || !name.trim()}>
-          Create key
-        </button>
-      </form>
+      </InlineForm>
       {create.isError && <ErrorMessage error={create.error} />}
       {create.isSuccess && (
         <div className="notice success" role="status">
@@ -270,49 +247,31 @@ function ApiKeys() {
           const rows = itemsOf(data);
           if (rows.length === 0) return <Empty title="No API keys yet." />;
           return (
-            <div className="table-scroll">
-              <table className="table cards">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Prefix</th>
-                    <th scope="col">Created</th>
-                    <th scope="col">Expires</th>
-                    <th scope="col">Last used</th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {rows.map((k) => (
-                    <tr key={k.id}>
-                      <td className="card-title">{k.name}</td>
-                      <td data-label="Prefix">
-                        <code>{k.prefix}</code>
-                      </td>
-                      <td data-label="Created">{formatDate(k.created_at)}</td>
-                      <td data-label="Expires">{formatDate(k.expires_at)}</td>
-                      <td data-label="Last used">{formatDate(k.last_used_at)}</td>
-                      <td className="row-actions">
-                        <button type="button" className="button link small" onClick={() =>
-                            confirm.ask({
-                              title: `Revoke API key '${k.name}'?`,
-                              consequence: `Every script, agent or SDK client using ${k.prefix}… is refused from now on. This cannot be undone.`,
-                              confirmLabel: "Revoke key",
-                              onConfirm: () => revoke.mutate(k.id),
-                            })
-                          }
-                          aria-label={`Revoke ${k.name}`}
-                        >
-                          Revoke
-                        </button>
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              rows={rows}
+              rowKey={(k) => k.id}
+              columns={[
+                { header: "Name", title: true, cell: (k) => k.name },
+                { header: "Prefix", cell: (k) => <code>{k.prefix}</code> },
+                { header: "Created", cell: (k) => formatDate(k.created_at) },
+                { header: "Expires", cell: (k) => formatDate(k.expires_at) },
+                { header: "Last used", cell: (k) => formatDate(k.last_used_at) },
+              ]}
+              actions={(k) => (
+                <button type="button" className="button link small" onClick={() =>
+                    confirm.ask({
+                      title: `Revoke API key '${k.name}'?`,
+                      consequence: `Every script, agent or SDK client using ${k.prefix}… is refused from now on. This cannot be undone.`,
+                      confirmLabel: "Revoke key",
+                      onConfirm: () => revoke.mutate(k.id),
+                    })
+                  }
+                  aria-label={`Revoke ${k.name}`}
+                >
+                  Revoke
+                </button>
+              )}
+            />
           );
         }}
       </QueryView>
@@ -324,7 +283,7 @@ function Connections() {
   const queryClient = useQueryClient();
   const workspaceId = useWorkspaceId();
   const workspaces = useWorkspaces();
-  const connections = useQuery({ queryKey: ["connections", workspaceId], queryFn: () => get<Page<Connection>>("/api/airtable/connections", { workspace_id: workspaceId }) });
+  const connections = useQuery({ queryKey: ["connections", workspaceId], queryFn: () => fetchConnections(workspaceId) });
   const [form, setForm] = useState({ name: "", token: "", default_base_id: "", workspace_id: "" });
   const create = useMutation({
     mutationFn: () =>
@@ -521,39 +480,27 @@ function Deliveries({ hookId }: { hookId: string }) {
         const rows = itemsOf(data);
         if (rows.length === 0) return <Empty title="Nothing delivered yet." />;
         return (
-          <div className="table-scroll">
+          <>
             {retry.isError && <ErrorMessage error={retry.error} />}
-            <table className="table compact">
-              <thead>
-                <tr>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col" className="num">Attempts</th>
-                  <th scope="col">Last response</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((d) => (
-                  <tr key={d.id}>
-                    <td>{d.type ?? d.id}</td>
-                    <td>{d.status}</td>
-                    <td className="num">{d.attempts}</td>
-                    <td className="wrap">{d.last_response_code ?? d.last_error ?? "—"}</td>
-                    <td>
-                      {(d.status === "failed" || d.status === "dead_lettered" || d.status === "dead") && (
-                        <button type="button" className="button link small" onClick={() => retry.mutate(d.id)}>
-                          Retry
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+            <DataTable
+              compact
+              rows={rows}
+              rowKey={(d) => d.id}
+              columns={[
+                { header: "Event", cell: (d) => d.type ?? d.id },
+                { header: "Status", cell: (d) => d.status },
+                { header: "Attempts", numeric: true, cell: (d) => d.attempts },
+                { header: "Last response", wrap: true, cell: (d) => d.last_response_code ?? d.last_error ?? "—" },
+              ]}
+              actions={(d) =>
+                (d.status === "failed" || d.status === "dead_lettered" || d.status === "dead") && (
+                  <button type="button" className="button link small" onClick={() => retry.mutate(d.id)}>
+                    Retry
+                  </button>
+                )
+              }
+            />
+          </>
         );
       }}
     </QueryView>

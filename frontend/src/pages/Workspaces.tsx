@@ -5,6 +5,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, del, get, patch, post } from "../api/client";
 import type { AcceptIn, InvitationIn, InvitationOut, MemberOut, MembershipOut, Page, RoleIn, WorkspaceIn, WorkspaceOut, WorkspaceRole } from "../api/types";
 import { useSession } from "../auth/session";
+import { DataTable } from "../components/DataTable";
+import { InlineForm } from "../components/InlineForm";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { setWorkspace, useWorkspaces } from "../components/workspace";
 
@@ -47,18 +49,9 @@ export function WorkspacesPage() {
                   ))}
                 </ul>
               )}
-              <form
-                className="card inline-form"
-                onSubmit={(e) => {
-                  e.preventDefault();
-                  create.mutate();
-                }}
-              >
+              <InlineForm card onSubmit={() => create.mutate()} submitLabel="Create workspace" disabled={create.isPending || !name.trim()}>
                 <TextField label="New workspace name" required value={name} onChange={(e) => setName(e.target.value)} />
-                <button type="submit" className="button primary" disabled={create.isPending || !name.trim()}>
-                  Create workspace
-                </button>
-              </form>
+              </InlineForm>
               {create.isError && <ErrorMessage error={create.error} />}
             </>
           );
@@ -141,32 +134,30 @@ export function WorkspacePage() {
             {isOwner && (
               <section className="card">
                 <h2>Workspace</h2>
-                <form
-                  className="inline-form"
-                  onSubmit={(e) => {
-                    e.preventDefault();
-                    rename.mutate();
-                  }}
+                <InlineForm
+                  onSubmit={() => rename.mutate()}
+                  submitLabel="Rename"
+                  secondary
+                  disabled={rename.isPending || !newName?.trim()}
+                  after={
+                    !w.personal && (
+                      <button type="button" className="button danger" onClick={() =>
+                          confirm.ask({
+                            title: `Delete workspace '${w.name}'?`,
+                            consequence: "Its connections, workflows, transactions and files are deleted and every member loses access. This cannot be undone.",
+                            confirmLabel: "Delete workspace",
+                            onConfirm: () => remove.mutate(),
+                          })
+                        }
+                        disabled={remove.isPending}
+                      >
+                        Delete workspace
+                      </button>
+                    )
+                  }
                 >
                   <TextField label="Name" value={newName ?? w.name} onChange={(e) => setNewName(e.target.value)} />
-                  <button type="submit" className="button secondary" disabled={rename.isPending || !newName?.trim()}>
-                    Rename
-                  </button>
-                  {!w.personal && (
-                    <button type="button" className="button danger" onClick={() =>
-                        confirm.ask({
-                          title: `Delete workspace '${w.name}'?`,
-                          consequence: "Its connections, workflows, transactions and files are deleted and every member loses access. This cannot be undone.",
-                          confirmLabel: "Delete workspace",
-                          onConfirm: () => remove.mutate(),
-                        })
-                      }
-                      disabled={remove.isPending}
-                    >
-                      Delete workspace
-                    </button>
-                  )}
-                </form>
+                </InlineForm>
                 {rename.isError && <ErrorMessage error={rename.error} />}
                 {remove.isError && <ErrorMessage error={remove.error} />}
               </section>
@@ -176,100 +167,82 @@ export function WorkspacePage() {
               {(changeRole.isError || removeMember.isError) && <ErrorMessage error={changeRole.error ?? removeMember.error} />}
               <QueryView query={members}>
                 {(data) => (
-                  <div className="table-scroll">
-                    <table className="table cards">
-                      <thead>
-                        <tr>
-                          <th scope="col">Member</th>
-                          <th scope="col">Role</th>
-                          <th scope="col">
-                            <span className="sr-only">Actions</span>
-                          </th>
-                        </tr>
-                      </thead>
-                      <tbody>
-                        {itemsOf(data).map((m) => (
-                          <tr key={m.user_id}>
-                            <td className="wrap card-title">{m.email ?? m.username ?? m.user_id}</td>
-                            <td data-label={isOwner ? undefined : "Role"}>
-                              {isOwner ? (
-                                <select
-                                  aria-label={`Role of ${m.email ?? m.user_id}`}
-                                  value={m.role}
-                                  onChange={(e) => {
-                                    const role = e.target.value as WorkspaceRole;
-                                    const who = m.email ?? m.username ?? m.user_id;
-                                    confirm.ask({
-                                      title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
-                                      consequence: ROLE_CONSEQUENCE[role] ?? "",
-                                      confirmLabel: `Make ${role}`,
-                                      onConfirm: () => changeRole.mutate({ userId: m.user_id, role }),
-                                    });
-                                  }}
-                                >
-                                  <option value="owner">owner</option>
-                                  <option value="editor">editor</option>
-                                  <option value="viewer">viewer</option>
-                                </select>
-                              ) : (
-                                m.role
-                              )}
-                            </td>
-                            <td className="row-actions">
-                              {(isOwner || m.user_id === session.user?.id) && (
-                                <button
-                                  type="button"
-                                  className="button link small"
-                                  onClick={() =>
-                                    confirm.ask(
-                                      m.user_id === session.user?.id
-                                        ? {
-                                            title: `Leave workspace '${w.name}'?`,
-                                            consequence: "You lose access to its bases, workflows, transactions and files until an owner invites you again.",
-                                            confirmLabel: "Leave workspace",
-                                            onConfirm: () => removeMember.mutate(m.user_id),
-                                          }
-                                        : {
-                                            title: `Remove ${m.email ?? m.username ?? m.user_id} from '${w.name}'?`,
-                                            consequence: "They lose access to its bases, workflows, transactions and files until invited again.",
-                                            confirmLabel: "Remove member",
-                                            onConfirm: () => removeMember.mutate(m.user_id),
-                                          },
-                                    )
+                  <DataTable
+                    rows={itemsOf(data)}
+                    rowKey={(m) => m.user_id}
+                    columns={[
+                      { header: "Member", title: true, wrap: true, cell: (m) => m.email ?? m.username ?? m.user_id },
+                      {
+                        header: "Role",
+                        // An owner's select names itself ("Role of ...").
+                        labelled: !isOwner,
+                        cell: (m) =>
+                          isOwner ? (
+                            <select
+                              aria-label={`Role of ${m.email ?? m.user_id}`}
+                              value={m.role}
+                              onChange={(e) => {
+                                const role = e.target.value as WorkspaceRole;
+                                const who = m.email ?? m.username ?? m.user_id;
+                                confirm.ask({
+                                  title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
+                                  consequence: ROLE_CONSEQUENCE[role] ?? "",
+                                  confirmLabel: `Make ${role}`,
+                                  onConfirm: () => changeRole.mutate({ userId: m.user_id, role }),
+                                });
+                              }}
+                            >
+                              <option value="owner">owner</option>
+                              <option value="editor">editor</option>
+                              <option value="viewer">viewer</option>
+                            </select>
+                          ) : (
+                            m.role
+                          ),
+                      },
+                    ]}
+                    actions={(m) =>
+                      (isOwner || m.user_id === session.user?.id) && (
+                        <button
+                          type="button"
+                          className="button link small"
+                          onClick={() =>
+                            confirm.ask(
+                              m.user_id === session.user?.id
+                                ? {
+                                    title: `Leave workspace '${w.name}'?`,
+                                    consequence: "You lose access to its bases, workflows, transactions and files until an owner invites you again.",
+                                    confirmLabel: "Leave workspace",
+                                    onConfirm: () => removeMember.mutate(m.user_id),
                                   }
-                                >
-                                  {m.user_id === session.user?.id ? "Leave" : "Remove"}
-                                </button>
-                              )}
-                            </td>
-                          </tr>
-                        ))}
-                      </tbody>
-                    </table>
-                  </div>
+                                : {
+                                    title: `Remove ${m.email ?? m.username ?? m.user_id} from '${w.name}'?`,
+                                    consequence: "They lose access to its bases, workflows, transactions and files until invited again.",
+                                    confirmLabel: "Remove member",
+                                    onConfirm: () => removeMember.mutate(m.user_id),
+                                  },
+                            )
+                          }
+                        >
+                          {m.user_id === session.user?.id ? "Leave" : "Remove"}
+                        </button>
+                      )
+                    }
+                  />
                 )}
               </QueryView>
             </section>
             {isOwner && (
               <section className="card">
                 <h2>Invitations</h2>
-                <form
-                  className="inline-form"
-                  onSubmit={(e) => {
-                    e.preventDefault();
-                    sendInvite.mutate();
-                  }}
-                >
+                <InlineForm onSubmit={() => sendInvite.mutate()} submitLabel="Send invitation" disabled={sendInvite.isPending || !invite.email}>
                   <TextField label="Email" type="email" required value={invite.email} onChange={(e) => setInvite({ ...invite, email: e.target.value })} />
                   <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value as WorkspaceRole })}>
                     <option value="viewer">viewer</option>
                     <option value="editor">editor</option>
                     <option value="owner">owner</option>
                   </SelectField>
-                  <button type="submit" className="button primary" disabled={sendInvite.isPending || !invite.email}>
-                    Send invitation
-                  </button>
-                </form>
+                </InlineForm>
                 {sendInvite.isError && <ErrorMessage error={sendInvite.error} />}
                 {cancelInvite.isError && <ErrorMessage error={cancelInvite.error} />}
                 <QueryView query={invitations}>
