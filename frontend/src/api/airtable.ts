@@ -1,13 +1,13 @@
 import { get } from "./client";
-import type { Base, BaseSchema, Connection, Page } from "./types";
+import type { BaseOut, BaseSchemaOut, ConnectionOut, Page } from "./types";
 
 export const basePath = (baseId: string) => `/api/airtable/bases/${encodeURIComponent(baseId)}`;
 export const tablePath = (baseId: string, table: string) => `${basePath(baseId)}/tables/${encodeURIComponent(table)}`;
 
-export const fetchBases = () => get<Page<Base>>("/api/airtable/bases");
+export const fetchBases = () => get<Page<BaseOut>>("/api/airtable/bases");
 /** The connections of the caller's workspaces, or of the one given. */
-export const fetchConnections = (workspaceId?: string | null) => get<Page<Connection>>("/api/airtable/connections", { workspace_id: workspaceId });
-export const fetchSchema = (baseId: string) => get<BaseSchema>(`${basePath(baseId)}/schema`);
+export const fetchConnections = (workspaceId?: string | null) => get<Page<ConnectionOut>>("/api/airtable/connections", { workspace_id: workspaceId });
+export const fetchSchema = (baseId: string) => get<BaseSchemaOut>(`${basePath(baseId)}/schema`);
 
 // Per field type parsing, validation and display: src/grid/fields.ts.
 

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import { NavLink, Outlet, useLocation } from "react-router";
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
-import type { Notification, Page } from "../api/types";
+import type { NotificationOut, Page } from "../api/types";
 import { signOut, useSession } from "../auth/session";
 import { itemsOf } from "./ui";
 import { setWorkspace, useWorkspaceId, useWorkspaces } from "./workspace";
@@ -22,7 +22,7 @@ const NAV = [
 function UnreadBadge() {
   const unread = useQuery({
     queryKey: ["notifications", "unread-count"],
-    queryFn: () => get<Page<Notification>>("/api/notifications", { unread: true, limit: 200 }),
+    queryFn: () => get<Page<NotificationOut>>("/api/notifications", { unread: true, limit: 200 }),
     refetchInterval: (query) => (query.state.error ? false : 30_000),
     // Coming back to the tab shows what arrived meanwhile, without waiting for the poll.
     refetchOnWindowFocus: true,

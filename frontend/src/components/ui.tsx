@@ -1,7 +1,7 @@
 import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from "react";
 import type { UseQueryResult } from "@tanstack/react-query";
 import { ApiError } from "../api/client";
-import type { ErrorDetail } from "../api/types";
+import type { ErrorDetail, Page } from "../api/types";
 
 export function Loading({ label = "Loading…" }: { label?: string }) {
   return (
@@ -170,8 +170,7 @@ export function formatDate(value: string | null | undefined): string {
   return Number.isNaN(date.getTime()) ? value : date.toLocaleString();
 }
 
-/** A list answer in the contract's shape, or a bare array from an older route. */
-export function itemsOf<T>(data: { items: T[] } | T[] | undefined | null): T[] {
-  if (!data) return [];
-  return Array.isArray(data) ? data : data.items ?? [];
+/** The items of a list answer (a Page), none while it is loading. */
+export function itemsOf<T>(data: Page<T> | undefined | null): T[] {
+  return data?.items ?? [];
 }

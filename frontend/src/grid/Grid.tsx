@@ -2,7 +2,7 @@
 // stop (the active cell), arrow keys move it, Enter or typing edits, Escape cancels, Enter and
 // Tab commit, Space toggles a checkbox, Delete empties a cell. The row number opens the record.
 import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { editorKind, isTextual, isWritable, sameValue } from "./fields";
 import { CellEditor, CellValue, type LinkedTable } from "./editors";
 import "./grid.css";
@@ -17,7 +17,7 @@ export interface GridRow {
 
 export interface GridProps {
   label: string;
-  fields: Field[];
+  fields: FieldOut[];
   rows: GridRow[];
   /** A row's 1-based number as shown (rows of later pages continue the count). */
   firstNumber: number;
@@ -26,7 +26,7 @@ export interface GridProps {
   /** A cell being saved and a cell whose save failed (`row/field`). */
   saving?: string | null;
   cellErrors?: Record<string, string>;
-  onCommit: (row: GridRow, field: Field, value: unknown) => void;
+  onCommit: (row: GridRow, field: FieldOut, value: unknown) => void;
   onExpand: (row: GridRow) => void;
   onDelete: (row: GridRow) => void;
   onRestore?: (row: GridRow) => void;
@@ -118,7 +118,7 @@ export function Grid({ label, fields, rows, firstNumber, linked, problems, savin
     }
   };
 
-  const finish = (row: GridRow, field: Field, value: unknown, to?: "next" | "prev") => {
+  const finish = (row: GridRow, field: FieldOut, value: unknown, to?: "next" | "prev") => {
     setEditing(null);
     inside.current = true;
     if (!sameValue(row.fields[field.name], value)) onCommit(row, field, value);

@@ -1,13 +1,13 @@
 // A record's full form (opened from its row number): every field with its own control, the
 // same parsing as the grid's cells, computed fields shown read-only.
 import { useEffect, useId, useRef, useState } from "react";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { CellValue, type LinkedTable } from "./editors";
 import { choicesOf, editText, editorKind, isWritable, parseText, sameValue, toggleChoice } from "./fields";
 
 export function RecordForm({ title, fields, values, linked, busy, error, onSave, onDelete, onClose }: {
   title: string;
-  fields: Field[];
+  fields: FieldOut[];
   values: Record<string, unknown>;
   linked: Record<string, LinkedTable>;
   busy?: boolean;

@@ -3,13 +3,13 @@
 import { useState } from "react";
 import { Link } from "react-router";
 import { ApiError } from "../api/client";
-import type { Saga } from "../api/types";
+import type { SagaOut } from "../api/types";
 import { describeStep, dryRun, follow, startTransaction, waitingOutRateLimit } from "./saga";
 import { buildOperations, changeCount, emptyStage, problemsByCell, reviewSentences, stagedStore, type StageState } from "./staged";
 
 export function ReviewPanel({ stage, workspaceId, onCommitted, onClose }: { stage: StageState; workspaceId?: string; onCommitted: (sagaId: string, count: number) => void; onClose: () => void }) {
   const [phase, setPhase] = useState<"idle" | "checking" | "running">("idle");
-  const [saga, setSaga] = useState<Saga | null>(null);
+  const [saga, setSaga] = useState<SagaOut | null>(null);
   const [message, setMessage] = useState<string | null>(null);
   const [waiting, setWaiting] = useState<number | null>(null);
   const [idempotencyKey, setIdempotencyKey] = useState(() => crypto.randomUUID());

@@ -1,11 +1,11 @@
 // Filters (field, operator, value; all must hold), sorts on several fields and the page size
 // of a grid's view. The view lives in the URL; this only edits it.
 import { useEffect, useState } from "react";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { choicesOf, editorKind } from "./fields";
 import { OPERATORS, PAGE_SIZES, type Condition, type Operator, type View } from "./view";
 
-export function ViewControls({ fields, view, onChange }: { fields: Field[]; view: View; onChange: (view: View) => void }) {
+export function ViewControls({ fields, view, onChange }: { fields: FieldOut[]; view: View; onChange: (view: View) => void }) {
   // Conditions are edited here and applied together, so typing a value does not reload per key.
   const [filters, setFilters] = useState<Condition[]>(view.filters);
   const applied = JSON.stringify(view.filters);

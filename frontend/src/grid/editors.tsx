@@ -5,11 +5,11 @@ import { useId, useMemo, useRef, useState, type CSSProperties, type KeyboardEven
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
 import { tablePath } from "../api/airtable";
-import type { Field, RecordsPage } from "../api/types";
+import type { FieldOut, RecordPage } from "../api/types";
 import { choiceColors, choicesOf, editText, editorKind, formatValue, parseText, toggleChoice } from "./fields";
 
 export interface EditorProps {
-  field: Field;
+  field: FieldOut;
   value: unknown;
   /** Text typed on the cell that opened the editor (replaces the value). */
   initialText?: string;
@@ -141,7 +141,7 @@ function LongTextEditor({ field, value, initialText, anchor, onCommit, onCancel 
   );
 }
 
-export function Pill({ field, name }: { field: Field; name: string }) {
+export function Pill({ field, name }: { field: FieldOut; name: string }) {
   const choices = choicesOf(field);
   const index = choices.findIndex((c) => c.name === name);
   return (
@@ -263,7 +263,7 @@ function LinkEditor({ value, anchor, onCommit, onCancel, linked, initialText }: 
     queryKey: ["link-search", linked?.tableId, query],
     enabled: Boolean(linked),
     queryFn: ({ signal }) =>
-      get<RecordsPage>(
+      get<RecordPage>(
         `${tablePath(linked!.baseId, linked!.tableId)}/records`,
         { page_size: 10, fields: [linked!.primary], filter: query.trim() ? JSON.stringify([{ field: linked!.primary, op: "contains", value: query.trim() }]) : undefined },
         signal,
@@ -336,14 +336,14 @@ export function useLinkedNames(linked: LinkedTable | undefined, ids: string[]): 
     enabled: Boolean(linked) && wanted.length > 0,
     staleTime: 60_000,
     // Record ids are checked against Airtable's shape above, so the formula holds no user text.
-    queryFn: ({ signal }) => get<RecordsPage>(`${tablePath(linked!.baseId, linked!.tableId)}/records`, { formula: `OR(${wanted.map((id) => `RECORD_ID()='${id}'`).join(",")})`, fields: [linked!.primary] }, signal),
+    queryFn: ({ signal }) => get<RecordPage>(`${tablePath(linked!.baseId, linked!.tableId)}/records`, { formula: `OR(${wanted.map((id) => `RECORD_ID()='${id}'`).join(",")})`, fields: [linked!.primary] }, signal),
   });
   return Object.fromEntries((query.data?.records ?? []).map((r) => [r.id, String(r.fields[linked!.primary] ?? r.id)]));
 }
 
 /** A cell's value as it is shown: pills for choices, a box for checkboxes, thumbnails and links
  * for attachments, names for linked records. */
-export function CellValue({ field, value, linked }: { field: Field; value: unknown; linked?: LinkedTable }): ReactNode {
+export function CellValue({ field, value, linked }: { field: FieldOut; value: unknown; linked?: LinkedTable }): ReactNode {
   const kind = editorKind(field);
   if (kind === "checkbox") return <span className={`checkbox-mark${value ? " on" : ""}`} role="img" aria-label={value ? "checked" : "not checked"}>{value ? "✓" : ""}</span>;
   if (kind === "singleSelect" && typeof value === "string") return <Pill field={field} name={value} />;

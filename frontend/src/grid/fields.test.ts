@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { choiceColors, editText, editorKind, formatValue, isWritable, parseText, sameValue, toggleChoice } from "./fields";
 
-const field = (type: string, options?: Record<string, unknown>, name = "F"): Field => ({ id: `fld${name}`, name, type, options });
-const value = (f: Field, text: string) => {
+const field = (type: string, options?: Record<string, unknown>, name = "F"): FieldOut => ({ id: `fld${name}`, name, type, options });
+const value = (f: FieldOut, text: string) => {
   const parsed = parseText(f, text);
   if (!parsed.ok) throw new Error(parsed.error);
   return parsed.value;
 };
-const refusal = (f: Field, text: string) => {
+const refusal = (f: FieldOut, text: string) => {
   const parsed = parseText(f, text);
   return parsed.ok ? null : parsed.error;
 };

@@ -1,7 +1,7 @@
 // What a grid cell does with each Airtable field type, read from the table's schema: which
 // editor it opens, how typed text becomes the value Airtable takes (or is refused with a
 // sentence), and how a value is shown. Nothing here ever needs Airtable's `typecast`.
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 
 export type EditorKind =
   | "text" | "longText" | "email" | "url" | "phone"
@@ -18,8 +18,8 @@ const KINDS: Record<string, EditorKind> = {
 
 /** The editor a field's cells open; computed and unknown types are read-only. Attachments are
  * shown (links and thumbnails) but not uploaded from the grid. */
-export const editorKind = (field: Field): EditorKind => KINDS[field.type] ?? "readonly";
-export const isWritable = (field: Field) => !["readonly", "attachments"].includes(editorKind(field));
+export const editorKind = (field: FieldOut): EditorKind => KINDS[field.type] ?? "readonly";
+export const isWritable = (field: FieldOut) => !["readonly", "attachments"].includes(editorKind(field));
 /** Editors that take typed text (typing a character on the cell starts them with it). */
 export const isTextual = (kind: EditorKind) => ["text", "longText", "email", "url", "phone", "number", "date", "dateTime"].includes(kind);
 
@@ -31,9 +31,9 @@ export interface Choice {
   name: string;
   color?: string;
 }
-export const choicesOf = (field: Field): Choice[] => (field.options?.choices as Choice[] | undefined) ?? [];
+export const choicesOf = (field: FieldOut): Choice[] => (field.options?.choices as Choice[] | undefined) ?? [];
 
-export const precisionOf = (field: Field): number => {
+export const precisionOf = (field: FieldOut): number => {
   const p = Number(field.options?.precision);
   if (Number.isInteger(p) && p >= 0) return p;
   return field.type === "currency" ? 2 : 0;
@@ -45,7 +45,7 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /** Typed text as the field's value, or the sentence saying why it is refused. Empty text
  * empties the cell. */
-export function parseText(field: Field, text: string): Parsed {
+export function parseText(field: FieldOut, text: string): Parsed {
   const kind = editorKind(field);
   const raw = kind === "longText" ? text : text.trim();
   if (raw === "") return ok(null);
@@ -69,7 +69,7 @@ export function parseText(field: Field, text: string): Parsed {
   }
 }
 
-function parseNumber(field: Field, raw: string): Parsed {
+function parseNumber(field: FieldOut, raw: string): Parsed {
   const symbol = typeof field.options?.symbol === "string" ? field.options.symbol : "";
   let text = raw.replace(/[\s,]/g, "");
   if (symbol && text.includes(symbol)) text = text.replace(symbol, "");
@@ -109,9 +109,9 @@ function parseDate(raw: string): Parsed {
   return refuse(`“${raw}” is not a date (YYYY-MM-DD).`);
 }
 
-const utc = (field: Field) => field.options?.timeZone === "utc";
+const utc = (field: FieldOut) => field.options?.timeZone === "utc";
 
-function parseDateTime(field: Field, raw: string): Parsed {
+function parseDateTime(field: FieldOut, raw: string): Parsed {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(raw);
   if (!m || !parseDate(m[1]).ok || Number(m[2]) > 23 || Number(m[3]) > 59) return refuse(`“${raw}” is not a date and time.`);
   const local = `${m[1]}T${m[2]}:${m[3]}:${m[4] ?? "00"}`;
@@ -123,7 +123,7 @@ const pad = (n: number) => String(n).padStart(2, "0");
 const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
 
 /** A date value (YYYY-MM-DD) in the field's date format. */
-function formatDate(field: Field, iso: string): string {
+function formatDate(field: FieldOut, iso: string): string {
   const m = ISO_DATE.exec(iso.slice(0, 10));
   if (!m) return iso;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
@@ -135,7 +135,7 @@ function formatDate(field: Field, iso: string): string {
 }
 
 /** A dateTime value as the `YYYY-MM-DDTHH:mm` a datetime input holds, in the field's zone. */
-function dateTimeInput(field: Field, value: string): string {
+function dateTimeInput(field: FieldOut, value: string): string {
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) return value;
   return utc(field)
@@ -143,7 +143,7 @@ function dateTimeInput(field: Field, value: string): string {
     : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-function formatNumber(field: Field, n: number): string {
+function formatNumber(field: FieldOut, n: number): string {
   const places = precisionOf(field);
   const fixed = (v: number) => v.toLocaleString("en-US", { minimumFractionDigits: places, maximumFractionDigits: places });
   if (field.type === "percent") return `${fixed(n * 100)}%`;
@@ -156,7 +156,7 @@ function formatNumber(field: Field, n: number): string {
 }
 
 /** The text a cell shows for a value. */
-export function formatValue(field: Field, value: unknown): string {
+export function formatValue(field: FieldOut, value: unknown): string {
   if (value === null || value === undefined || value === "") return "";
   const kind = editorKind(field);
   if (kind === "checkbox") return value ? "Checked" : "";
@@ -169,7 +169,7 @@ export function formatValue(field: Field, value: unknown): string {
 }
 
 /** The text an editor starts with for a value (what parseText reads back unchanged). */
-export function editText(field: Field, value: unknown): string {
+export function editText(field: FieldOut, value: unknown): string {
   if (value === null || value === undefined) return "";
   const kind = editorKind(field);
   if (kind === "number" && typeof value === "number") {
@@ -182,7 +182,7 @@ export function editText(field: Field, value: unknown): string {
 }
 
 /** A multiple-select value with one choice added or removed (only the field's choices). */
-export function toggleChoice(field: Field, value: unknown, name: string): string[] {
+export function toggleChoice(field: FieldOut, value: unknown, name: string): string[] {
   const chosen = Array.isArray(value) ? (value as string[]) : [];
   if (!choicesOf(field).some((c) => c.name === name)) return chosen;
   return chosen.includes(name) ? chosen.filter((v) => v !== name) : [...chosen, name];

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { buildOperations, changeCount, emptyStage, problemsByCell, reviewSentences, stageDelete, stageEdit, stageNewRow, unstageDelete, type StagedTable } from "./staged";
 
-const status: Field = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };
+const status: FieldOut = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };
 const contacts: StagedTable = { id: "tblC", name: "Contacts", primary: "Name", fields: [{ id: "fldN", name: "Name", type: "singleLineText" }, status, { id: "fldE", name: "Score", type: "number", options: { precision: 0 } }] };
 const deals: StagedTable = { id: "tblD", name: "Deals", primary: "Name", fields: [{ id: "fldM", name: "Name", type: "singleLineText" }, { id: "fldA", name: "Amount", type: "currency", options: { precision: 2, symbol: "$" } }] };
 const ada = { Name: "Ada Lovelace", Status: "Lead", Score: 92 };

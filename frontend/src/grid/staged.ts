@@ -2,13 +2,13 @@
 // until they are committed together as one airtable_transaction saga (all or nothing).
 // The functions are pure (state in, state out); `stagedStore` holds the state for the pages.
 import { useSyncExternalStore } from "react";
-import type { Field, SagaDryRun, TransactionOperation } from "../api/types";
+import type { DryRunOut, FieldOut, TransactionOperation } from "../api/types";
 import { formatValue, sameValue } from "./fields";
 
 export interface StagedTable {
   id: string;
   name: string;
-  fields: Field[];
+  fields: FieldOut[];
   primary: string;
 }
 
@@ -89,7 +89,7 @@ export function unstageDelete(state: StageState, table: StagedTable, key: string
 export const changeCount = (state: StageState) =>
   Object.values(state.tables).reduce((n, t) => n + t.order.length, 0);
 
-const shown = (field: Field | undefined, value: unknown) => {
+const shown = (field: FieldOut | undefined, value: unknown) => {
   if (!field) return String(value ?? "");
   if (field.type === "checkbox") return value ? "checked" : "unchecked";
   return formatValue(field, value) || "(empty)";
@@ -98,7 +98,7 @@ const shown = (field: Field | undefined, value: unknown) => {
 function labelOf(table: StagedTable, record: StagedRecord): string {
   const value = record.changes[table.primary] ?? record.original[table.primary];
   const primary = table.fields.find((f) => f.name === table.primary);
-  return (value !== undefined && value !== null && value !== "" ? formatValue(primary ?? ({ type: "singleLineText" } as Field), value) : "") || (record.isNew ? "a new record" : record.key);
+  return (value !== undefined && value !== null && value !== "" ? formatValue(primary ?? ({ type: "singleLineText" } as FieldOut), value) : "") || (record.isNew ? "a new record" : record.key);
 }
 
 export interface ReviewItem {
@@ -166,14 +166,14 @@ export function buildOperations(state: StageState): { operations: SagaOperation[
 }
 
 /** Dry-run problems keyed by `table/record/field` (a cell) or `table/record` (the whole row). */
-export function problemsByCell(keys: { tableId: string; keys: string[] }[], report: SagaDryRun): Record<string, string[]> {
+export function problemsByCell(keys: { tableId: string; keys: string[] }[], report: DryRunOut): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   const add = (key: string, problem: string) => (out[key] = [...(out[key] ?? []), problem]);
   report.operations.forEach((op, i) => {
     const target = keys[i];
     if (!target) return;
     for (const p of op.problems) {
-      const record = p.record !== undefined ? target.keys[p.record] : undefined;
+      const record = p.record != null ? target.keys[p.record] : undefined;
       const sentence = p.problem === "no such record in this table" ? "This record no longer exists in Airtable (deleted since it was loaded)." : p.field ? `${p.field}: ${p.problem}` : p.problem;
       add(record === undefined ? target.tableId : p.field ? `${target.tableId}/${record}/${p.field}` : `${target.tableId}/${record}`, sentence);
     }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { readView, recordsQuery, writeView } from "./view";
 
-const fields: Field[] = [
+const fields: FieldOut[] = [
   { id: "f1", name: "Name", type: "singleLineText" },
   { id: "f2", name: "Score", type: "number" },
   { id: "f3", name: "Share", type: "percent" },

@@ -1,6 +1,6 @@
 // A grid's view (filters AND-ed, sorts, page size) kept in the URL's query string, so a reload
 // or a shared link shows the same records, and turned into the records route's query.
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { editorKind } from "./fields";
 
 export const OPERATORS = [
@@ -59,7 +59,7 @@ export function writeView(view: View, params: URLSearchParams = new URLSearchPar
 }
 
 /** A condition's text as the value the field holds (numbers as numbers, checkboxes as booleans). */
-function typedValue(field: Field | undefined, text: string): string | number | boolean {
+function typedValue(field: FieldOut | undefined, text: string): string | number | boolean {
   const kind = field ? editorKind(field) : "text";
   if (kind === "checkbox") return ["true", "yes", "checked", "1"].includes(text.trim().toLowerCase());
   if (kind === "number" && text.trim() !== "" && Number.isFinite(Number(text))) return field?.type === "percent" ? Number(text) / 100 : Number(text);
@@ -70,7 +70,7 @@ function typedValue(field: Field | undefined, text: string): string | number | b
 export const completeFilters = (view: View) => view.filters.filter((c) => c.field && (c.op === "is_empty" || c.value.trim() !== ""));
 
 /** The records route's query for a view (`filter` as a JSON list of conditions). */
-export function recordsQuery(view: View, fields: Field[]): { filter?: string; sort: string[]; page_size: number } {
+export function recordsQuery(view: View, fields: FieldOut[]): { filter?: string; sort: string[]; page_size: number } {
   const filters = completeFilters(view).map((c) => {
     const field = fields.find((f) => f.name === c.field);
     return c.op === "is_empty" ? { field: c.field, op: c.op } : { field: c.field, op: c.op, value: typedValue(field, c.value) };

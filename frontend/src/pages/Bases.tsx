@@ -3,7 +3,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link, useNavigate, useParams } from "react-router";
 import { post } from "../api/client";
 import { basePath, fetchBases, fetchSchema } from "../api/airtable";
-import type { NewTable, Table } from "../api/types";
+import type { NewTable, TableOut } from "../api/types";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, itemsOf } from "../components/ui";
 
 const FIELD_TYPES = ["singleLineText", "multilineText", "email", "url", "number", "checkbox", "date", "phoneNumber"];
@@ -87,7 +87,7 @@ function NewTableForm({ baseId }: { baseId: string }) {
   const [fields, setFields] = useState([{ name: "Name", type: "singleLineText" }]);
   const create = useMutation({
     mutationFn: () =>
-      post<Table>(`${basePath(baseId)}/tables`, {
+      post<TableOut>(`${basePath(baseId)}/tables`, {
         name: name.trim(),
         fields: fields
           .filter((f) => f.name.trim())

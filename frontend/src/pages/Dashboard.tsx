@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { get } from "../api/client";
-import type { Notification, Page, PlatformInfo, Saga, Usage } from "../api/types";
+import type { InfoOut, NotificationOut, Page, SagaOut, UsageOut } from "../api/types";
 import { fetchBases } from "../api/airtable";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate, itemsOf } from "../components/ui";
@@ -10,8 +10,8 @@ import { useWorkspaces } from "../components/workspace";
 /** What the person works with: bases, recent transactions, unread notifications, workspaces. */
 function YourWork() {
   const bases = useQuery({ queryKey: ["bases"], queryFn: fetchBases });
-  const transactions = useQuery({ queryKey: ["sagas", "recent"], queryFn: () => get<Page<Saga>>("/api/sagas", { limit: 5 }) });
-  const unread = useQuery({ queryKey: ["notifications", "dashboard"], queryFn: () => get<Page<Notification>>("/api/notifications", { unread: true, limit: 5 }) });
+  const transactions = useQuery({ queryKey: ["sagas", "recent"], queryFn: () => get<Page<SagaOut>>("/api/sagas", { limit: 5 }) });
+  const unread = useQuery({ queryKey: ["notifications", "dashboard"], queryFn: () => get<Page<NotificationOut>>("/api/notifications", { unread: true, limit: 5 }) });
   const workspaces = useWorkspaces();
   return (
     <div className="grid-2">
@@ -90,8 +90,8 @@ export function DashboardPage() {
   // Usage and the deployment are for the operators (service health: the Operations page);
   // a person sees their own work first.
   const admin = session.user?.role === "admin";
-  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<PlatformInfo>("/api/platform/info"), enabled: admin });
-  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<Usage>("/api/platform/usage"), enabled: admin });
+  const info = useQuery({ queryKey: ["platform-info"], queryFn: () => get<InfoOut>("/api/platform/info"), enabled: admin });
+  const usage = useQuery({ queryKey: ["usage"], queryFn: () => get<UsageOut>("/api/platform/usage"), enabled: admin });
   const name = session.user?.first_name || session.user?.username || session.user?.email;
   return (
     <>
@@ -106,7 +106,7 @@ export function DashboardPage() {
           <h2 id="usage-heading">Your API usage</h2>
           <QueryView query={usage} feature="Usage reporting">
             {(data) => {
-              const days = Array.isArray(data) ? data : data.items ?? data.days ?? [];
+              const days = data.items;
               if (days.length === 0) return <Empty title="No API calls recorded yet." />;
               return (
                 <table className="table compact">
@@ -119,12 +119,12 @@ export function DashboardPage() {
                     </tr>
                   </thead>
                   <tbody>
-                    {days.map((d, i) => (
-                      <tr key={d.date ?? d.day ?? i}>
-                        <td>{d.date ?? d.day}</td>
-                        <td className="num">{d.calls ?? 0}</td>
-                        <td className="num">{d.airtable_requests ?? 0}</td>
-                        <td className="num">{d.errors ?? 0}</td>
+                    {days.map((d) => (
+                      <tr key={d.date}>
+                        <td>{d.date}</td>
+                        <td className="num">{d.api_calls}</td>
+                        <td className="num">{d.airtable_requests}</td>
+                        <td className="num">{d.errors}</td>
                       </tr>
                     ))}
                   </tbody>
@@ -140,12 +140,8 @@ export function DashboardPage() {
                 <dd>{data.name}</dd>
                 <dt>Version</dt>
                 <dd>{data.version}</dd>
-                {data.build && (
-                  <>
-                    <dt>Build</dt>
-                    <dd>{typeof data.build === "string" ? data.build : Object.values(data.build).filter(Boolean).join(" · ") || "—"}</dd>
-                  </>
-                )}
+                <dt>Build</dt>
+                <dd>{data.build.runtime || "—"}</dd>
               </dl>
             )}
           </QueryView>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, del, get, post, putFile } from "../api/client";
-import type { DownloadLink, ExportIn, ExportStarted, ExportStatus, FileObject, Page, UploadIn, UploadTicket } from "../api/types";
+import type { DownloadLinkOut, ExportIn, ExportOut, ExportStartedOut, FileOut, Page, UploadIn, UploadStartedOut } from "../api/types";
 import { useBaseAndTable } from "../components/baseTable";
 import { ImportWizard } from "./Imports";
 import { useConfirm } from "../components/ConfirmDialog";
@@ -20,14 +20,14 @@ function formatSize(bytes: number): string {
 /** Every file goes straight to the bucket (up to 100 MB), never through the API's 6 MB payload. */
 async function uploadToBucket(file: File, onProgress: (fraction: number) => void): Promise<void> {
   const body: UploadIn = { filename: file.name, content_type: file.type || null, size: file.size };
-  const ticket = await post<UploadTicket>("/api/files/uploads", body);
+  const ticket = await post<UploadStartedOut>("/api/files/uploads", body);
   onProgress(0);
   await putFile(ticket.upload_url, file, ticket.headers, onProgress);
 }
 
 /** The browser opens the short-lived URL itself: the bucket's answer saves the file. */
-async function download(file: FileObject): Promise<void> {
-  const link = await get<DownloadLink>(`/api/files/${file.id}/download`);
+async function download(file: FileOut): Promise<void> {
+  const link = await get<DownloadLinkOut>(`/api/files/${file.id}/download`);
   window.location.assign(link.url);
 }
 
@@ -35,7 +35,7 @@ export function FilesPage() {
   const queryClient = useQueryClient();
   const files = useQuery({
     queryKey: ["files"],
-    queryFn: () => get<Page<FileObject>>("/api/files"),
+    queryFn: () => get<Page<FileOut>>("/api/files"),
     refetchInterval: (query) => (itemsOf(query.state.data).some((f) => f.status === "pending") ? 2000 : false),
   });
   const input = useRef<HTMLInputElement>(null);
@@ -51,14 +51,14 @@ export function FilesPage() {
   const remove = useMutation({ mutationFn: (id: string) => del(`/api/files/${id}`), onSuccess: () => queryClient.invalidateQueries({ queryKey: ["files"] }) });
   const downloading = useMutation({ mutationFn: download });
   const confirm = useConfirm();
-  const askDelete = (f: FileObject) =>
+  const askDelete = (f: FileOut) =>
     confirm.ask({
       title: `Delete file '${f.filename}'?`,
       consequence: "Its content is removed from storage and can no longer be downloaded or imported. Records already imported from it stay. This cannot be undone.",
       confirmLabel: "Delete file",
       onConfirm: () => remove.mutate(f.id),
     });
-  const [importing, setImporting] = useState<FileObject | null>(null);
+  const [importing, setImporting] = useState<FileOut | null>(null);
   return (
     <>
       <PageHeader title="Files" description="Upload CSV or JSON, import it into a table, export a table to a file." />
@@ -100,7 +100,7 @@ export function FilesPage() {
                   rowKey={(f) => f.id}
                   columns={[
                     { header: "Name", title: true, wrap: true, cell: (f) => f.filename },
-                    { header: "Size", numeric: true, cell: (f) => formatSize(f.size) },
+                    { header: "Size", numeric: true, cell: (f) => (f.size == null ? "—" : formatSize(f.size)) },
                     { header: "Status", cell: (f) => <StatusBadge status={f.status} /> },
                     { header: "Uploaded", cell: (f) => formatDate(f.created_at) },
                   ]}
@@ -133,10 +133,10 @@ function ExportForm() {
   const queryClient = useQueryClient();
   const { baseId, table, selectors } = useBaseAndTable();
   const [format, setFormat] = useState<ExportIn["format"]>("csv");
-  const start = useMutation({ mutationFn: () => api<ExportStarted>("POST", "/api/files/exports", { body: { base_id: baseId, table, format } satisfies ExportIn }) });
+  const start = useMutation({ mutationFn: () => api<ExportStartedOut>("POST", "/api/files/exports", { body: { base_id: baseId, table, format } satisfies ExportIn }) });
   const status = useQuery({
     queryKey: ["export", start.data?.export_id],
-    queryFn: () => get<ExportStatus>(`/api/files/exports/${start.data?.export_id}`),
+    queryFn: () => get<ExportOut>(`/api/files/exports/${start.data?.export_id}`),
     enabled: Boolean(start.data?.export_id),
     refetchInterval: (query) => (query.state.data && !ACTIVE.has(query.state.data.status) ? false : 1000),
   });

@@ -2,7 +2,7 @@ import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, get, post } from "../api/client";
-import type { Field, FileObject, ImportIn, ImportPreview, ImportStarted, ImportStatus, UndoSaga } from "../api/types";
+import type { FieldOut, FileOut, ImportIn, ImportOut, ImportPreviewOut, ImportStartedOut, UndoSaga } from "../api/types";
 import { ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextField, formatDate } from "../components/ui";
 import { useBaseAndTable } from "../components/baseTable";
 import { useConfirm } from "../components/ConfirmDialog";
@@ -24,7 +24,7 @@ function sheetChoices(error: unknown): string[] | undefined {
   return error.details.find((d) => d.field === "sheet" && Array.isArray(d.choices))?.choices;
 }
 
-export function ImportWizard({ file, onClose }: { file: Pick<FileObject, "id" | "filename">; onClose: () => void }) {
+export function ImportWizard({ file, onClose }: { file: Pick<FileOut, "id" | "filename">; onClose: () => void }) {
   const navigate = useNavigate();
   const { baseId, table, selectors, fields } = useBaseAndTable();
   const [sheet, setSheet] = useState("");
@@ -41,7 +41,7 @@ export function ImportWizard({ file, onClose }: { file: Pick<FileObject, "id" | 
   });
   const preview = useQuery({
     queryKey: ["import-preview", file.id, baseId, table, sheet, newOptions, mapping],
-    queryFn: () => post<ImportPreview>(`/api/files/${file.id}/import`, request(true)),
+    queryFn: () => post<ImportPreviewOut>(`/api/files/${file.id}/import`, request(true)),
     enabled: Boolean(baseId && table),
     retry: false,
   });
@@ -49,7 +49,7 @@ export function ImportWizard({ file, onClose }: { file: Pick<FileObject, "id" | 
     mutationFn: () => {
       // Every column's choice is sent, so the import writes exactly what the preview showed.
       const chosen = Object.fromEntries((preview.data?.columns ?? []).map((c) => [c.column, mapping[c.column] ?? c.field ?? SKIP]));
-      return api<ImportStarted>("POST", `/api/files/${file.id}/import`, {
+      return api<ImportStartedOut>("POST", `/api/files/${file.id}/import`, {
         body: { ...request(false), mapping: Object.fromEntries(Object.entries(chosen).map(([c, f]) => [c, f || null])) } satisfies ImportIn,
         headers: { "Idempotency-Key": crypto.randomUUID() },
       });
@@ -115,7 +115,7 @@ export function ImportWizard({ file, onClose }: { file: Pick<FileObject, "id" | 
   );
 }
 
-function MappingTable({ plan, fields, mapping, onChange }: { plan: ImportPreview; fields: Field[]; mapping: Record<string, string>; onChange: (column: string, field: string) => void }) {
+function MappingTable({ plan, fields, mapping, onChange }: { plan: ImportPreviewOut; fields: FieldOut[]; mapping: Record<string, string>; onChange: (column: string, field: string) => void }) {
   return (
     <div className="table-scroll">
       <table className="table compact">
@@ -151,7 +151,7 @@ function MappingTable({ plan, fields, mapping, onChange }: { plan: ImportPreview
   );
 }
 
-function PreviewTable({ plan }: { plan: ImportPreview }) {
+function PreviewTable({ plan }: { plan: ImportPreviewOut }) {
   const targets = plan.columns.filter((c) => c.field).map((c) => c.field as string);
   return (
     <div className="table-scroll">
@@ -184,7 +184,7 @@ function PreviewTable({ plan }: { plan: ImportPreview }) {
 }
 
 /** Rows per second so far and the time left at that rate, from the import's own clock. */
-function pace(s: ImportStatus): { rate: number; left: number | null } {
+function pace(s: ImportOut): { rate: number; left: number | null } {
   const seconds = ((s.finished_at ? new Date(s.finished_at) : new Date()).getTime() - new Date(s.created_at).getTime()) / 1000;
   const done = s.rows_done ?? 0;
   const rate = seconds > 0 ? done / seconds : 0;
@@ -192,7 +192,7 @@ function pace(s: ImportStatus): { rate: number; left: number | null } {
   return { rate, left: rate > 0 && total ? (total - done) / rate : null };
 }
 
-function rejectedCsv(s: ImportStatus): string {
+function rejectedCsv(s: ImportOut): string {
   const quote = (v: string) => `"${v.replace(/"/g, '""')}"`;
   return ["row,reason", ...(s.failed ?? []).map((f) => `${f.row},${quote(f.error)}`)].join("\r\n") + "\r\n";
 }
@@ -210,7 +210,7 @@ export function ImportResult({ importId }: { importId: string }) {
   const queryClient = useQueryClient();
   const status = useQuery({
     queryKey: ["import", importId],
-    queryFn: () => get<ImportStatus>(`/api/files/imports/${importId}`),
+    queryFn: () => get<ImportOut>(`/api/files/imports/${importId}`),
     refetchInterval: (query) => {
       const s = query.state.data;
       return !s || s.status === "running" || s.undo?.status === "running" || s.undo?.status === "compensating" ? 1000 : false;

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { get, post } from "../api/client";
-import type { Notification, Page } from "../api/types";
+import type { NotificationOut, Page } from "../api/types";
 import { Empty, ErrorMessage, PageHeader, QueryView, formatDate, itemsOf } from "../components/ui";
 
 /** "Today", "Yesterday" or the date, for grouping the inbox by day. */
@@ -18,8 +18,8 @@ function dayOf(value: string, today = new Date()): string {
 // An id from a day's heading ("Friday, December 4, 2026"): aria-labelledby splits on spaces.
 const slug = (text: string) => text.toLowerCase().replace(/[^a-z0-9]+/g, "-");
 
-function byDay(items: Notification[]): [string, Notification[]][] {
-  const groups = new Map<string, Notification[]>();
+function byDay(items: NotificationOut[]): [string, NotificationOut[]][] {
+  const groups = new Map<string, NotificationOut[]>();
   for (const n of items) {
     const day = dayOf(n.created_at);
     groups.set(day, [...(groups.get(day) ?? []), n]);
@@ -32,7 +32,7 @@ export function NotificationsPage() {
   const [unreadOnly, setUnreadOnly] = useState(false);
   const inbox = useQuery({
     queryKey: ["notifications", { unreadOnly }],
-    queryFn: () => get<Page<Notification>>("/api/notifications", { unread: unreadOnly || undefined, limit: 100 }),
+    queryFn: () => get<Page<NotificationOut>>("/api/notifications", { unread: unreadOnly || undefined, limit: 100 }),
     refetchInterval: (query) => (query.state.error ? false : 15_000),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["notifications"] });

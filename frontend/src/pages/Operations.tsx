@@ -1,12 +1,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
-import type { Operations, ServicesHealth } from "../api/types";
+import type { HealthReportOut, Operations } from "../api/types";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate } from "../components/ui";
 
 const percent = (rate: number) => `${(rate * 100).toFixed(rate && rate < 0.001 ? 2 : 1)} %`;
 
-function failedChecks(service: ServicesHealth["services"][string]) {
+function failedChecks(service: HealthReportOut["services"][string]) {
   const failed = Object.entries(service.checks ?? {}).filter(([, c]) => c.status !== "ok");
   if (failed.length) return failed.map(([name, c]) => `${name}: ${c.error ?? c.status}`).join(", ");
   return service.error ?? "";
@@ -15,7 +15,7 @@ function failedChecks(service: ServicesHealth["services"][string]) {
 function ServiceHealth() {
   const health = useQuery({
     queryKey: ["health", "services"],
-    queryFn: () => get<ServicesHealth>("/api/platform/health/services"),
+    queryFn: () => get<HealthReportOut>("/api/platform/health/services"),
     refetchInterval: 60_000,
   });
   return (

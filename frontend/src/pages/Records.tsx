@@ -3,7 +3,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { Link, useBlocker, useParams, useSearchParams } from "react-router";
 import { ApiError, api, get, patch } from "../api/client";
 import { fetchBases, fetchConnections, fetchSchema, tablePath } from "../api/airtable";
-import type { AirtableRecord, Field, NewRecords, OneRecord, RecordsPage, Table } from "../api/types";
+import type { FieldOut, NewRecords, OneRecord, RecordOut, RecordPage, TableOut } from "../api/types";
 import { Empty, PageHeader, QueryView, itemsOf } from "../components/ui";
 import { useConfirm } from "../components/ConfirmDialog";
 import { useWorkspaceId } from "../components/workspace";
@@ -37,12 +37,12 @@ export function RecordsPage() {
 }
 
 /** The table's fields with its primary field first (the grid freezes it). */
-function orderedFields(table: Table): Field[] {
+function orderedFields(table: TableOut): FieldOut[] {
   const primary = table.fields.find((f) => f.id === table.primaryFieldId) ?? table.fields[0];
   return primary ? [primary, ...table.fields.filter((f) => f !== primary)] : [];
 }
 
-function linkedTables(baseId: string, fields: Field[], tables: Table[]): Record<string, LinkedTable> {
+function linkedTables(baseId: string, fields: FieldOut[], tables: TableOut[]): Record<string, LinkedTable> {
   const out: Record<string, LinkedTable> = {};
   for (const field of fields) {
     const target = tables.find((t) => t.id === field.options?.linkedTableId);
@@ -58,7 +58,7 @@ function useBaseWorkspace(connectionId: string | undefined): string | undefined 
   return itemsOf(connections.data).find((c) => c.id === connectionId)?.workspace_id ?? chosen ?? undefined;
 }
 
-function TableView({ baseId, connectionId, table, tables }: { baseId: string; connectionId?: string; table: Table; tables: Table[] }) {
+function TableView({ baseId, connectionId, table, tables }: { baseId: string; connectionId?: string; table: TableOut; tables: TableOut[] }) {
   const queryClient = useQueryClient();
   const fields = useMemo(() => orderedFields(table), [table]);
   const linked = useMemo(() => linkedTables(baseId, fields, tables), [baseId, fields, tables]);
@@ -75,7 +75,7 @@ function TableView({ baseId, connectionId, table, tables }: { baseId: string; co
   const offsets = paging.view === viewKey ? paging.offsets : [undefined];
   const offset = offsets[offsets.length - 1];
   const key = ["records", baseId, table.id, viewKey, offset ?? ""];
-  const records = useQuery({ queryKey: key, queryFn: ({ signal }) => get<RecordsPage>(`${path}/records`, { ...query, offset }, signal), placeholderData: keepPreviousData });
+  const records = useQuery({ queryKey: key, queryFn: ({ signal }) => get<RecordPage>(`${path}/records`, { ...query, offset }, signal), placeholderData: keepPreviousData });
 
   const stage = useStage();
   const staging = stage.active && stage.baseId === baseId;
@@ -124,10 +124,10 @@ function TableView({ baseId, connectionId, table, tables }: { baseId: string; co
 
   // Outside a stage an edit is one PATCH of that one field (no typecast: only valid values reach it).
   const save = useMutation({
-    mutationFn: ({ row, values }: { row: GridRow; values: Record<string, unknown> }) => patch<AirtableRecord>(`${path}/records/${row.key}`, { fields: values } satisfies OneRecord),
+    mutationFn: ({ row, values }: { row: GridRow; values: Record<string, unknown> }) => patch<RecordOut>(`${path}/records/${row.key}`, { fields: values } satisfies OneRecord),
     onMutate: ({ row, values }) => setCellErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !Object.keys(values).some((f) => k === `${row.key}/${f}`)))),
     onSuccess: (saved) => {
-      queryClient.setQueryData<RecordsPage>(key, (page) => page && { ...page, records: page.records.map((r) => (r.id === saved.id ? saved : r)) });
+      queryClient.setQueryData<RecordPage>(key, (page) => page && { ...page, records: page.records.map((r) => (r.id === saved.id ? saved : r)) });
       void queryClient.invalidateQueries({ queryKey: ["records", baseId], refetchType: "none" });
       setExpanded(null);
     },
@@ -169,7 +169,7 @@ function TableView({ baseId, connectionId, table, tables }: { baseId: string; co
     void refresh();
   };
 
-  const onCommit = (row: GridRow, field: Field, value: unknown) => {
+  const onCommit = (row: GridRow, field: FieldOut, value: unknown) => {
     if (staging) stagedStore.update((s) => stageEdit(s, stagedTable, row.key, originalOf(row), field.name, value));
     else if (!save.isPending) save.mutate({ row, values: { [field.name]: value } });
   };

@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, get, post } from "../api/client";
 import { fetchBases, fetchSchema } from "../api/airtable";
-import type { MemberOut, Page, Saga, SagaDryRun, SagaStarted, SagaStep, SagaType, Table, UndoSaga } from "../api/types";
+import type { DryRunOut, MemberOut, Page, SagaOut, SagaStartedOut, SagaTypeOut, StepOut, TableOut, TransactionInput, UndoSaga } from "../api/types";
 import { useSession } from "../auth/session";
 import { useConfirm } from "../components/ConfirmDialog";
 import { DataTable } from "../components/DataTable";
@@ -29,7 +29,7 @@ const ACTIVE = new Set(["running", "compensating"]);
 const ACTIONS: Action[] = ["create", "update", "upsert", "delete"];
 
 /** Undo asks first: it names the transaction and what reverting it does. */
-function undoRequest(s: Saga, force: boolean, run: () => void) {
+function undoRequest(s: SagaOut, force: boolean, run: () => void) {
   return {
     title: `Undo transaction '${s.summary ?? s.type}'?`,
     consequence: `The records it created are deleted, the ones it updated get their previous values back and the ones it deleted are re-created${force ? ", overwriting the edits made since" : ""}.`,
@@ -39,7 +39,7 @@ function undoRequest(s: Saga, force: boolean, run: () => void) {
 }
 
 /** Who started a saga, in words: "you", a member's email, or the platform. */
-function useRunBy(s: Pick<Saga, "created_by" | "workspace_id"> | undefined): string {
+function useRunBy(s: Pick<SagaOut, "created_by" | "workspace_id"> | undefined): string {
   const session = useSession();
   const members = useQuery({
     queryKey: ["members", s?.workspace_id],
@@ -58,7 +58,7 @@ export function SagasPage() {
   const queryClient = useQueryClient();
   const sagas = useQuery({
     queryKey: ["sagas", workspaceId],
-    queryFn: () => get<Page<Saga>>("/api/sagas", { workspace_id: workspaceId }),
+    queryFn: () => get<Page<SagaOut>>("/api/sagas", { workspace_id: workspaceId }),
     refetchInterval: (query) => (itemsOf(query.state.data).some((s) => ACTIVE.has(s.status)) ? 2000 : false),
   });
   const undo = useMutation({
@@ -114,7 +114,7 @@ export function SagasPage() {
 function Composer() {
   const navigate = useNavigate();
   const workspaceId = useWorkspaceId();
-  const types = useQuery({ queryKey: ["saga-types"], queryFn: () => get<Page<SagaType>>("/api/sagas/types") });
+  const types = useQuery({ queryKey: ["saga-types"], queryFn: () => get<Page<SagaTypeOut>>("/api/sagas/types") });
   // Only what the API lists: the platform's own sagas are never offered.
   const typeNames = useMemo(() => itemsOf(types.data).map((t) => t.type), [types.data]);
   const [type, setType] = useState("airtable_transaction");
@@ -160,7 +160,7 @@ function Composer() {
       setLocalProblems(missing ?? [(e as Error).message]);
       throw e;
     }
-    return api<SagaDryRun & SagaStarted>("POST", "/api/sagas", { body, headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey } });
+    return api<DryRunOut & SagaStartedOut>("POST", "/api/sagas", { body, headers: dryRun ? {} : { "Idempotency-Key": idempotencyKey } });
   };
   const preview = useMutation({ mutationFn: () => send(true) });
   const run = useMutation({
@@ -283,7 +283,7 @@ function Composer() {
   );
 }
 
-function DryRunReport({ report, drafts, tables }: { report: SagaDryRun; drafts: OperationDraft[]; tables: Table[] }) {
+function DryRunReport({ report, drafts, tables }: { report: DryRunOut; drafts: OperationDraft[]; tables: TableOut[] }) {
   const operations = report.operations ?? [];
   const sentences = operations.flatMap((op, i) => {
     const primary = primaryField(tables.find((t) => t.name === op.table || t.id === op.table))?.name;
@@ -305,7 +305,7 @@ function DryRunReport({ report, drafts, tables }: { report: SagaDryRun; drafts: 
   );
 }
 
-function OperationForm({ index, op, baseId, tables, table, version, setOp, setRecord, onRemove }: { index: number; op: OperationDraft; baseId: string; tables: Table[]; table: Table | undefined; version: number; setOp: (i: number, patch: Partial<OperationDraft>) => void; setRecord: (i: number, n: number, patch: Partial<RecordDraft>) => void; onRemove?: () => void }) {
+function OperationForm({ index, op, baseId, tables, table, version, setOp, setRecord, onRemove }: { index: number; op: OperationDraft; baseId: string; tables: TableOut[]; table: TableOut | undefined; version: number; setOp: (i: number, patch: Partial<OperationDraft>) => void; setRecord: (i: number, n: number, patch: Partial<RecordDraft>) => void; onRemove?: () => void }) {
   const n = index + 1;
   const fields = writableFields(table);
   const primary = primaryField(table);
@@ -399,7 +399,7 @@ function OperationForm({ index, op, baseId, tables, table, version, setOp, setRe
 }
 
 /** The records a step wrote, each linked to its table in the grid. */
-function TouchedRecords({ baseId, step, fallbackTable }: { baseId?: string; step: SagaStep; fallbackTable?: string }) {
+function TouchedRecords({ baseId, step, fallbackTable }: { baseId?: string; step: StepOut; fallbackTable?: string }) {
   const output = (step.output ?? {}) as { table?: string; created?: string[]; updated?: string[]; deleted?: string[] };
   const compensated = (step.compensation?.output ?? {}) as { deleted?: string[]; created?: string[]; restored?: string[] };
   const table = output.table ?? fallbackTable;
@@ -442,7 +442,7 @@ export function SagaPage() {
   const queryClient = useQueryClient();
   const saga = useQuery({
     queryKey: ["saga", sagaId],
-    queryFn: () => get<Saga>(`/api/sagas/${sagaId}`),
+    queryFn: () => get<SagaOut>(`/api/sagas/${sagaId}`),
     refetchInterval: (query) => (query.state.data && ACTIVE.has(query.state.data.status) ? 1000 : false),
   });
   const refresh = () => queryClient.invalidateQueries({ queryKey: ["saga", sagaId] });
@@ -460,7 +460,9 @@ export function SagaPage() {
         {(s) => {
           const compensationEnds = (s.steps ?? []).map((st) => st.compensation?.finished_at).filter((t): t is string => Boolean(t));
           const compensatedAt = compensationEnds.sort().at(-1);
-          const baseId = s.input?.base_id;
+          // A transaction's input (the document says only that it is an object).
+          const input = (s.input ?? {}) as Partial<TransactionInput>;
+          const baseId = input.base_id;
           return (
             <>
               <PageHeader title={s.summary ? `Transaction '${s.summary}'` : `Transaction ${s.type}`} description={<>Status: <StatusBadge status={s.status} /></>}>
@@ -534,7 +536,7 @@ export function SagaPage() {
               </section>
               <section className="card" aria-labelledby="steps-heading">
                 <h2 id="steps-heading">Steps</h2>
-                <Timeline steps={s.steps ?? []} extra={(step, i) => <TouchedRecords baseId={baseId} step={step} fallbackTable={s.input?.operations?.[i]?.table} />} />
+                <Timeline steps={s.steps ?? []} extra={(step, i) => <TouchedRecords baseId={baseId} step={step} fallbackTable={input.operations?.[i]?.table} />} />
                 {s.error != null && (
                   <div className="notice" role="status">
                     <strong>Error:</strong> {describeError(s.error)}
@@ -556,7 +558,19 @@ export function SagaPage() {
   );
 }
 
-export function Timeline({ steps, extra }: { steps: SagaStep[]; extra?: (step: SagaStep, index: number) => ReactNode }) {
+/** What the timeline shows of a step: a saga's (StepOut) or a workflow execution's. */
+interface TimelineStep {
+  name: string;
+  status: string;
+  started_at?: string | null;
+  finished_at?: string | null;
+  error?: unknown;
+  input?: unknown;
+  output?: unknown;
+  compensation?: { status: string; finished_at?: string | null } | null;
+}
+
+export function Timeline<S extends TimelineStep>({ steps, extra }: { steps: S[]; extra?: (step: S, index: number) => ReactNode }) {
   if (steps.length === 0) return <Empty title="No step has started yet." />;
   return (
     <ol className="timeline">

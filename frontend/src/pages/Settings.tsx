@@ -4,7 +4,7 @@ import { NavLink, Navigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { del, get, post, patch } from "../api/client";
 import { fetchConnections } from "../api/airtable";
-import type { ApiKeyCreated, ApiKeyIn, ApiKeyOut, Connection, Delivery, NewConnection, Page, PasswordChangeIn, ProfilePatch, SessionOut, UserOut, Webhook, WebhookIn } from "../api/types";
+import type { ApiKeyCreated, ApiKeyIn, ApiKeyOut, ConnectionOut, DeliveryOut, NewConnection, Page, PasswordChangeIn, ProfilePatch, SessionOut, UserOut, WebhookCreatedOut, WebhookIn, WebhookOut } from "../api/types";
 import { updateUser, useSession } from "../auth/session";
 import { DataTable } from "../components/DataTable";
 import { InlineForm } from "../components/InlineForm";
@@ -287,7 +287,7 @@ function Connections() {
   const [form, setForm] = useState({ name: "", token: "", default_base_id: "", workspace_id: "" });
   const create = useMutation({
     mutationFn: () =>
-      post<Connection>("/api/airtable/connections", {
+      post<ConnectionOut>("/api/airtable/connections", {
         name: form.name.trim(),
         token: form.token.trim(),
         default_base_id: form.default_base_id.trim() || undefined,
@@ -379,12 +379,12 @@ function Connections() {
 
 function Webhooks() {
   const queryClient = useQueryClient();
-  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => get<Page<Webhook>>("/api/notifications/webhooks") });
+  const hooks = useQuery({ queryKey: ["webhooks"], queryFn: () => get<Page<WebhookOut>>("/api/notifications/webhooks") });
   const [url, setUrl] = useState("");
   const [events, setEvents] = useState("saga.compensated, workflow.execution.failed, file.import.finished");
   const [open, setOpen] = useState<string | null>(null);
   const create = useMutation({
-    mutationFn: () => post<Webhook>("/api/notifications/webhooks", { url: url.trim(), events: events.split(",").map((s) => s.trim()).filter(Boolean) } satisfies WebhookIn),
+    mutationFn: () => post<WebhookCreatedOut>("/api/notifications/webhooks", { url: url.trim(), events: events.split(",").map((s) => s.trim()).filter(Boolean) } satisfies WebhookIn),
     onSuccess: () => {
       setUrl("");
       void queryClient.invalidateQueries({ queryKey: ["webhooks"] });
@@ -466,7 +466,7 @@ function Deliveries({ hookId }: { hookId: string }) {
   const queryClient = useQueryClient();
   const deliveries = useQuery({
     queryKey: ["deliveries", hookId],
-    queryFn: () => get<Page<Delivery>>(`/api/notifications/webhooks/${hookId}/deliveries`),
+    queryFn: () => get<Page<DeliveryOut>>(`/api/notifications/webhooks/${hookId}/deliveries`),
     // A retried delivery is sent in the background: follow it until it settles.
     refetchInterval: (query) => (itemsOf(query.state.data).some((d) => d.status === "pending" || d.status === "sending") ? 2000 : false),
   });
@@ -490,7 +490,7 @@ function Deliveries({ hookId }: { hookId: string }) {
                 { header: "Event", cell: (d) => d.type ?? d.id },
                 { header: "Status", cell: (d) => d.status },
                 { header: "Attempts", numeric: true, cell: (d) => d.attempts },
-                { header: "Last response", wrap: true, cell: (d) => d.last_response_code ?? d.last_error ?? "—" },
+                { header: "Last response", wrap: true, cell: (d) => d.last_status_code ?? d.last_error ?? "—" },
               ]}
               actions={(d) =>
                 (d.status === "failed" || d.status === "dead_lettered" || d.status === "dead") && (

@@ -2,7 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, del, get, patch, post } from "../api/client";
-import type { Execution, ExecutionStarted, Page, StepConfig, StepType, Trigger, Workflow, WorkflowPatch, WorkflowStep } from "../api/types";
+import type { ExecutionOut, ExecutionStarted, Page, StepConfig, StepType, Trigger, WorkflowOut, WorkflowPatch, WorkflowStep } from "../api/types";
 import { fetchBases } from "../api/airtable";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
@@ -41,7 +41,7 @@ const ACTIVE = new Set(["running"]);
 
 export function WorkflowsPage() {
   const workspaceId = useWorkspaceId();
-  const workflows = useQuery({ queryKey: ["workflows", workspaceId], queryFn: () => get<Page<Workflow>>("/api/workflows", { workspace_id: workspaceId }) });
+  const workflows = useQuery({ queryKey: ["workflows", workspaceId], queryFn: () => get<Page<WorkflowOut>>("/api/workflows", { workspace_id: workspaceId }) });
   return (
     <>
       <PageHeader title="Workflows" description="Automations triggered by hand, on a schedule, by a webhook, a file upload or an Airtable change." />
@@ -74,7 +74,7 @@ export function WorkflowsPage() {
   );
 }
 
-function Builder({ existing }: { existing?: Workflow }) {
+function Builder({ existing }: { existing?: WorkflowOut }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const workspaceId = useWorkspaceId();
@@ -108,7 +108,7 @@ function Builder({ existing }: { existing?: Workflow }) {
         }
       });
       const body = { name: name.trim(), description: description.trim() || undefined, trigger: { type: triggerType, ...(triggerType === "schedule" ? { schedule } : {}) }, steps: parsed, workspace_id: existing ? undefined : workspaceId ?? undefined };
-      return existing ? api<Workflow>("PUT", `/api/workflows/${existing.id}`, { body }) : post<Workflow>("/api/workflows", body);
+      return existing ? api<WorkflowOut>("PUT", `/api/workflows/${existing.id}`, { body }) : post<WorkflowOut>("/api/workflows", body);
     },
     onSuccess: (saved) => {
       void queryClient.invalidateQueries({ queryKey: ["workflows"] });
@@ -218,10 +218,10 @@ export function WorkflowPage() {
   const { workflowId = "" } = useParams();
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const workflow = useQuery({ queryKey: ["workflow", workflowId], queryFn: () => get<Workflow>(`/api/workflows/${workflowId}`) });
+  const workflow = useQuery({ queryKey: ["workflow", workflowId], queryFn: () => get<WorkflowOut>(`/api/workflows/${workflowId}`) });
   const executions = useQuery({
     queryKey: ["executions", workflowId],
-    queryFn: () => get<Page<Execution>>(`/api/workflows/${workflowId}/executions`),
+    queryFn: () => get<Page<ExecutionOut>>(`/api/workflows/${workflowId}/executions`),
     enabled: workflow.isSuccess,
     refetchInterval: (query) => (itemsOf(query.state.data).some((e) => ACTIVE.has(e.status)) ? 2000 : false),
   });
@@ -246,7 +246,7 @@ export function WorkflowPage() {
     },
   });
   const toggle = useMutation({
-    mutationFn: (enabled: boolean) => patch<Workflow>(`/api/workflows/${workflowId}`, { enabled } satisfies WorkflowPatch),
+    mutationFn: (enabled: boolean) => patch<WorkflowOut>(`/api/workflows/${workflowId}`, { enabled } satisfies WorkflowPatch),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: ["workflow", workflowId] }),
   });
   const remove = useMutation({
@@ -303,7 +303,7 @@ export function WorkflowPage() {
                   ) : (
                     <ul className="list">
                       {itemsOf(data).map((e) => {
-                        const id = e.id ?? e.execution_id ?? "";
+                        const id = e.id;
                         return (
                           <li key={id}>
                             <Link to={`/workflows/executions/${id}`}>{formatDate(e.started_at)}</Link>
@@ -330,7 +330,7 @@ export function ExecutionPage() {
   const queryClient = useQueryClient();
   const execution = useQuery({
     queryKey: ["execution", executionId],
-    queryFn: () => get<Execution>(`/api/workflows/executions/${executionId}`),
+    queryFn: () => get<ExecutionOut>(`/api/workflows/executions/${executionId}`),
     refetchInterval: (query) => (query.state.data && ACTIVE.has(query.state.data.status) ? 1000 : false),
   });
   const cancel = useMutation({
@@ -361,7 +361,7 @@ export function ExecutionPage() {
             {cancel.isError && <ErrorMessage error={cancel.error} />}
             <section className="card">
               <h2>Steps</h2>
-              <Timeline steps={(e.steps ?? []).map((s) => ({ ...s, name: s.name ?? s.id ?? "step" }))} />
+              <Timeline steps={e.steps.map((s) => ({ ...s, name: s.id }))} />
               {e.error != null && (
                 <div className="notice" role="status">
                   <strong>Error:</strong> {describeError(e.error)}

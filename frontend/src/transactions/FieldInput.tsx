@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import type { Field } from "../api/types";
+import type { FieldOut } from "../api/types";
 import { choicesOf, editText, parseText } from "../grid/fields";
 import { RecordPicker } from "./RecordPicker";
 
@@ -10,7 +10,7 @@ const NUMERIC = new Set(["number", "currency", "percent", "rating", "duration"])
 /** One typed input for an Airtable field, labelled with the field's name: selects offer the
  * field's choices only, numbers and addresses are checked as typed. `onChange(undefined)`
  * leaves the field out of the record. */
-export function FieldInput({ field, value, onChange, baseId, linkedTable }: { field: Field; value: unknown; onChange: (value: unknown) => void; baseId: string; linkedTable?: { id: string; name: string; primary: string } }) {
+export function FieldInput({ field, value, onChange, baseId, linkedTable }: { field: FieldOut; value: unknown; onChange: (value: unknown) => void; baseId: string; linkedTable?: { id: string; name: string; primary: string } }) {
   const id = useId();
   const [text, setText] = useState(() => editText(field, value));
   const [error, setError] = useState<string | null>(null);

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { get } from "../api/client";
 import { displayValue, tablePath } from "../api/airtable";
-import type { RecordsPage } from "../api/types";
+import type { RecordPage } from "../api/types";
 import { searchFormula } from "./draft";
 
 /** Finds a record of a table by its primary field: type part of it, choose among the first
@@ -18,7 +18,7 @@ export function RecordPicker({ baseId, table, tableName, primary, label, onPick 
   }, [term]);
   const found = useQuery({
     queryKey: ["record-search", baseId, table, primary, searched],
-    queryFn: () => get<RecordsPage>(`${tablePath(baseId, table)}/records`, { page_size: 10, max_records: 10, fields: [primary], ...(searched ? { formula: searchFormula(primary, searched) } : {}) }),
+    queryFn: () => get<RecordPage>(`${tablePath(baseId, table)}/records`, { page_size: 10, max_records: 10, fields: [primary], ...(searched ? { formula: searchFormula(primary, searched) } : {}) }),
     enabled: Boolean(baseId && table && primary),
   });
   const records = found.data?.records ?? [];

@@ -1,12 +1,12 @@
 // The composer's model: the input it builds, what it says is missing, and the API's problems
 // told as sentences naming the operation, the record and the field.
 import { describe, expect, it } from "vitest";
-import type { Field, Table } from "../api/types";
+import type { FieldOut, TableOut } from "../api/types";
 import { buildInput, draftsFromInput, missingParts, problemSentence, searchFormula, validationSentence, writableFields, type OperationDraft } from "./draft";
 
-const status: Field = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };
-const score: Field = { id: "fldN", name: "Score", type: "number", options: { precision: 0 } };
-const contacts: Table = { id: "tblC", name: "Contacts", primaryFieldId: "fldP", fields: [{ id: "fldP", name: "Name", type: "singleLineText" }, status, score, { id: "fldF", name: "Total", type: "formula" }] };
+const status: FieldOut = { id: "fldS", name: "Status", type: "singleSelect", options: { choices: [{ name: "Lead" }, { name: "Customer" }] } };
+const score: FieldOut = { id: "fldN", name: "Score", type: "number", options: { precision: 0 } };
+const contacts: TableOut = { id: "tblC", name: "Contacts", primaryFieldId: "fldP", views: [], fields: [{ id: "fldP", name: "Name", type: "singleLineText" }, status, score, { id: "fldF", name: "Total", type: "formula" }] };
 
 const ops: OperationDraft[] = [
   { action: "create", table: "Contacts", records: [{ fields: { Name: "Ada", Status: "Lead", Score: undefined, Company: "" } }], mergeOn: [] },

@@ -1,7 +1,7 @@
 // The transaction composer's model: operations drafted in a form, the saga input built from
 // them, and the API's dry-run problems and validation details told as sentences that point at
 // the operation, the record and the field.
-import type { DryRunProblem, ErrorDetail, Field, Table, TransactionInput, TransactionOperation } from "../api/types";
+import type { DryRunProblemOut, ErrorDetail, FieldOut, TableOut, TransactionInput, TransactionOperation } from "../api/types";
 import { isWritable } from "../grid/fields";
 
 export type Action = TransactionOperation["action"];
@@ -24,9 +24,9 @@ export interface OperationDraft {
 
 /** The fields a transaction's form offers: what the grid's cells can write (not computed
  * fields, not attachments). */
-export const writableFields = (table: Table | undefined): Field[] => (table?.fields ?? []).filter(isWritable);
+export const writableFields = (table: TableOut | undefined): FieldOut[] => (table?.fields ?? []).filter(isWritable);
 
-export const primaryField = (table: Table | undefined): Field | undefined =>
+export const primaryField = (table: TableOut | undefined): FieldOut | undefined =>
   table ? table.fields.find((f) => f.id === table.primaryFieldId) ?? table.fields[0] : undefined;
 
 export const emptyOperation = (): OperationDraft => ({ action: "create", table: "", records: [{ fields: {} }], mergeOn: [] });
@@ -98,7 +98,7 @@ export function recordName(op: OperationDraft | undefined, n: number, primary?: 
   return label ? `record ${n + 1} '${label}'` : `record ${n + 1}`;
 }
 
-function problemText(problem: DryRunProblem, table: string): string {
+function problemText(problem: DryRunProblemOut, table: string): string {
   const text = problem.problem ?? "is not valid";
   if (text === "unknown field") return `${table} has no field '${problem.field}'`;
   if (text === "unknown merge_on field") return `the merge field '${problem.field}' is not a field of ${table}`;
@@ -109,7 +109,7 @@ function problemText(problem: DryRunProblem, table: string): string {
 }
 
 /** A dry-run problem as a sentence: "Operation 2 (update Contacts), record 1 'Ada': Status: not a choice…". */
-export function problemSentence(index: number, op: { action: string; table: string }, problem: DryRunProblem | string, draft?: OperationDraft, primary?: string): string {
+export function problemSentence(index: number, op: { action: string; table: string }, problem: DryRunProblemOut | string, draft?: OperationDraft, primary?: string): string {
   const where = operationName(index, op);
   if (typeof problem === "string") return `${where}: ${problem}.`;
   const record = typeof problem.record === "number" ? `, ${recordName(draft, problem.record, primary)}` : "";
