@@ -1,4 +1,4 @@
-"""What a route needs besides its input, injected by Powertools `Depends`: the caller, a unit of work.
+"""What a route needs besides its input, injected by Powertools `Depends`: caller, unit of work.
 
 A route reads `def route(body: SomeIn, caller: Caller, uow: Uow) -> SomeOut` and calls one
 service function `fn(cmd, uow, identity)`. The unit of work arrives unopened: the service opens
