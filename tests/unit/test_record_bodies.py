@@ -12,3 +12,10 @@ def test_an_upsert_merges_on_named_fields_only():
     body = RecordsUpdate.model_validate({"records": [{"fields": {"Name": "Ada"}}],
                                          "merge_on": ["Name"]})
     assert body.merge_on == ["Name"]
+
+
+def test_an_upsert_refuses_a_record_without_a_merge_field():
+    with pytest.raises(ValidationError) as refused:
+        RecordsUpdate.model_validate({"records": [{"fields": {"Name": "Ada"}}, {"fields": {}}],
+                                      "merge_on": ["Name"]})
+    assert [e["loc"] for e in refused.value.errors()] == [("records", 1, "fields", "Name")]

@@ -101,12 +101,17 @@ class RecordsUpdate(BaseModel):
 
     @model_validator(mode="after")
     def _ids_unless_upsert(self) -> RecordsUpdate:
-        missing = [] if self.merge_on else [i for i, r in enumerate(self.records) if not r.id]
+        if self.merge_on:
+            # Airtable matches an upsert on these fields: a record without one cannot be matched.
+            missing = [("records", i, "fields", name) for i, r in enumerate(self.records)
+                       for name in self.merge_on if name not in (r.fields or {})]
+        else:
+            missing = [("records", i, "id") for i, r in enumerate(self.records) if not r.id]
         if missing:
             # One detail per record, as for any other missing field (`records.3.id`).
             raise ValidationError.from_exception_data(type(self).__name__, [
                 InitErrorDetails(type=PydanticCustomError("missing", "missing"),
-                                 loc=("records", i, "id"), input=None) for i in missing])
+                                 loc=loc, input=None) for loc in missing])
         return self
 
 
