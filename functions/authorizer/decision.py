@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import store
-from extension import secret_text
+from common.secrets_extension import secret_text
 
 from common.auth import credentials
 

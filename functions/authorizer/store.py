@@ -15,7 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
-from extension import secret_text
+from common.secrets_extension import secret_text
 
 _connection: Any = None
 _prepared: dict[str, Any] = {}

@@ -16,6 +16,7 @@ from sqlalchemy.exc import DisconnectionError, IntegrityError
 
 from common.database_address import proxy_host, tls_context, url_from_secret
 from common.errors import Conflict
+from common.observability import trace_library
 from common.settings import get_settings
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def _reader_of(main: Engine) -> Engine:
 
 
 def _engine(url: str, **options: Any) -> Engine:
+    trace_library("sqlite3" if url.startswith("sqlite") else "pg8000")
     if url.startswith("sqlite"):
         eng = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                             **{k: v for k, v in options.items() if k == "isolation_level"})

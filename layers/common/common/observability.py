@@ -1,9 +1,11 @@
 """Powertools Logger, Metrics and Tracer, configured once per function from the environment.
 
-The Tracer is built on first use, not at import: building it loads the X-Ray SDK and patches
-botocore, requests and the database drivers (a third of a naive cold import), which only a
+The Tracer is built on first use, not at import: building it loads the X-Ray SDK, which only a
 function that traces should pay. The authorizer never traces; a `traced` handler builds it at
-its first invocation, and only when tracing is on.
+its first invocation, and only when tracing is on. Libraries are patched for X-Ray one by one,
+when the code first uses them (`trace_library`): Powertools' default patches every supported
+library at once, which imports botocore, requests and the database drivers into a first request
+that needs none of them (280 ms of a cold start, `make bench ONLY=cold`).
 """
 
 import os
@@ -48,7 +50,19 @@ def get_tracer() -> "Tracer":
     """The function's Tracer (one per process, as Powertools expects)."""
     from aws_lambda_powertools import Tracer
 
-    return Tracer()
+    return Tracer(auto_patch=False)
+
+
+_patched: set[str] = set()
+
+
+def trace_library(name: str) -> None:
+    """Patch `name` (an X-Ray SDK module name: botocore, requests, pg8000...) for tracing, once
+    per process and only when tracing is on; call it before the library's first use."""
+    if name in _patched or not tracing_on():
+        return
+    _patched.add(name)
+    get_tracer().patch([name])
 
 
 def tracing_on() -> bool:

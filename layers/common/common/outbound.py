@@ -28,6 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from common.errors import UpstreamError, ValidationFailed
+from common.observability import trace_library
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -256,6 +257,7 @@ def _host_header(target: Target) -> str:
 
 
 def _connection(target: Target, address: str, timeout: float) -> http.client.HTTPConnection:
+    trace_library("httplib")
     if target.scheme == "https":
         return _PinnedHTTPSConnection(target.host, address, target.port, timeout)
     return _PinnedHTTPConnection(address, target.port, timeout=timeout)

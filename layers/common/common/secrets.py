@@ -1,25 +1,26 @@
-"""Secrets Manager values, fetched through Powertools parameters (cached per environment)."""
+"""Secrets Manager values, cached five minutes per environment: through the Parameters and
+Secrets Lambda Extension where the function has it (no boto3 in the process), otherwise (a
+script, a test in process) from Secrets Manager through Powertools parameters."""
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities import parameters
-from aws_lambda_powertools.utilities.parameters.exceptions import (
-    GetParameterError,
-    TransformParameterError,
-)
-
-from common.aws import client
+from common import secrets_extension
 from common.errors import UpstreamError
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 _MAX_AGE = 300
 
 
 def secret_text(arn: str) -> str:
-    """The secret's string value, cached for five minutes; Secrets Manager failing is a 502."""
+    """The secret's string value; Secrets Manager failing is a 502."""
     try:
-        return str(_provider().get(arn, max_age=_MAX_AGE))
-    except (GetParameterError, TransformParameterError) as e:
+        if secrets_extension.present():
+            return secrets_extension.secret_text(arn)
+        return _from_secrets_manager(arn)
+    except secrets_extension.SecretUnavailable as e:
         # The ARN and AWS's message stay in the log, never in the answer.
         raise UpstreamError("A secret this service needs could not be read.") from e
 
@@ -32,10 +33,21 @@ def secret_json(arn: str) -> dict[str, Any]:
         raise UpstreamError("A secret this service needs is not valid JSON.") from e
 
 
-_providers: list[parameters.SecretsProvider] = []
+_providers: list["SecretsProvider"] = []
 
 
-def _provider() -> parameters.SecretsProvider:
+def _from_secrets_manager(arn: str) -> str:
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.exceptions import (
+        GetParameterError,
+        TransformParameterError,
+    )
+
+    from common.aws import client
+
     if not _providers:
-        _providers.append(parameters.SecretsProvider(boto3_client=client("secretsmanager")))
-    return _providers[0]
+        _providers.append(SecretsProvider(boto3_client=client("secretsmanager")))
+    try:
+        return str(_providers[0].get(arn, max_age=_MAX_AGE))
+    except (GetParameterError, TransformParameterError) as e:
+        raise secrets_extension.SecretUnavailable(str(e)) from e

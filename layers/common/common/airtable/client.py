@@ -16,6 +16,7 @@ from common import usage
 from common.airtable import ids
 from common.airtable.errors import Unanswered, translate
 from common.airtable.limiter import RateLimiter, Reservation, answer_by, token_key
+from common.observability import trace_library
 from common.settings import get_settings
 
 # Pauses before a failed read is sent again.
@@ -124,4 +125,5 @@ def airtable_api(token: str) -> LimitedApi:
 
 @lru_cache(maxsize=32)
 def _client_of(token: str, limiter: RateLimiter) -> LimitedApi:
+    trace_library("requests")
     return LimitedApi(token, limiter)
