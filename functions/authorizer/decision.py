@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import store
-from common.secrets_extension import secret_text
 
 from common.auth import credentials
+from common.secrets_extension import secret_text
 
 # Usage timestamps are for display; writing them at most once a minute keeps requests read-only.
 _TOUCH_EVERY = timedelta(minutes=1)
