@@ -157,7 +157,7 @@ def test_config_and_persistence_are_built_once_per_process(aws):
     context = Context(remaining_ms=5_000)
     _post(handler, context, key="b")
     assert idempotency._persistence() is persistence and idempotency._once() is once
-    assert idempotency.CONFIG.lambda_context is context
+    assert idempotency.config().lambda_context is context
 
 
 def test_a_failing_idempotency_store_is_a_502_upstream_error(aws):

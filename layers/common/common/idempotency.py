@@ -3,28 +3,38 @@
 Set up as Powertools documents it: one persistence layer and one config per execution
 environment, and each invocation's Lambda context registered with the config (by
 `common.lambda_handlers`), so a request that times out holds its key only until its own
-deadline instead of for the whole hour.
+deadline instead of for the whole hour. Powertools' idempotency package imports boto3 (its
+DynamoDB layer), so it is imported by the first request that sends a key, not with this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
-from typing import Any
-
-from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 from common.errors import Conflict, UpstreamError, ValidationFailed
 
-EXPIRES_AFTER_SECONDS = 3600
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
 
-CONFIG = IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="request",
-                           expires_after_seconds=EXPIRES_AFTER_SECONDS)
+EXPIRES_AFTER_SECONDS = 3600
+# This invocation's Lambda context, handed to the config when a key is used.
+_invocation: list[Any] = [None]
 
 
 def register_lambda_context(context: Any) -> None:
-    """Tell Powertools this invocation's deadline (an in-progress key expires with it)."""
-    CONFIG.register_lambda_context(context)
+    """Remember this invocation's deadline (an in-progress key expires with it)."""
+    _invocation[0] = context
+
+
+@cache
+def config() -> "IdempotencyConfig":
+    """The one config of this environment."""
+    from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
+
+    return IdempotencyConfig(event_key_jmespath="key", payload_validation_jmespath="request",
+                             expires_after_seconds=EXPIRES_AFTER_SECONDS)
 
 
 @lru_cache(maxsize=1)
@@ -44,7 +54,7 @@ def _once() -> Callable[..., dict[str, Any]]:
     from aws_lambda_powertools.utilities.idempotency import idempotent_function
 
     @idempotent_function(data_keyword_argument="payload", persistence_store=_persistence(),
-                         config=CONFIG)
+                         config=config())
     def once(payload: dict[str, Any], work: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         return work()
 
@@ -66,6 +76,8 @@ def run_once(operation: str, caller: str, key: str | None, request: Any,
         IdempotencyValidationError,
     )
 
+    if _invocation[0] is not None:
+        config().register_lambda_context(_invocation[0])
     try:
         return _once()(payload={"key": f"{operation}:{caller}:{key}", "request": request},
                        work=work)
