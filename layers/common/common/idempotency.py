@@ -29,7 +29,7 @@ def register_lambda_context(context: Any) -> None:
 
 
 @cache
-def config() -> "IdempotencyConfig":
+def config() -> IdempotencyConfig:
     """The one config of this environment."""
     from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
 
