@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
+import { useCallback, useEffect, useId, useRef, useState, type ButtonHTMLAttributes, type KeyboardEvent, type ReactNode } from "react";
 
 /** What a destructive action asks before it runs: the question names the thing, the
  * consequence says what is lost ("Its runs and triggers stop. This cannot be undone."). */
@@ -96,4 +96,10 @@ export function useConfirm(): { ask: (request: ConfirmRequest) => void; dialog: 
   const [request, setRequest] = useState<ConfirmRequest | null>(null);
   const close = useCallback(() => setRequest(null), []);
   return { ask: setRequest, dialog: <ConfirmDialog request={request} onClose={close} /> };
+}
+
+/** A button that asks `request` (through `ask`, a `useConfirm()`'s) before its action runs;
+ * a danger button unless `className` says otherwise. */
+export function ConfirmButton({ ask, request, className = "button danger", ...button }: { ask: (request: ConfirmRequest) => void; request: ConfirmRequest } & Omit<ButtonHTMLAttributes<HTMLButtonElement>, "type" | "onClick">) {
+  return <button type="button" className={className} onClick={() => ask(request)} {...button} />;
 }

@@ -5,6 +5,7 @@ import { post } from "../api/client";
 import { basePath, fetchBases, fetchSchema } from "../api/airtable";
 import type { NewTable, TableOut } from "../api/types";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, itemsOf } from "../components/ui";
+import { Breadcrumbs } from "../components/DetailPage";
 
 const FIELD_TYPES = ["singleLineText", "multilineText", "email", "url", "number", "checkbox", "date", "phoneNumber"];
 
@@ -50,9 +51,7 @@ export function BasePage() {
   const baseName = itemsOf(bases.data).find((b) => b.id === baseId)?.name ?? baseId;
   return (
     <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/bases">Bases</Link> <span aria-hidden="true">›</span> <span>{baseName}</span>
-      </nav>
+      <Breadcrumbs parent={{ to: "/bases", label: "Bases" }} current={baseName} />
       <PageHeader title={baseName} description="Tables in this base." />
       <NewTableForm baseId={baseId} />
       <QueryView query={schema} loadingLabel="Loading tables…">

@@ -1,4 +1,5 @@
-import { useQuery } from "@tanstack/react-query";
+import type { ReactNode } from "react";
+import { useQuery, type UseQueryResult } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { get } from "../api/client";
 import type { InfoOut, NotificationOut, Page, SagaOut, UsageOut } from "../api/types";
@@ -6,6 +7,29 @@ import { fetchBases } from "../api/airtable";
 import { useSession } from "../auth/session";
 import { Empty, PageHeader, QueryView, StatusBadge, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaces } from "../components/workspace";
+
+/** A card listing a list query's first `limit` items (all without one) as links; `empty` instead
+ * when there are none (without `empty`, the list even then). */
+function LinkListCard<T extends { id: string }>({ headingId, title, query, feature, limit, empty, item }: { headingId: string; title: string; query: UseQueryResult<Page<T>>; feature: string; limit?: number; empty?: ReactNode; item: (item: T) => ReactNode }) {
+  return (
+    <section className="card" aria-labelledby={headingId}>
+      <h2 id={headingId}>{title}</h2>
+      <QueryView query={query} feature={feature}>
+        {(data) =>
+          empty && itemsOf(data).length === 0 ? (
+            empty
+          ) : (
+            <ul className="link-list">
+              {itemsOf(data).slice(0, limit).map((x) => (
+                <li key={x.id}>{item(x)}</li>
+              ))}
+            </ul>
+          )
+        }
+      </QueryView>
+    </section>
+  );
+}
 
 /** What the person works with: bases, recent transactions, unread notifications, workspaces. */
 function YourWork() {
@@ -15,72 +39,26 @@ function YourWork() {
   const workspaces = useWorkspaces();
   return (
     <div className="grid-2">
-      <section className="card" aria-labelledby="bases-heading">
-        <h2 id="bases-heading">Your bases</h2>
-        <QueryView query={bases} feature="Bases">
-          {(data) =>
-            itemsOf(data).length === 0 ? (
-              <Empty title="No bases yet."><Link to="/settings/connections">Connect Airtable</Link> to see yours.</Empty>
-            ) : (
-              <ul className="link-list">
-                {itemsOf(data).slice(0, 6).map((b) => (
-                  <li key={b.id}>
-                    <Link to={`/bases/${b.id}`}>{b.name}</Link>
-                  </li>
-                ))}
-              </ul>
-            )
-          }
-        </QueryView>
-      </section>
-      <section className="card" aria-labelledby="recent-heading">
-        <h2 id="recent-heading">Recent transactions</h2>
-        <QueryView query={transactions} feature="Transactions">
-          {(data) =>
-            itemsOf(data).length === 0 ? (
-              <Empty title="No transactions yet." />
-            ) : (
-              <ul className="link-list">
-                {itemsOf(data).map((t) => (
-                  <li key={t.id}>
-                    <Link to={`/sagas/${t.id}`}>{t.summary ?? t.type}</Link> <StatusBadge status={t.status} /> <span className="muted small">{formatDate(t.created_at)}</span>
-                  </li>
-                ))}
-              </ul>
-            )
-          }
-        </QueryView>
-      </section>
-      <section className="card" aria-labelledby="unread-heading">
-        <h2 id="unread-heading">Unread notifications</h2>
-        <QueryView query={unread} feature="Notifications">
-          {(data) =>
-            itemsOf(data).length === 0 ? (
-              <Empty title="Nothing new." />
-            ) : (
-              <ul className="link-list">
-                {itemsOf(data).map((n) => (
-                  <li key={n.id}>{n.link ? <Link to={n.link}>{n.title}</Link> : n.title}</li>
-                ))}
-              </ul>
-            )
-          }
-        </QueryView>
-      </section>
-      <section className="card" aria-labelledby="workspaces-heading">
-        <h2 id="workspaces-heading">Workspaces</h2>
-        <QueryView query={workspaces} feature="Workspaces">
-          {(data) => (
-            <ul className="link-list">
-              {itemsOf(data).map((w) => (
-                <li key={w.id}>
-                  <Link to={`/workspaces/${w.id}`}>{w.name}</Link> <span className="muted small">{w.role}</span>
-                </li>
-              ))}
-            </ul>
-          )}
-        </QueryView>
-      </section>
+      <LinkListCard headingId="bases-heading" title="Your bases" query={bases} feature="Bases" limit={6} empty={<Empty title="No bases yet."><Link to="/settings/connections">Connect Airtable</Link> to see yours.</Empty>}
+        item={(b) => <Link to={`/bases/${b.id}`}>{b.name}</Link>}
+      />
+      <LinkListCard headingId="recent-heading" title="Recent transactions" query={transactions} feature="Transactions" empty={<Empty title="No transactions yet." />}
+        item={(t) => (
+          <>
+            <Link to={`/sagas/${t.id}`}>{t.summary ?? t.type}</Link> <StatusBadge status={t.status} /> <span className="muted small">{formatDate(t.created_at)}</span>
+          </>
+        )}
+      />
+      <LinkListCard headingId="unread-heading" title="Unread notifications" query={unread} feature="Notifications" empty={<Empty title="Nothing new." />}
+        item={(n) => (n.link ? <Link to={n.link}>{n.title}</Link> : n.title)}
+      />
+      <LinkListCard headingId="workspaces-heading" title="Workspaces" query={workspaces} feature="Workspaces"
+        item={(w) => (
+          <>
+            <Link to={`/workspaces/${w.id}`}>{w.name}</Link> <span className="muted small">{w.role}</span>
+          </>
+        )}
+      />
     </div>
   );
 }

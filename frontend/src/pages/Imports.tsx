@@ -6,6 +6,7 @@ import type { FieldOut, FileOut, ImportIn, ImportOut, ImportPreviewOut, ImportSt
 import { ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextField, formatDate } from "../components/ui";
 import { useBaseAndTable } from "../components/baseTable";
 import { useConfirm } from "../components/ConfirmDialog";
+import { Breadcrumbs } from "../components/DetailPage";
 
 // The import wizard (table -> mapping with samples -> preview of the rows as written -> start)
 // and the import's own page (progress that survives a reload, then the result with undo).
@@ -329,9 +330,7 @@ export function ImportPage() {
   const { importId = "" } = useParams();
   return (
     <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/files">Files</Link> <span aria-hidden="true">›</span> <span>Import</span>
-      </nav>
+      <Breadcrumbs parent={{ to: "/files", label: "Files" }} current="Import" />
       <PageHeader title="Import" />
       <section className="card">
         <ImportResult importId={importId} />

@@ -5,8 +5,10 @@ import { ApiError, api, get, post } from "../api/client";
 import { fetchBases, fetchSchema } from "../api/airtable";
 import type { DryRunOut, MemberOut, Page, SagaOut, SagaStartedOut, SagaTypeOut, StepOut, TableOut, TransactionInput, UndoSaga } from "../api/types";
 import { useSession } from "../auth/session";
-import { useConfirm } from "../components/ConfirmDialog";
+import { BaseSelect } from "../components/baseTable";
+import { ConfirmButton, useConfirm } from "../components/ConfirmDialog";
 import { DataTable } from "../components/DataTable";
+import { DetailPage } from "../components/DetailPage";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { FieldInput } from "../transactions/FieldInput";
@@ -222,14 +224,7 @@ function Composer() {
           </SelectField>
         )}
         {isTransaction && !advanced && (
-          <SelectField label="Base" value={baseId} onChange={(e) => setBaseId(e.target.value)}>
-            <option value="">Choose a base…</option>
-            {itemsOf(bases.data).map((b) => (
-              <option key={b.id} value={b.id}>
-                {b.name}
-              </option>
-            ))}
-          </SelectField>
+          <BaseSelect label="Base" bases={itemsOf(bases.data)} value={baseId} onChange={(e) => setBaseId(e.target.value)} />
         )}
       </div>
       {isTransaction && (
@@ -452,109 +447,100 @@ export function SagaPage() {
   const confirm = useConfirm();
   const runBy = useRunBy(saga.data);
   return (
-    <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/sagas">Transactions</Link> <span aria-hidden="true">›</span> <span>{saga.data?.summary ?? "Transaction"}</span>
-      </nav>
-      <QueryView query={saga}>
-        {(s) => {
-          const compensationEnds = (s.steps ?? []).map((st) => st.compensation?.finished_at).filter((t): t is string => Boolean(t));
-          const compensatedAt = compensationEnds.sort().at(-1);
-          // A transaction's input (the document says only that it is an object).
-          const input = (s.input ?? {}) as Partial<TransactionInput>;
-          const baseId = input.base_id;
-          return (
-            <>
-              <PageHeader title={s.summary ? `Transaction '${s.summary}'` : `Transaction ${s.type}`} description={<>Status: <StatusBadge status={s.status} /></>}>
-                {ACTIVE.has(s.status) && (
-                  <button
-                    type="button"
-                    className="button danger"
-                    onClick={() =>
-                      confirm.ask({
-                        title: `Cancel transaction '${s.summary ?? s.type}'?`,
-                        consequence: "It stops, and the steps it already applied are undone.",
-                        confirmLabel: "Cancel transaction",
-                        onConfirm: () => cancel.mutate(),
-                      })
-                    }
-                    disabled={cancel.isPending}
-                  >
-                    Cancel
-                  </button>
-                )}
-                {s.status === "succeeded" && s.type === "airtable_transaction" && (
-                  <button type="button" className="button secondary" onClick={() => confirm.ask(undoRequest(s, false, () => undo.mutate(false)))} disabled={undo.isPending}>
-                    Undo
-                  </button>
-                )}
-              </PageHeader>
-              {cancel.isError && <ErrorMessage error={cancel.error} />}
-              {undo.isError && <ErrorMessage error={undo.error} title={conflict ? "Records changed since this transaction wrote them." : undefined} />}
-              {conflict && s.status === "succeeded" && (
-                <button type="button" className="button danger" onClick={() => confirm.ask(undoRequest(s, true, () => undo.mutate(true)))}>
-                  Undo anyway (overwrite those changes)
-                </button>
+    <DetailPage parent={{ to: "/sagas", label: "Transactions" }} current={saga.data?.summary ?? "Transaction"} query={saga} dialog={confirm.dialog}>
+      {(s) => {
+        const compensationEnds = (s.steps ?? []).map((st) => st.compensation?.finished_at).filter((t): t is string => Boolean(t));
+        const compensatedAt = compensationEnds.sort().at(-1);
+        // A transaction's input (the document says only that it is an object).
+        const input = (s.input ?? {}) as Partial<TransactionInput>;
+        const baseId = input.base_id;
+        return (
+          <>
+            <PageHeader title={s.summary ? `Transaction '${s.summary}'` : `Transaction ${s.type}`} description={<>Status: <StatusBadge status={s.status} /></>}>
+              {ACTIVE.has(s.status) && (
+                <ConfirmButton
+                  ask={confirm.ask}
+                  request={{
+                    title: `Cancel transaction '${s.summary ?? s.type}'?`,
+                    consequence: "It stops, and the steps it already applied are undone.",
+                    confirmLabel: "Cancel transaction",
+                    onConfirm: () => cancel.mutate(),
+                  }}
+                  disabled={cancel.isPending}
+                >
+                  Cancel
+                </ConfirmButton>
               )}
-              <section className="card" aria-labelledby="about-heading">
-                <h2 id="about-heading">About</h2>
-                <dl className="facts">
-                  <dt>Run by</dt>
-                  <dd>{runBy}</dd>
-                  <dt>Started</dt>
-                  <dd>{formatDate(s.created_at)}</dd>
-                  {s.finished_at && s.status !== "undone" && (
-                    <>
-                      <dt>Finished</dt>
-                      <dd>{formatDate(s.finished_at)}</dd>
-                    </>
-                  )}
-                  {s.compensation_reason && (
-                    <>
-                      <dt>Compensation</dt>
-                      <dd>
-                        {REASONS[s.compensation_reason] ?? s.compensation_reason}
-                        {compensatedAt ? `, finished ${formatDate(compensatedAt)}` : ACTIVE.has(s.status) ? ", running" : ""}
-                      </dd>
-                    </>
-                  )}
-                  {s.status === "undone" && (
-                    <>
-                      <dt>Undone</dt>
-                      <dd>{formatDate(s.finished_at ?? compensatedAt)}</dd>
-                    </>
-                  )}
-                  {baseId && (
-                    <>
-                      <dt>Base</dt>
-                      <dd>
-                        <Link to={`/bases/${encodeURIComponent(baseId)}`}>{baseId}</Link>
-                      </dd>
-                    </>
-                  )}
-                </dl>
-              </section>
-              <section className="card" aria-labelledby="steps-heading">
-                <h2 id="steps-heading">Steps</h2>
-                <Timeline steps={s.steps ?? []} extra={(step, i) => <TouchedRecords baseId={baseId} step={step} fallbackTable={input.operations?.[i]?.table} />} />
-                {s.error != null && (
-                  <div className="notice" role="status">
-                    <strong>Error:</strong> {describeError(s.error)}
-                  </div>
+              {s.status === "succeeded" && s.type === "airtable_transaction" && (
+                <ConfirmButton ask={confirm.ask} request={undoRequest(s, false, () => undo.mutate(false))} className="button secondary" disabled={undo.isPending}>
+                  Undo
+                </ConfirmButton>
+              )}
+            </PageHeader>
+            {cancel.isError && <ErrorMessage error={cancel.error} />}
+            {undo.isError && <ErrorMessage error={undo.error} title={conflict ? "Records changed since this transaction wrote them." : undefined} />}
+            {conflict && s.status === "succeeded" && (
+              <ConfirmButton ask={confirm.ask} request={undoRequest(s, true, () => undo.mutate(true))}>
+                Undo anyway (overwrite those changes)
+              </ConfirmButton>
+            )}
+            <section className="card" aria-labelledby="about-heading">
+              <h2 id="about-heading">About</h2>
+              <dl className="facts">
+                <dt>Run by</dt>
+                <dd>{runBy}</dd>
+                <dt>Started</dt>
+                <dd>{formatDate(s.created_at)}</dd>
+                {s.finished_at && s.status !== "undone" && (
+                  <>
+                    <dt>Finished</dt>
+                    <dd>{formatDate(s.finished_at)}</dd>
+                  </>
                 )}
-                {s.output != null && (
-                  <details>
-                    <summary>Output</summary>
-                    <pre className="mono">{JSON.stringify(s.output, null, 2)}</pre>
-                  </details>
+                {s.compensation_reason && (
+                  <>
+                    <dt>Compensation</dt>
+                    <dd>
+                      {REASONS[s.compensation_reason] ?? s.compensation_reason}
+                      {compensatedAt ? `, finished ${formatDate(compensatedAt)}` : ACTIVE.has(s.status) ? ", running" : ""}
+                    </dd>
+                  </>
                 )}
-              </section>
-            </>
-          );
-        }}
-      </QueryView>
-      {confirm.dialog}
-    </>
+                {s.status === "undone" && (
+                  <>
+                    <dt>Undone</dt>
+                    <dd>{formatDate(s.finished_at ?? compensatedAt)}</dd>
+                  </>
+                )}
+                {baseId && (
+                  <>
+                    <dt>Base</dt>
+                    <dd>
+                      <Link to={`/bases/${encodeURIComponent(baseId)}`}>{baseId}</Link>
+                    </dd>
+                  </>
+                )}
+              </dl>
+            </section>
+            <section className="card" aria-labelledby="steps-heading">
+              <h2 id="steps-heading">Steps</h2>
+              <Timeline steps={s.steps ?? []} extra={(step, i) => <TouchedRecords baseId={baseId} step={step} fallbackTable={input.operations?.[i]?.table} />} />
+              {s.error != null && (
+                <div className="notice" role="status">
+                  <strong>Error:</strong> {describeError(s.error)}
+                </div>
+              )}
+              {s.output != null && (
+                <details>
+                  <summary>Output</summary>
+                  <pre className="mono">{JSON.stringify(s.output, null, 2)}</pre>
+                </details>
+              )}
+            </section>
+          </>
+        );
+      }}
+    </DetailPage>
   );
 }
 

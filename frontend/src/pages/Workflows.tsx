@@ -7,7 +7,9 @@ import { fetchBases } from "../api/airtable";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, StatusBadge, TextArea, describeError, TextField, formatDate, itemsOf } from "../components/ui";
 import { useWorkspaceId } from "../components/workspace";
 import { Timeline } from "./Sagas";
-import { useConfirm } from "../components/ConfirmDialog";
+import { ConfirmButton, useConfirm } from "../components/ConfirmDialog";
+import { BaseSelect } from "../components/baseTable";
+import { DetailPage } from "../components/DetailPage";
 
 // The step palette: each type with a starting config that follows API.md.
 const PALETTE: StepConfig = {
@@ -144,14 +146,7 @@ function Builder({ existing }: { existing?: WorkflowOut }) {
         {triggerType === "schedule" && <TextField label="Schedule" value={schedule} onChange={(e) => setSchedule(e.target.value)} hint="cron(...) or rate(...)" />}
       </div>
       {needsBase && (
-        <SelectField label="Base for the Airtable steps" value={baseId} onChange={(e) => setBaseId(e.target.value)}>
-          <option value="">Choose a base…</option>
-          {itemsOf(bases.data).map((b) => (
-            <option key={b.id} value={b.id}>
-              {b.name}
-            </option>
-          ))}
-        </SelectField>
+        <BaseSelect label="Base for the Airtable steps" bases={itemsOf(bases.data)} value={baseId} onChange={(e) => setBaseId(e.target.value)} />
       )}
       <h3>Steps</h3>
       {steps.length === 0 && <Empty title="No steps yet: add one from the palette." />}
@@ -258,70 +253,61 @@ export function WorkflowPage() {
   });
   const confirm = useConfirm();
   return (
-    <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/workflows">Workflows</Link> <span aria-hidden="true">›</span> <span>{workflow.data?.name ?? workflowId}</span>
-      </nav>
-      <QueryView query={workflow}>
-        {(w) => (
-          <>
-            <PageHeader title={w.name} description={w.description ?? undefined}>
-              <button type="button" className="button secondary" onClick={() => toggle.mutate(w.enabled === false)}>
-                {w.enabled === false ? "Enable" : "Disable"}
-              </button>
-              <button
-                type="button"
-                className="button danger"
-                onClick={() =>
-                  confirm.ask({
-                    title: `Delete workflow '${w.name}'?`,
-                    consequence: "Its runs and triggers stop. This cannot be undone.",
-                    confirmLabel: "Delete workflow",
-                    onConfirm: () => remove.mutate(),
-                  })
-                }
-              >
-                Delete
-              </button>
-            </PageHeader>
-            {(toggle.isError || remove.isError) && <ErrorMessage error={toggle.error ?? remove.error} />}
-            <section className="card">
-              <h2>Run it now</h2>
-              <TextArea label="Input (JSON)" className="mono" rows={3} value={input} onChange={(e) => setInput(e.target.value)} />
-              {inputError && <p role="alert" className="field-error">{inputError}</p>}
-              {run.isError && !inputError && <ErrorMessage error={run.error} />}
-              <button type="button" className="button primary" onClick={() => run.mutate()} disabled={run.isPending}>
-                Run workflow
-              </button>
-            </section>
-            <section className="card">
-              <h2>Executions</h2>
-              <QueryView query={executions}>
-                {(data) =>
-                  itemsOf(data).length === 0 ? (
-                    <Empty title="Not run yet." />
-                  ) : (
-                    <ul className="list">
-                      {itemsOf(data).map((e) => {
-                        const id = e.id;
-                        return (
-                          <li key={id}>
-                            <Link to={`/workflows/executions/${id}`}>{formatDate(e.started_at)}</Link>
-                            <StatusBadge status={e.status} />
-                          </li>
-                        );
-                      })}
-                    </ul>
-                  )
-                }
-              </QueryView>
-            </section>
-            <Builder existing={w} />
-          </>
-        )}
-      </QueryView>
-      {confirm.dialog}
-    </>
+    <DetailPage parent={{ to: "/workflows", label: "Workflows" }} current={workflow.data?.name ?? workflowId} query={workflow} dialog={confirm.dialog}>
+      {(w) => (
+        <>
+          <PageHeader title={w.name} description={w.description ?? undefined}>
+            <button type="button" className="button secondary" onClick={() => toggle.mutate(w.enabled === false)}>
+              {w.enabled === false ? "Enable" : "Disable"}
+            </button>
+            <ConfirmButton
+              ask={confirm.ask}
+              request={{
+                title: `Delete workflow '${w.name}'?`,
+                consequence: "Its runs and triggers stop. This cannot be undone.",
+                confirmLabel: "Delete workflow",
+                onConfirm: () => remove.mutate(),
+              }}
+            >
+              Delete
+            </ConfirmButton>
+          </PageHeader>
+          {(toggle.isError || remove.isError) && <ErrorMessage error={toggle.error ?? remove.error} />}
+          <section className="card">
+            <h2>Run it now</h2>
+            <TextArea label="Input (JSON)" className="mono" rows={3} value={input} onChange={(e) => setInput(e.target.value)} />
+            {inputError && <p role="alert" className="field-error">{inputError}</p>}
+            {run.isError && !inputError && <ErrorMessage error={run.error} />}
+            <button type="button" className="button primary" onClick={() => run.mutate()} disabled={run.isPending}>
+              Run workflow
+            </button>
+          </section>
+          <section className="card">
+            <h2>Executions</h2>
+            <QueryView query={executions}>
+              {(data) =>
+                itemsOf(data).length === 0 ? (
+                  <Empty title="Not run yet." />
+                ) : (
+                  <ul className="list">
+                    {itemsOf(data).map((e) => {
+                      const id = e.id;
+                      return (
+                        <li key={id}>
+                          <Link to={`/workflows/executions/${id}`}>{formatDate(e.started_at)}</Link>
+                          <StatusBadge status={e.status} />
+                        </li>
+                      );
+                    })}
+                  </ul>
+                )
+              }
+            </QueryView>
+          </section>
+          <Builder existing={w} />
+        </>
+      )}
+    </DetailPage>
   );
 }
 

@@ -1,11 +1,12 @@
 import { useState } from "react";
-import { useConfirm } from "../components/ConfirmDialog";
+import { ConfirmButton, useConfirm } from "../components/ConfirmDialog";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, del, get, patch, post } from "../api/client";
 import type { AcceptIn, InvitationIn, InvitationOut, MemberOut, MembershipOut, Page, RoleIn, WorkspaceIn, WorkspaceOut, WorkspaceRole } from "../api/types";
 import { useSession } from "../auth/session";
 import { DataTable } from "../components/DataTable";
+import { DetailPage } from "../components/DetailPage";
 import { InlineForm } from "../components/InlineForm";
 import { Empty, ErrorMessage, PageHeader, QueryView, SelectField, TextField, formatDate, itemsOf } from "../components/ui";
 import { setWorkspace, useWorkspaces } from "../components/workspace";
@@ -119,183 +120,177 @@ export function WorkspacePage() {
     },
   });
   return (
-    <>
-      <nav aria-label="Breadcrumb" className="breadcrumbs">
-        <Link to="/workspaces">Workspaces</Link> <span aria-hidden="true">›</span> <span>{workspace.data?.name ?? workspaceId}</span>
-      </nav>
-      <QueryView query={workspace}>
-        {(w) => (
-          <>
-            <PageHeader title={w.name} description={`Your role: ${w.role}${w.personal ? " · your personal workspace" : ""}`}>
-              <button type="button" className="button secondary" onClick={() => setWorkspace(w.id)}>
-                Work in this workspace
-              </button>
-            </PageHeader>
-            {isOwner && (
-              <section className="card">
-                <h2>Workspace</h2>
-                <InlineForm
-                  onSubmit={() => rename.mutate()}
-                  submitLabel="Rename"
-                  secondary
-                  disabled={rename.isPending || !newName?.trim()}
-                  after={
-                    !w.personal && (
-                      <button type="button" className="button danger" onClick={() =>
-                          confirm.ask({
-                            title: `Delete workspace '${w.name}'?`,
-                            consequence: "Its connections, workflows, transactions and files are deleted and every member loses access. This cannot be undone.",
-                            confirmLabel: "Delete workspace",
-                            onConfirm: () => remove.mutate(),
-                          })
+    <DetailPage parent={{ to: "/workspaces", label: "Workspaces" }} current={workspace.data?.name ?? workspaceId} query={workspace} dialog={confirm.dialog}>
+      {(w) => (
+        <>
+          <PageHeader title={w.name} description={`Your role: ${w.role}${w.personal ? " · your personal workspace" : ""}`}>
+            <button type="button" className="button secondary" onClick={() => setWorkspace(w.id)}>
+              Work in this workspace
+            </button>
+          </PageHeader>
+          {isOwner && (
+            <section className="card">
+              <h2>Workspace</h2>
+              <InlineForm
+                onSubmit={() => rename.mutate()}
+                submitLabel="Rename"
+                secondary
+                disabled={rename.isPending || !newName?.trim()}
+                after={
+                  !w.personal && (
+                    <ConfirmButton
+                      ask={confirm.ask}
+                      request={{
+                        title: `Delete workspace '${w.name}'?`,
+                        consequence: "Its connections, workflows, transactions and files are deleted and every member loses access. This cannot be undone.",
+                        confirmLabel: "Delete workspace",
+                        onConfirm: () => remove.mutate(),
+                      }}
+                      disabled={remove.isPending}
+                    >
+                      Delete workspace
+                    </ConfirmButton>
+                  )
+                }
+              >
+                <TextField label="Name" value={newName ?? w.name} onChange={(e) => setNewName(e.target.value)} />
+              </InlineForm>
+              {rename.isError && <ErrorMessage error={rename.error} />}
+              {remove.isError && <ErrorMessage error={remove.error} />}
+            </section>
+          )}
+          <section className="card">
+            <h2>Members</h2>
+            {(changeRole.isError || removeMember.isError) && <ErrorMessage error={changeRole.error ?? removeMember.error} />}
+            <QueryView query={members}>
+              {(data) => (
+                <DataTable
+                  rows={itemsOf(data)}
+                  rowKey={(m) => m.user_id}
+                  columns={[
+                    { header: "Member", title: true, wrap: true, cell: (m) => m.email ?? m.username ?? m.user_id },
+                    {
+                      header: "Role",
+                      // An owner's select names itself ("Role of ...").
+                      labelled: !isOwner,
+                      cell: (m) =>
+                        isOwner ? (
+                          <select
+                            aria-label={`Role of ${m.email ?? m.user_id}`}
+                            value={m.role}
+                            onChange={(e) => {
+                              const role = e.target.value as WorkspaceRole;
+                              const who = m.email ?? m.username ?? m.user_id;
+                              confirm.ask({
+                                title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
+                                consequence: ROLE_CONSEQUENCE[role] ?? "",
+                                confirmLabel: `Make ${role}`,
+                                onConfirm: () => changeRole.mutate({ userId: m.user_id, role }),
+                              });
+                            }}
+                          >
+                            <option value="owner">owner</option>
+                            <option value="editor">editor</option>
+                            <option value="viewer">viewer</option>
+                          </select>
+                        ) : (
+                          m.role
+                        ),
+                    },
+                  ]}
+                  actions={(m) =>
+                    (isOwner || m.user_id === session.user?.id) && (
+                      <button
+                        type="button"
+                        className="button link small"
+                        onClick={() =>
+                          confirm.ask(
+                            m.user_id === session.user?.id
+                              ? {
+                                  title: `Leave workspace '${w.name}'?`,
+                                  consequence: "You lose access to its bases, workflows, transactions and files until an owner invites you again.",
+                                  confirmLabel: "Leave workspace",
+                                  onConfirm: () => removeMember.mutate(m.user_id),
+                                }
+                              : {
+                                  title: `Remove ${m.email ?? m.username ?? m.user_id} from '${w.name}'?`,
+                                  consequence: "They lose access to its bases, workflows, transactions and files until invited again.",
+                                  confirmLabel: "Remove member",
+                                  onConfirm: () => removeMember.mutate(m.user_id),
+                                },
+                          )
                         }
-                        disabled={remove.isPending}
                       >
-                        Delete workspace
+                        {m.user_id === session.user?.id ? "Leave" : "Remove"}
                       </button>
                     )
                   }
-                >
-                  <TextField label="Name" value={newName ?? w.name} onChange={(e) => setNewName(e.target.value)} />
-                </InlineForm>
-                {rename.isError && <ErrorMessage error={rename.error} />}
-                {remove.isError && <ErrorMessage error={remove.error} />}
-              </section>
-            )}
+                />
+              )}
+            </QueryView>
+          </section>
+          {isOwner && (
             <section className="card">
-              <h2>Members</h2>
-              {(changeRole.isError || removeMember.isError) && <ErrorMessage error={changeRole.error ?? removeMember.error} />}
-              <QueryView query={members}>
-                {(data) => (
-                  <DataTable
-                    rows={itemsOf(data)}
-                    rowKey={(m) => m.user_id}
-                    columns={[
-                      { header: "Member", title: true, wrap: true, cell: (m) => m.email ?? m.username ?? m.user_id },
-                      {
-                        header: "Role",
-                        // An owner's select names itself ("Role of ...").
-                        labelled: !isOwner,
-                        cell: (m) =>
-                          isOwner ? (
-                            <select
-                              aria-label={`Role of ${m.email ?? m.user_id}`}
-                              value={m.role}
-                              onChange={(e) => {
-                                const role = e.target.value as WorkspaceRole;
-                                const who = m.email ?? m.username ?? m.user_id;
-                                confirm.ask({
-                                  title: `Make ${who} ${role === "owner" ? "an" : "a"} ${role} of '${w.name}'?`,
-                                  consequence: ROLE_CONSEQUENCE[role] ?? "",
-                                  confirmLabel: `Make ${role}`,
-                                  onConfirm: () => changeRole.mutate({ userId: m.user_id, role }),
-                                });
-                              }}
-                            >
-                              <option value="owner">owner</option>
-                              <option value="editor">editor</option>
-                              <option value="viewer">viewer</option>
-                            </select>
-                          ) : (
-                            m.role
-                          ),
-                      },
-                    ]}
-                    actions={(m) =>
-                      (isOwner || m.user_id === session.user?.id) && (
-                        <button
-                          type="button"
-                          className="button link small"
-                          onClick={() =>
-                            confirm.ask(
-                              m.user_id === session.user?.id
-                                ? {
-                                    title: `Leave workspace '${w.name}'?`,
-                                    consequence: "You lose access to its bases, workflows, transactions and files until an owner invites you again.",
-                                    confirmLabel: "Leave workspace",
-                                    onConfirm: () => removeMember.mutate(m.user_id),
-                                  }
-                                : {
-                                    title: `Remove ${m.email ?? m.username ?? m.user_id} from '${w.name}'?`,
-                                    consequence: "They lose access to its bases, workflows, transactions and files until invited again.",
-                                    confirmLabel: "Remove member",
-                                    onConfirm: () => removeMember.mutate(m.user_id),
-                                  },
-                            )
-                          }
-                        >
-                          {m.user_id === session.user?.id ? "Leave" : "Remove"}
-                        </button>
-                      )
-                    }
-                  />
-                )}
-              </QueryView>
-            </section>
-            {isOwner && (
-              <section className="card">
-                <h2>Invitations</h2>
-                <InlineForm onSubmit={() => sendInvite.mutate()} submitLabel="Send invitation" disabled={sendInvite.isPending || !invite.email}>
-                  <TextField label="Email" type="email" required value={invite.email} onChange={(e) => setInvite({ ...invite, email: e.target.value })} />
-                  <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value as WorkspaceRole })}>
-                    <option value="viewer">viewer</option>
-                    <option value="editor">editor</option>
-                    <option value="owner">owner</option>
-                  </SelectField>
-                </InlineForm>
-                {sendInvite.isError && <ErrorMessage error={sendInvite.error} />}
-                {cancelInvite.isError && <ErrorMessage error={cancelInvite.error} />}
-                <QueryView query={invitations}>
-                  {(data) =>
-                    itemsOf(data).filter(isPending).length === 0 ? (
-                      <Empty title="No pending invitations." />
-                    ) : (
-                      <ul className="list cards" aria-label="Pending invitations">
-                        {itemsOf(data).filter(isPending).map((inv) => (
-                          <li key={inv.id}>
-                            <span>
-                              {inv.email} <span className="muted">as {inv.role} · expires {formatDate(inv.expires_at)}</span>
-                            </span>
-                            <button
-                              type="button"
-                              className="button link small"
-                              aria-label={`Cancel the invitation of ${inv.email}`}
-                              onClick={() =>
-                                confirm.ask({
-                                  title: `Cancel the invitation of ${inv.email}?`,
-                                  consequence: "The link in their email stops working; invite them again to let them in.",
-                                  confirmLabel: "Cancel invitation",
-                                  onConfirm: () => cancelInvite.mutate(inv.id),
-                                })
-                              }
-                            >
-                              Cancel
-                            </button>
-                          </li>
-                        ))}
-                      </ul>
-                    )
-                  }
-                </QueryView>
-                {itemsOf(invitations.data).some((inv) => inv.accepted_at) && (
-                  <>
-                    <h3>Accepted</h3>
-                    <ul className="list" aria-label="Accepted invitations">
-                      {itemsOf(invitations.data).filter((inv) => inv.accepted_at).map((inv) => (
+              <h2>Invitations</h2>
+              <InlineForm onSubmit={() => sendInvite.mutate()} submitLabel="Send invitation" disabled={sendInvite.isPending || !invite.email}>
+                <TextField label="Email" type="email" required value={invite.email} onChange={(e) => setInvite({ ...invite, email: e.target.value })} />
+                <SelectField label="Role" value={invite.role} onChange={(e) => setInvite({ ...invite, role: e.target.value as WorkspaceRole })}>
+                  <option value="viewer">viewer</option>
+                  <option value="editor">editor</option>
+                  <option value="owner">owner</option>
+                </SelectField>
+              </InlineForm>
+              {sendInvite.isError && <ErrorMessage error={sendInvite.error} />}
+              {cancelInvite.isError && <ErrorMessage error={cancelInvite.error} />}
+              <QueryView query={invitations}>
+                {(data) =>
+                  itemsOf(data).filter(isPending).length === 0 ? (
+                    <Empty title="No pending invitations." />
+                  ) : (
+                    <ul className="list cards" aria-label="Pending invitations">
+                      {itemsOf(data).filter(isPending).map((inv) => (
                         <li key={inv.id}>
-                          {inv.email} <span className="muted">joined as {inv.role} · {formatDate(inv.accepted_at)}</span>
+                          <span>
+                            {inv.email} <span className="muted">as {inv.role} · expires {formatDate(inv.expires_at)}</span>
+                          </span>
+                          <button
+                            type="button"
+                            className="button link small"
+                            aria-label={`Cancel the invitation of ${inv.email}`}
+                            onClick={() =>
+                              confirm.ask({
+                                title: `Cancel the invitation of ${inv.email}?`,
+                                consequence: "The link in their email stops working; invite them again to let them in.",
+                                confirmLabel: "Cancel invitation",
+                                onConfirm: () => cancelInvite.mutate(inv.id),
+                              })
+                            }
+                          >
+                            Cancel
+                          </button>
                         </li>
                       ))}
                     </ul>
-                  </>
-                )}
-              </section>
-            )}
-          </>
-        )}
-      </QueryView>
-      {confirm.dialog}
-    </>
+                  )
+                }
+              </QueryView>
+              {itemsOf(invitations.data).some((inv) => inv.accepted_at) && (
+                <>
+                  <h3>Accepted</h3>
+                  <ul className="list" aria-label="Accepted invitations">
+                    {itemsOf(invitations.data).filter((inv) => inv.accepted_at).map((inv) => (
+                      <li key={inv.id}>
+                        {inv.email} <span className="muted">joined as {inv.role} · {formatDate(inv.accepted_at)}</span>
+                      </li>
+                    ))}
+                  </ul>
+                </>
+              )}
+            </section>
+          )}
+        </>
+      )}
+    </DetailPage>
   );
 }
 
