@@ -64,7 +64,7 @@ lint: $(STAMP) types-check
 # committed file differs from what the document generates. The command is the npm script
 # `types` (frontend/package.json) with another output: the two must agree, or the check fails
 # on the file that script wrote.
-OPENAPI_TYPES := npx --no-install openapi-typescript ../layers/common/common/openapi.json \
+OPENAPI_TYPES := npx --no-install openapi-typescript ../layers/common/common/platform/openapi.json \
 	--default-non-nullable false --output
 
 types: frontend/node_modules/.package-lock.json
@@ -74,7 +74,7 @@ types-check: frontend/node_modules/.package-lock.json
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	(cd frontend && $(OPENAPI_TYPES) "$$tmp/schema.d.ts" >/dev/null) && \
 	{ diff -q frontend/src/api/schema.d.ts "$$tmp/schema.d.ts" >/dev/null || \
-	  { echo "frontend/src/api/schema.d.ts does not match layers/common/common/openapi.json: run \`make types\`"; exit 1; }; }
+	  { echo "frontend/src/api/schema.d.ts does not match layers/common/common/platform/openapi.json: run \`make types\`"; exit 1; }; }
 
 validate: $(STAMP)
 	$(VENV)/bin/sam validate --lint

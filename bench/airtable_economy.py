@@ -45,7 +45,7 @@ def measure() -> list[Row]:
 def _measure(emulator: Any) -> list[Row]:
     import boto3
 
-    from common.migrate import upgrade
+    from common.core.migrate import upgrade
 
     upgrade(os.environ["DATABASE_URL"])
     key_id = boto3.client("kms").create_key()["KeyMetadata"]["KeyId"]
@@ -56,7 +56,7 @@ def _measure(emulator: Any) -> list[Row]:
         BillingMode="PAY_PER_REQUEST")
     from common.airtable.connections import Access
     from common.airtable.crypto import decrypt_token, encrypt_token
-    from common.aws import client
+    from common.core.aws import client
 
     decrypts = {"n": 0}
     client("kms").meta.events.register("before-call.kms.Decrypt",

@@ -63,8 +63,8 @@ def _measure(emulator: Any) -> dict[str, float]:
     from sqlalchemy import select
 
     from common.airtable import connections
-    from common.db import UnitOfWork
-    from common.models import AirtableConnection, User
+    from common.core.db import UnitOfWork
+    from common.core.models import AirtableConnection, User
     from common.workspaces import service as workspaces
     from tests.conftest import reset_database
 

@@ -20,7 +20,7 @@ def resources(template: Path = TEMPLATE) -> dict[str, Any]:
 def http_services(template: Path = TEMPLATE) -> tuple[str, ...]:
     """The services the aggregate health asks (the platform function's SERVICE_FUNCTIONS, in
     its order), then the platform itself."""
-    from common.settings import name_pairs
+    from common.core.settings import name_pairs
 
     variables = resources(template)["PlatformFunction"]["Properties"]["Environment"]["Variables"]
     return (*name_pairs(variables["SERVICE_FUNCTIONS"]["Fn::Sub"]), "platform")

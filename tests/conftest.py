@@ -23,7 +23,7 @@ def reset_database(url: str, revision: str = "head") -> None:
     """Drop everything and apply the migrations from scratch (up to `revision`)."""
     from sqlalchemy import create_engine, text
 
-    from common.migrate import upgrade
+    from common.core.migrate import upgrade
 
     if url.startswith("sqlite"):
         Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)

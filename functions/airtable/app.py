@@ -2,10 +2,10 @@
 
 from airtable_routes import bases, connections, records
 
-from common import health
 from common.airtable import defaults
-from common.http import create_app
-from common.lambda_handlers import http_handler
+from common.core import health
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
 
 app = create_app("airtable")
 app.include_router(health.health_router(

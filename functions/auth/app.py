@@ -6,7 +6,6 @@ import oauth_routes
 from auth_callers import Anyone, SignedInCaller
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from common import health
 from common.auth import service
 from common.auth.commands import ValidateCredential
 from common.auth.schemas import (
@@ -26,10 +25,11 @@ from common.auth.schemas import (
     ValidateOut,
     VerifyEmailIn,
 )
-from common.dependencies import Caller, ReadUow, Uow
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.schemas import Message, Page, documented
+from common.core import health
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Message, Page, documented
 
 app = create_app("auth")
 app.include_router(health.health_router("auth", {"database": health.database}))

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request
 
 from common.auth.sessions import Client, SignedIn
-from common.dependencies import caller
+from common.core.dependencies import caller
 
 
 def client(request: Request) -> Client:

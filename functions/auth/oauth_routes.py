@@ -21,9 +21,9 @@ from common.auth.schemas import (
     ProtectedResourceOut,
     RedirectOut,
 )
-from common.dependencies import Caller, Uow
-from common.http import JSON
-from common.schemas import documented, parse
+from common.core.dependencies import Caller, Uow
+from common.core.http import JSON
+from common.core.schemas import documented, parse
 
 router = Router()
 TAGS = ["oauth"]

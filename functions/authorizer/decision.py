@@ -10,12 +10,12 @@ from typing import Any
 import store
 
 from common.auth import credentials
-from common.secrets_extension import secret_text
+from common.core.secrets_extension import secret_text
 
 # Usage timestamps are for display; writing them at most once a minute keeps requests read-only.
 _TOUCH_EVERY = timedelta(minutes=1)
 
-# The columns the decision reads (the tables are common.models' User, AuthSession and ApiKey).
+# The columns the decision reads (the tables are common.core.models' User, AuthSession and ApiKey).
 _BY_SESSION = ("SELECT s.id, s.expires_at, s.revoked_at, s.last_used_at, u.id AS user_id, "
                "u.role, u.is_active FROM sessions s JOIN users u ON u.id = s.user_id "
                "WHERE s.id = :id")

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from common import diagnostics
-from common.observability import logger
+from common.core.observability import logger
+from common.platform import diagnostics
 
 
 @logger.inject_lambda_context

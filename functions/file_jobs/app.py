@@ -3,16 +3,16 @@
 import warnings
 from typing import Any
 
-from common import usage
+from common.core import usage
+from common.core.observability import logger, metrics
+from common.core.tasks import classified
 from common.files import exports, imports
-from common.observability import logger, metrics
-from common.tasks import classified
 
 # prepare and finish send no Airtable request: no metrics to publish is normal.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-# log_metrics: each task's Airtable request counts leave with it (common.usage).
+# log_metrics: each task's Airtable request counts leave with it (common.core.usage).
 @logger.inject_lambda_context
 @metrics.log_metrics
 @usage.per_base_metrics

@@ -5,9 +5,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health
-from common.dependencies import Caller, ReadUow, Uow
-from common.errors import ValidationFailed
+from common.core import health
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.errors import ValidationFailed
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
 from common.files import jobs, multipart, service, undo
 from common.files.commands import ImportFile, ListFiles, UndoImport, UploadFile
 from common.files.schemas import (
@@ -24,10 +27,7 @@ from common.files.schemas import (
     UploadIn,
     UploadStartedOut,
 )
-from common.http import create_app
-from common.lambda_handlers import http_handler
 from common.sagas.schemas import UndoSaga
-from common.schemas import Page, documented
 
 app = create_app("files")
 app.include_router(health.health_router(

@@ -4,9 +4,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import S3Event, event_source
 
+from common.core.observability import logger, traced
 from common.files import service
-from common.observability import logger, traced
-from common.uploads import object_key
+from common.files.uploads import object_key
 
 
 @logger.inject_lambda_context

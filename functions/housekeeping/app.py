@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from common import housekeeping
-from common.observability import logger
+from common.core.observability import logger
+from common.platform import housekeeping
 
 
 @logger.inject_lambda_context

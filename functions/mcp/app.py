@@ -13,12 +13,12 @@ from mcp_tools.asgi import respond
 from mcp_tools.caller import set_caller
 from mcp_tools.server import http_app
 
-from common import db, deadline, init, usage
 from common.auth import bearer, credentials, oauth
-from common.db import UnitOfWork
-from common.errors import AppError, Unauthorized
-from common.identity import Identity
-from common.observability import logger, metrics, traced
+from common.core import db, deadline, init, usage
+from common.core.db import UnitOfWork
+from common.core.errors import AppError, Unauthorized
+from common.core.identity import Identity
+from common.core.observability import logger, metrics, traced
 
 # The database secret and engines, at init as every HTTP function prepares them.
 init.prepare(db.reader)

@@ -2,10 +2,10 @@
 
 from typing import Any
 
-from common import custom_resource
-from common.db import database_url
-from common.migrate import current_revision, upgrade
-from common.observability import logger
+from common.core import custom_resource
+from common.core.db import database_url
+from common.core.migrate import current_revision, upgrade
+from common.core.observability import logger
 
 
 def _migrate(request_type: str) -> dict[str, Any]:

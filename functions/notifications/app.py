@@ -4,11 +4,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health, inbox
-from common.dependencies import Caller, ReadUow, Uow
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.notifications import preferences, webhooks
+from common.core import health
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
+from common.notifications import inbox, preferences, webhooks
 from common.notifications.commands import ListDeliveries, ListInbox, ListWebhooks, RetryDelivery
 from common.notifications.schemas import (
     DeliveryOut,
@@ -18,7 +19,6 @@ from common.notifications.schemas import (
     WebhookCreatedOut,
     WebhookOut,
 )
-from common.schemas import Page, documented
 
 app = create_app("notifications")
 app.include_router(health.health_router("notifications", {

@@ -2,8 +2,8 @@
 
 from typing import Any
 
+from common.core.observability import logger, traced
 from common.notifications.dispatch import dispatch
-from common.observability import logger, traced
 
 
 @logger.inject_lambda_context

@@ -6,12 +6,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import analytics, audit_log, health, openapi, operations, platform
-from common.dependencies import Admin, Caller, ReadUow, Uow
-from common.errors import NotFound
-from common.http import JSON, create_app
-from common.lambda_handlers import http_handler
-from common.schemas import Page, documented
+from common.core import health
+from common.core.dependencies import Admin, Caller, ReadUow, Uow
+from common.core.errors import NotFound
+from common.core.http import JSON, create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
+from common.platform import analytics, audit_log, openapi, operations
+from common.platform import overview as platform
 
 app = create_app("platform")
 app.include_router(health.health_router("platform", {"database": health.database}))

@@ -3,15 +3,15 @@
 import warnings
 from typing import Any
 
-from common import usage
-from common.observability import logger, metrics
+from common.core import usage
+from common.core.observability import logger, metrics
 from common.sagas import tasks
 
 # Steps that only touch the database send no Airtable request: nothing to publish is normal.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-# log_metrics: each invocation's Airtable request counts leave with it (common.usage).
+# log_metrics: each invocation's Airtable request counts leave with it (common.core.usage).
 @logger.inject_lambda_context
 @metrics.log_metrics
 @usage.per_base_metrics

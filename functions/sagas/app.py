@@ -4,10 +4,11 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health
-from common.dependencies import Caller, ReadUow, Uow
-from common.http import create_app
-from common.lambda_handlers import http_handler
+from common.core import health
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
 from common.sagas import service
 from common.sagas.commands import ListSagas, RevertSaga, StartOnce
 from common.sagas.schemas import (
@@ -18,7 +19,6 @@ from common.sagas.schemas import (
     StartSaga,
     UndoSaga,
 )
-from common.schemas import Page, documented
 
 app = create_app("sagas")
 app.include_router(health.health_router(

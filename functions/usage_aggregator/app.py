@@ -3,8 +3,8 @@ per user and day, latency histograms per service and hour."""
 
 from typing import Any
 
-from common import analytics
-from common.observability import logger
+from common.core.observability import logger
+from common.platform import analytics
 
 
 @logger.inject_lambda_context

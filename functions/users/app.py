@@ -5,13 +5,14 @@ from typing import Annotated, Literal
 import workspace_routes
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health, users
+from common.auth import users
 from common.auth.commands import SearchUsers, UpdateUser
 from common.auth.schemas import AdminUserPatch, ProfilePatch, UserOut
-from common.dependencies import Admin, Caller, ReadUow, Uow
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.schemas import Page, documented
+from common.core import health
+from common.core.dependencies import Admin, Caller, ReadUow, Uow
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
 
 app = create_app("users")
 app.include_router(health.health_router("users", {"database": health.database}))

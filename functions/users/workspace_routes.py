@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
-from common.dependencies import Caller, ReadUow, Uow
-from common.schemas import Page, documented
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.schemas import Page, documented
 from common.workspaces import service
 from common.workspaces.commands import (
     ChangeRole,

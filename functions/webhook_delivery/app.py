@@ -11,10 +11,10 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common.aws import client
+from common.core.aws import client
+from common.core.observability import logger, traced
+from common.core.settings import get_settings
 from common.notifications.delivery import DeliveryFailed, attempt
-from common.observability import logger, traced
-from common.settings import get_settings
 
 _processor = BatchProcessor(event_type=EventType.SQS)
 MAX_BACKOFF = 900

@@ -3,16 +3,16 @@
 import warnings
 from typing import Any
 
-from common import usage
-from common.lambda_handlers import traced
-from common.observability import logger, metrics
+from common.core import usage
+from common.core.lambda_handlers import traced
+from common.core.observability import logger, metrics
 from common.workflows import runner
 
 # Steps that send no Airtable request (delay, http_request) have no metrics: that is normal.
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
-# log_metrics: each step's Airtable request counts leave with it (common.usage).
+# log_metrics: each step's Airtable request counts leave with it (common.core.usage).
 @logger.inject_lambda_context
 @traced
 @metrics.log_metrics

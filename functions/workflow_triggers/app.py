@@ -3,8 +3,8 @@
 
 from typing import Any
 
-from common.lambda_handlers import traced
-from common.observability import logger
+from common.core.lambda_handlers import traced
+from common.core.observability import logger
 from common.workflows import triggers
 
 

@@ -5,11 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from common import health
-from common.dependencies import Caller, ReadUow, Uow
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.schemas import Page, documented
+from common.core import health
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.schemas import Page, documented
 from common.workflows import service, triggers
 from common.workflows.commands import (
     ExecuteWorkflow,

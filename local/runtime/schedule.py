@@ -1,5 +1,5 @@
 """EventBridge schedule expressions (the layer's parser, shared with the workflows scheduler)."""
 
-from common.schedules import Schedule
+from common.workflows.schedules import Schedule
 
 __all__ = ["Schedule"]

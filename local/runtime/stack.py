@@ -195,7 +195,7 @@ class LocalStack:
         self.web_url = f"http://{self.options.host}:{self.port or 3000}"
 
     def _prepare_database(self) -> None:
-        from common.migrate import upgrade
+        from common.core.migrate import upgrade
 
         url = self.options.database_url
         if not url:

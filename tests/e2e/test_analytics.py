@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from common.models import UsageDay
+from common.core.models import UsageDay
 from tests.e2e.authutil import admin_login, bearer, register
 from tests.e2e.conftest import ADMIN_EMAIL
 from tests.helpers import wait_for

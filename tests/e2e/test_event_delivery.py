@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from common.models import DiagnosticRun, JobRun, Notification, StoredFile
+from common.core.models import DiagnosticRun, JobRun, Notification, StoredFile
 from tests.helpers import wait_for
 
 

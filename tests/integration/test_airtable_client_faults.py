@@ -102,7 +102,7 @@ def test_a_create_meeting_5xx_and_lost_answers_writes_each_row_once(emulator, pe
 def test_a_create_that_fails_leaves_nothing_even_when_answers_were_lost(emulator, people):
     from common.airtable import records
     from common.airtable.connections import Access
-    from common.errors import ValidationFailed
+    from common.core.errors import ValidationFailed
 
     rows = [{"fields": {"Name": f"Row {n:02}"}} for n in range(25)]
     rows[22] = {"fields": {"Name": "Row 22", "Nope": 1}}  # Airtable refuses the third chunk

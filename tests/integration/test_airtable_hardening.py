@@ -13,11 +13,11 @@ import pytest
 from moto import mock_aws
 from sqlalchemy import text
 
-from common import deadline
 from common.airtable import cache, records
 from common.airtable.connections import Access
 from common.airtable.limiter import RateLimiter, answered_by, token_key
-from common.errors import AppError, RateLimited
+from common.core import deadline
+from common.core.errors import AppError, RateLimited
 from local.airtable_emulator import AirtableEmulator
 from tests.helpers import wait_for
 
@@ -31,9 +31,9 @@ _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "c
 
 def _clear_caches() -> None:
     from common.airtable.client import shared_limiter
-    from common.aws import client
-    from common.db import engine
-    from common.settings import get_settings
+    from common.core.aws import client
+    from common.core.db import engine
+    from common.core.settings import get_settings
 
     for cached in (get_settings, engine, client, shared_limiter):
         cached.cache_clear()
@@ -64,7 +64,7 @@ def test_one_token_gets_at_most_50_slots_a_second_across_many_bases(env):
             sent.append(time.time())
     # The 51st request goes a full second after the first was answered.
     assert sent[50] - sent[0] >= 1.0
-    from common.db import engine
+    from common.core.db import engine
 
     with engine().connect() as conn:
         keys = conn.execute(text("SELECT DISTINCT rate_key FROM airtable_rate_window")) \

@@ -15,7 +15,7 @@ _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "c
 
 @pytest.fixture
 def throttle(database_url, monkeypatch):
-    from common import db, settings
+    from common.core import db, settings
 
     for name, value in {**_ENV, "DATABASE_URL": database_url}.items():
         monkeypatch.setenv(name, value)
@@ -30,8 +30,8 @@ def throttle(database_url, monkeypatch):
 
 
 def _count(throttle, key, limit):
-    from common.clock import now
-    from common.db import UnitOfWork
+    from common.core.clock import now
+    from common.core.db import UnitOfWork
 
     with UnitOfWork() as uow:
         return throttle.count(uow, key, limit, now()).count
@@ -46,8 +46,8 @@ def test_thirty_parallel_attempts_get_thirty_distinct_numbers(throttle):
 
 
 def test_a_new_window_starts_counting_again_and_reset_forgets(throttle):
-    from common.clock import now
-    from common.db import UnitOfWork
+    from common.core.clock import now
+    from common.core.db import UnitOfWork
 
     limit = throttle.Limit(2, timedelta(minutes=1))
     at = now()

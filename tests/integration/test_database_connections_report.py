@@ -3,7 +3,7 @@ the figure the connections alarm watches on RDS."""
 
 from __future__ import annotations
 
-from common import db, health
+from common.core import db, health
 
 
 def test_connections_are_counted_against_what_the_server_admits(database_url, monkeypatch):

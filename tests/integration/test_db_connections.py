@@ -12,7 +12,7 @@ from sqlalchemy import text
 def test_a_postgresql_connection_has_nagles_algorithm_off(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("the driver that needs it is pg8000")
-    from common import db
+    from common.core import db
 
     engine = db._engine(database_url)
     try:

@@ -12,12 +12,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import idempotency
-from common.aws import client
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.observability import metrics
-from common.settings import get_settings
+from common.core import idempotency
+from common.core.aws import client
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.observability import metrics
+from common.core.settings import get_settings
 
 TABLE = "cache"
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": TABLE,

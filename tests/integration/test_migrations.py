@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, text
 
-from common.migrate import upgrade
+from common.core.migrate import upgrade
 from tests.conftest import reset_database
 from tests.helpers import sibling_database
 

@@ -33,7 +33,7 @@ def _warm(engine) -> None:
 
 
 def test_a_connection_cut_while_idle_is_replaced_before_use(relayed_url, monkeypatch):
-    from common import db
+    from common.core import db
 
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)  # every checkout counts as after a pause
     url, link = relayed_url
@@ -50,8 +50,8 @@ def test_a_connection_cut_while_idle_is_replaced_before_use(relayed_url, monkeyp
 
 def test_a_connection_cut_under_the_pool_is_replaced_after_one_failure(relayed_url,
                                                                        monkeypatch):
-    from common import db
-    from common.db import _engine, is_outage
+    from common.core import db
+    from common.core.db import _engine, is_outage
 
     monkeypatch.setattr(db, "IDLE_PING_SECONDS", 3600.0)  # used moments ago: not pinged
     url, link = relayed_url

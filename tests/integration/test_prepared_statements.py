@@ -11,7 +11,7 @@ from sqlalchemy import text
 def engine(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("prepared statements are pg8000's")
-    from common import db
+    from common.core import db
 
     engine = db._engine(database_url)
     yield engine

@@ -106,9 +106,9 @@ def test_a_429_locks_the_base_out_for_every_caller(limited_emulator, database_ur
                        "AIRTABLE_ENDPOINT_URL": limited_emulator.url}.items():
         monkeypatch.setenv(key, value)
     from common.airtable.limiter import RateLimiter
-    from common.db import engine
-    from common.errors import RateLimited
-    from common.settings import get_settings
+    from common.core.db import engine
+    from common.core.errors import RateLimited
+    from common.core.settings import get_settings
 
     get_settings.cache_clear()
     engine.cache_clear()
@@ -128,8 +128,8 @@ def test_a_limit_of_zero_turns_the_shared_limiter_off(database_url, monkeypatch)
     from sqlalchemy import text
 
     from common.airtable.limiter import RateLimiter
-    from common.db import engine
-    from common.settings import get_settings
+    from common.core.db import engine
+    from common.core.settings import get_settings
 
     get_settings.cache_clear()
     engine.cache_clear()
@@ -147,7 +147,7 @@ def test_a_limit_of_zero_turns_the_shared_limiter_off(database_url, monkeypatch)
 def test_a_base_limit_above_airtables_token_limit_is_refused_at_start(monkeypatch):
     from pydantic import ValidationError
 
-    from common.settings import Settings
+    from common.core.settings import Settings
 
     for key, value in {**_ENV, "DATABASE_URL": "sqlite://",
                        "AIRTABLE_RATE_LIMIT": "100000"}.items():

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from common.airtable.limiter import RateLimiter, background
-from common.errors import RateLimited
+from common.core.errors import RateLimited
 from tests.helpers import wait_for
 
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "cache",
@@ -24,8 +24,8 @@ _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "c
 
 @pytest.fixture
 def limiter(database_url, monkeypatch) -> Iterator[RateLimiter]:
-    from common.db import engine
-    from common.settings import get_settings
+    from common.core.db import engine
+    from common.core.settings import get_settings
 
     for key, value in {**_ENV, "DATABASE_URL": database_url}.items():
         monkeypatch.setenv(key, value)
@@ -41,7 +41,7 @@ def base() -> str:
 
 def _booked(base: str) -> list[tuple[str, int, int]]:
     """The base's queue as stored: (workspace, requests, undo) by position."""
-    from common.db import engine
+    from common.core.db import engine
 
     with engine().connect() as conn:
         return [tuple(r) for r in conn.execute(text(

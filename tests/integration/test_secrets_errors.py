@@ -10,10 +10,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import secrets
-from common.aws import client
-from common.errors import UpstreamError
-from common.http import create_app
+from common.core import secrets
+from common.core.aws import client
+from common.core.errors import UpstreamError
+from common.core.http import create_app
 
 MISSING = "arn:aws:secretsmanager:us-east-1:123456789012:secret:pyairtable/missing-AbCdEf"
 

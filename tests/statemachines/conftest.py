@@ -91,15 +91,15 @@ class SagaMachines:
 
     def start(self, kind: str, data: dict[str, Any]) -> str:
         """Start a saga the way POST /api/sagas does; returns its id."""
-        from common.db import UnitOfWork
+        from common.core.db import UnitOfWork
         from common.sagas import service
 
         return service.create(UnitOfWork(), kind, self.workspace_id, self.user_id, data)
 
     def wait(self, saga_id: str, timeout: float = 60) -> dict[str, Any]:
         """The saga once its executions have ended."""
-        from common.db import UnitOfWork
-        from common.models import Saga
+        from common.core.db import UnitOfWork
+        from common.core.models import Saga
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -116,14 +116,14 @@ class SagaMachines:
 
     def view(self, saga_id: str, user_id: str | None = None) -> dict[str, Any]:
         """GET /api/sagas/{id} as the member (or `user_id`) sees it."""
-        from common.db import UnitOfWork
+        from common.core.db import UnitOfWork
         from common.sagas import service
 
         return service.get(saga_id, UnitOfWork(), self.member(user_id)).model_dump(mode="json")
 
     def member(self, user_id: str | None = None) -> Any:
         """The member (or `user_id`) as the API's caller."""
-        from common.identity import Identity
+        from common.core.identity import Identity
 
         return Identity(user_id=user_id or self.user_id, role="member")
 
@@ -155,8 +155,8 @@ def sagas(database_url: str) -> Iterator[SagaMachines]:
     from moto.awslambda.models import LambdaFunction
 
     from common.airtable.client import shared_limiter
+    from common.core.settings import get_settings
     from common.sagas import service
-    from common.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrSAGAS000000001"}, rate_limit=None).start()
     try:

@@ -58,9 +58,9 @@ def moto_for_tasks(name: str, database_url: str, airtable_url: str, token: str,
     from moto import mock_aws
     from moto.awslambda.models import LambdaFunction
 
-    from common import aws, secrets
-    from common.observability import metrics
-    from common.settings import get_settings
+    from common.core import aws, secrets
+    from common.core.observability import metrics
+    from common.core.settings import get_settings
 
     saved = dict(os.environ)
     os.environ.update({
@@ -115,8 +115,8 @@ def handler_of(folder: str) -> Any:
 
 def member(prefix: str) -> tuple[str, str]:
     """A new user, owner of a personal workspace that uses the default Airtable connection."""
-    from common.db import UnitOfWork
-    from common.models import AirtableConnection, User, Workspace, WorkspaceMember
+    from common.core.db import UnitOfWork
+    from common.core.models import AirtableConnection, User, Workspace, WorkspaceMember
 
     with UnitOfWork() as uow:
         user = User(email=f"{prefix}-{uuid.uuid4().hex[:8]}@example.com", password_hash="x",

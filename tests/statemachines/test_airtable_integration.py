@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import inspect, select
 
+from common.core.tasks import Rejected, Transient
 from common.sagas.errors import CompensationFailed
-from common.tasks import Rejected, Transient
 from tests.statemachines.conftest import _api
 
 
 def _snapshot_rows(table: str) -> dict[str, dict]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.sagas.integration import sql_table
 
     saga_id, table_id = table.removeprefix("snap_").split("_", 1)
@@ -21,7 +21,7 @@ def _snapshot_rows(table: str) -> dict[str, dict]:
 
 
 def _tables_of(saga_id: str) -> list[str]:
-    from common.db import UnitOfWork, engine
+    from common.core.db import UnitOfWork, engine
 
     with UnitOfWork():
         names = inspect(engine()).get_table_names()
@@ -29,8 +29,8 @@ def _tables_of(saga_id: str) -> list[str]:
 
 
 def _registry(saga_id: str) -> list:
-    from common.db import UnitOfWork
-    from common.models import AirtableSnapshot
+    from common.core.db import UnitOfWork
+    from common.core.models import AirtableSnapshot
 
     with UnitOfWork() as uow:
         return list(uow.session.scalars(select(AirtableSnapshot.sql_table).where(
@@ -95,7 +95,7 @@ def test_a_transient_failure_is_retried(sagas):
 
 
 def test_cancel_drops_what_the_snapshot_made(sagas, monkeypatch):
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.sagas import service, tasks
 
     monkeypatch.setattr(tasks, "BUDGET_SECONDS", 0.0)

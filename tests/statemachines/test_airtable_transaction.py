@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from common.core.tasks import Throttled, Transient
 from common.sagas.errors import CompensationFailed
-from common.tasks import Throttled, Transient
 
 
 def _two_tables(base_id: str, last: dict | None = None) -> dict:
@@ -245,7 +245,7 @@ def test_compensation_that_keeps_failing_leaves_failed_with_what_is_left(sagas):
 
 
 def test_cancel_stops_the_execution_and_compensates_what_was_applied(sagas):
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.sagas import service
 
     base_id = sagas.new_base()
@@ -269,8 +269,8 @@ def test_cancel_stops_the_execution_and_compensates_what_was_applied(sagas):
 def test_undo_reverts_a_succeeded_saga_and_refuses_when_records_changed(sagas):
     import pytest
 
-    from common.db import UnitOfWork
-    from common.errors import Conflict
+    from common.core.db import UnitOfWork
+    from common.core.errors import Conflict
     from common.sagas import service
     from common.sagas.commands import RevertSaga
 
@@ -298,16 +298,16 @@ def test_undo_reverts_a_succeeded_saga_and_refuses_when_records_changed(sagas):
 
 
 def _arn(saga: dict) -> str:
-    from common.db import UnitOfWork
-    from common.models import Saga
+    from common.core.db import UnitOfWork
+    from common.core.models import Saga
 
     with UnitOfWork() as uow:
         return uow.session.get(Saga, saga["id"]).execution_arn
 
 
 def _compensation_arn(saga_id: str) -> str:
-    from common.db import UnitOfWork
-    from common.models import Saga
+    from common.core.db import UnitOfWork
+    from common.core.models import Saga
 
     with UnitOfWork() as uow:
         return uow.session.get(Saga, saga_id).compensation_arn
@@ -370,7 +370,7 @@ def test_a_create_whose_task_died_after_writing_is_found_by_its_values_and_undon
 
 
 def test_forced_undo_deletes_what_is_left_when_a_created_record_is_already_gone(sagas):
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.sagas import service
     from common.sagas.commands import RevertSaga
     from tests.statemachines.conftest import _api

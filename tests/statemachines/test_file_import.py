@@ -38,13 +38,13 @@ class Imports:
 
     def start(self, rows: int, **options: Any) -> tuple[str, str]:
         """Upload `rows` people as CSV and start importing them; returns (import id, base)."""
-        from common.aws import client
-        from common.db import UnitOfWork
+        from common.core.aws import client
+        from common.core.db import UnitOfWork
+        from common.core.identity import Identity
+        from common.core.models import StoredFile, Workspace
         from common.files import jobs
         from common.files.commands import ImportFile
         from common.files.schemas import ImportIn
-        from common.identity import Identity
-        from common.models import StoredFile, Workspace
 
         out = io.StringIO()
         writer = csv.writer(out)
@@ -69,9 +69,9 @@ class Imports:
 
     def wait(self, import_id: str, timeout: float = 120) -> dict[str, Any]:
         """The import once it has ended, as GET /api/files/imports/{id} shows it."""
-        from common.db import UnitOfWork
+        from common.core.db import UnitOfWork
+        from common.core.models import FileImport
         from common.files.imports import status_view
-        from common.models import FileImport
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -99,9 +99,9 @@ def imports(database_url: str) -> Iterator[Imports]:
     from moto.awslambda.models import LambdaFunction
 
     from common.airtable.client import shared_limiter
-    from common.errors import UpstreamError
+    from common.core.errors import UpstreamError
+    from common.core.settings import get_settings
     from common.files import imports as module
-    from common.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrFILES000000001"}, rate_limit=None).start()
     original_send = module._Writer._send
@@ -190,8 +190,8 @@ def test_an_upsert_retried_after_its_request_landed_writes_the_same_records(impo
 
 
 def _leave(user_id: str) -> None:
-    from common.db import UnitOfWork
-    from common.models import WorkspaceMember
+    from common.core.db import UnitOfWork
+    from common.core.models import WorkspaceMember
 
     with UnitOfWork() as uow:
         uow.session.query(WorkspaceMember).filter_by(user_id=user_id).delete()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from common.core.tasks import Rejected, Transient
 from common.sagas.errors import CompensationFailed
-from common.tasks import Rejected, Transient
 from tests.helpers import load_event
 from tests.statemachines.conftest import _Context
 
@@ -17,8 +17,8 @@ def _registered(sagas, user_id: str) -> str:
 
 
 def _preferences(user_id: str) -> dict:
-    from common.db import UnitOfWork
-    from common.models import User
+    from common.core.db import UnitOfWork
+    from common.core.models import User
 
     with UnitOfWork() as uow:
         return dict(uow.session.get(User, user_id).preferences)

@@ -50,8 +50,8 @@ def machine(database_url: str) -> Iterator[dict[str, Any]]:
     """moto with the workflow machine, an emulator base, a member with a workspace."""
     from moto.awslambda.models import LambdaFunction
 
-    from common.identity import Identity
-    from common.settings import get_settings
+    from common.core.identity import Identity
+    from common.core.settings import get_settings
 
     emulator = AirtableEmulator(tokens={TOKEN: "usrWORKFLOWS00001"}, rate_limit=None).start()
     receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
@@ -98,7 +98,7 @@ def _in_process(function: Any, event: Any = None) -> tuple[str, bool, str]:
 # ---------------------------------------------------------------- helpers
 def _create(machine: dict[str, Any], steps: list[dict[str, Any]],
             trigger: dict[str, Any] | None = None) -> dict[str, Any]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
     from common.workflows.definitions import WorkflowIn
 
@@ -109,7 +109,7 @@ def _create(machine: dict[str, Any], steps: list[dict[str, Any]],
 
 def _run(machine: dict[str, Any], steps: list[dict[str, Any]],
          payload: dict[str, Any] | None = None, wait: bool = True) -> dict[str, Any]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
     from common.workflows.commands import ExecuteWorkflow
 
@@ -120,7 +120,7 @@ def _run(machine: dict[str, Any], steps: list[dict[str, Any]],
 
 
 def _execution(machine: dict[str, Any], execution_id: str) -> dict[str, Any]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
 
     return service.get_execution(execution_id, UnitOfWork(),
@@ -133,8 +133,8 @@ def _machine_execution(machine: dict[str, Any], execution_id: str) -> dict[str, 
 
 
 def _arn(machine: dict[str, Any], execution_id: str) -> str:
-    from common.db import UnitOfWork
-    from common.models import WorkflowExecution
+    from common.core.db import UnitOfWork
+    from common.core.models import WorkflowExecution
 
     with UnitOfWork() as uow:
         return uow.session.get(WorkflowExecution, execution_id).state_machine_execution
@@ -308,7 +308,7 @@ def test_a_delay_is_a_wait_state_not_a_sleeping_task(machine):
 
 
 def test_a_cancelled_execution_stops_and_runs_nothing_more(machine):
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
 
     def steps(path: str) -> list[dict[str, Any]]:
@@ -365,7 +365,7 @@ def test_outputs_stay_out_of_the_state_so_large_ones_never_hit_the_payload_limit
 
 
 def test_an_http_request_to_the_metadata_address_never_sends(machine):
-    from common.errors import ValidationFailed
+    from common.core.errors import ValidationFailed
 
     metadata = "http://169.254.169.254/latest/meta-data/"
     with pytest.raises(ValidationFailed, match="link-local"):  # a literal URL: at save time
@@ -387,7 +387,7 @@ def _tick() -> dict[str, int]:
 
 
 def _executions_of(machine: dict[str, Any], workflow_id: str) -> list[dict[str, Any]]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
     from common.workflows.commands import ListExecutions
 
@@ -399,8 +399,8 @@ def _executions_of(machine: dict[str, Any], workflow_id: str) -> list[dict[str, 
 def _make_due(workflow_id: str) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from common.db import UnitOfWork
-    from common.models import Workflow
+    from common.core.db import UnitOfWork
+    from common.core.models import Workflow
 
     with UnitOfWork() as uow:
         uow.session.get(Workflow, workflow_id).next_run_at = datetime.now(UTC) - timedelta(
@@ -471,7 +471,7 @@ def test_an_airtable_change_starts_a_run_with_the_changed_records(machine):
 
 
 def _watching(machine: dict[str, Any], name: str, table: str) -> dict[str, Any]:
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
     from common.workflows.definitions import WorkflowIn
 
@@ -491,8 +491,8 @@ def _committed_trigger(name: str) -> dict[str, Any] | None:
     """The trigger of the workflow named so, as another connection reads it (committed)."""
     from sqlalchemy import select
 
-    from common.db import UnitOfWork
-    from common.models import Workflow
+    from common.core.db import UnitOfWork
+    from common.core.models import Workflow
 
     with UnitOfWork() as uow:
         return uow.session.scalar(select(Workflow.trigger).where(Workflow.name == name))
@@ -507,7 +507,7 @@ def _airtable_webhooks(machine: dict[str, Any]) -> set[str]:
 
 def test_airtable_webhooks_are_created_and_deleted_only_once_the_save_is_committed(
         machine, monkeypatch):
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service, watches
     from common.workflows.commands import ReplaceWorkflow
     from common.workflows.definitions import WorkflowIn
@@ -545,8 +545,8 @@ def test_airtable_webhooks_are_created_and_deleted_only_once_the_save_is_committ
 
 
 def test_a_webhook_that_cannot_be_created_undoes_the_save(machine):
-    from common.db import UnitOfWork
-    from common.errors import ValidationFailed
+    from common.core.db import UnitOfWork
+    from common.core.errors import ValidationFailed
     from common.workflows import service
     from common.workflows.commands import ReplaceWorkflow
     from common.workflows.definitions import WorkflowIn
@@ -573,7 +573,7 @@ def test_a_tick_killed_between_two_starts_loses_no_change_and_runs_none_twice(
         machine, monkeypatch):
     from pyairtable import Api
 
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
     from common.workflows import service
 
     workflow = _watching(machine, f"killed {uuid.uuid4().hex[:6]}", "People")
@@ -604,8 +604,8 @@ def test_a_tick_killed_between_two_starts_loses_no_change_and_runs_none_twice(
 
 
 def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused(machine):
-    from common.db import UnitOfWork
-    from common.errors import Conflict, NotFound, Unauthorized
+    from common.core.db import UnitOfWork
+    from common.core.errors import Conflict, NotFound, Unauthorized
     from common.workflows import triggers
     from common.workflows.commands import HookCall, HookCaller
 
@@ -637,8 +637,8 @@ def test_a_signed_webhook_call_runs_once_and_bad_or_stale_signatures_are_refused
 
 
 def test_an_uploaded_file_starts_file_upload_workflows_of_its_workspace_once(machine):
-    from common.db import UnitOfWork
-    from common.models import StoredFile
+    from common.core.db import UnitOfWork
+    from common.core.models import StoredFile
     from common.workflows import triggers
 
     csv_flow = _create(machine, [{"id": "c", "type": "condition",
@@ -665,10 +665,10 @@ def test_an_uploaded_file_starts_file_upload_workflows_of_its_workspace_once(mac
 
 
 def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(machine):
-    from common.db import UnitOfWork
-    from common.errors import Forbidden, NotFound
-    from common.identity import Identity
-    from common.models import User, WorkspaceMember
+    from common.core.db import UnitOfWork
+    from common.core.errors import Forbidden, NotFound
+    from common.core.identity import Identity
+    from common.core.models import User, WorkspaceMember
     from common.workflows import service
     from common.workflows.commands import ExecuteWorkflow, ListWorkflows
 
@@ -701,8 +701,8 @@ def test_viewers_read_workflows_and_history_but_only_editors_change_or_run_them(
 
 
 def test_a_step_delivered_twice_writes_once(machine):
-    from common.db import UnitOfWork
-    from common.models import Workflow, WorkflowExecution, new_id
+    from common.core.db import UnitOfWork
+    from common.core.models import Workflow, WorkflowExecution, new_id
     from common.workflows import runner
 
     tag = uuid.uuid4().hex[:6]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from common import usage
+from common.core import usage
 
 
 def _emf(capsys) -> list[dict]:

@@ -8,7 +8,7 @@ import requests
 from common.airtable.client import base_of
 from common.airtable.errors import TokenRejected, translate
 from common.airtable.formulas import filter_formula
-from common.errors import NotFound, RateLimited, UpstreamError, ValidationFailed
+from common.core.errors import NotFound, RateLimited, UpstreamError, ValidationFailed
 
 
 @pytest.mark.parametrize(("filters", "formula"), [

@@ -6,7 +6,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from common.airtable import ids
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 
 
 class Address(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from common.airtable.queue import IDLE_SECONDS, Booking, Request, admit, order
-from common.errors import RateLimited
+from common.core.errors import RateLimited
 
 NOW = 1_000_000.0
 SPACING = 0.2  # 5 requests/s

@@ -17,8 +17,8 @@ import app
 if len(sys.argv) > 3:
     app.lambda_handler({}, None)
 print(json.dumps({m: sys.modules.get(m) is not None for m in
-                  ("aws_xray_sdk", "sqlalchemy.orm", "common.models", "pyairtable", "sqlalchemy",
-                   "pydantic", "botocore", "aws_lambda_powertools", "cryptography")}))
+                  ("aws_xray_sdk", "sqlalchemy.orm", "common.core.models", "pyairtable",
+                   "sqlalchemy", "pydantic", "botocore", "aws_lambda_powertools", "cryptography")}))
 """
 
 
@@ -39,7 +39,7 @@ def test_the_authorizer_loads_only_the_standard_library_pyjwt_and_pg8000():
 
 def test_a_traced_handler_loads_the_xray_sdk_only_when_tracing_is_on(tmp_path):
     (tmp_path / "app.py").write_text(
-        "from common.observability import traced\n\n"
+        "from common.core.observability import traced\n\n"
         "@traced\ndef lambda_handler(event, context):\n    return {}\n")
     code = str(tmp_path)  # ROOT / an absolute path is that path
     off = _loaded(code, {"POWERTOOLS_TRACE_DISABLED": "true", "LAMBDA_TASK_ROOT": "/var/task"},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from common import custom_resource
+from common.core import custom_resource
 from tests.helpers import load_event
 
 

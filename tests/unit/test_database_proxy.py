@@ -1,5 +1,6 @@
 """The optional RDS Proxy (UseRdsProxy): what the SAM-translated template creates with it and
-without it, and how common.db signs in through it (an IAM token per new connection, over TLS)."""
+without it, and how common.core.db signs in through it (an IAM token per new connection, over
+TLS)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-from common import db
+from common.core import db
 from local.runtime.intrinsics import Resolver
 from local.runtime.template import Stack, load_stack
 
@@ -24,7 +25,7 @@ PROXY_RESOURCES = {"DatabaseProxy": "AWS::RDS::DBProxy",
                    "DatabaseProxyRole": "AWS::IAM::Role",
                    "DatabaseProxyConnect": "AWS::IAM::ManagedPolicy"}
 PROXY_ARN = "arn:aws:rds:us-east-1:123456789012:db-proxy:prx-0123456789abcdef0"
-# The functions that do not connect through common.db: no IAM sign-in to the proxy for them.
+# The functions that do not connect through common.core.db: no IAM sign-in to the proxy for them.
 DIRECT = {"AuthorizerFunction", "MigrationsFunction"}
 
 
@@ -146,7 +147,7 @@ def test_each_new_connection_through_the_proxy_signs_in_with_a_fresh_iam_token(m
         seen.append(dict(cparams))
         raise _Connected
 
-    event.listen(engine, "do_connect", capture)  # after common.db's own listener
+    event.listen(engine, "do_connect", capture)  # after common.core.db's own listener
     for _ in range(2):
         with pytest.raises(_Connected):
             engine.connect()

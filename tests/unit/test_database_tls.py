@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from sqlalchemy.exc import DBAPIError
 
-from common import db
-from common.database_address import tls_context, url_from_secret
+from common.core import db
+from common.core.database_address import tls_context, url_from_secret
 
 
 def test_an_rds_managed_secret_takes_host_port_and_name_from_the_parameters(monkeypatch):

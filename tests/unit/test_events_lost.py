@@ -10,7 +10,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from common import events
+from common.core import events
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 from openpyxl import Workbook
 
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 from common.files import formats, staging
 from tests.helpers import png_bytes
 

@@ -93,7 +93,7 @@ def _resolved(stack, value):
 
 
 def test_the_csp_allows_the_bucket_origin_the_app_presigns_on_aws(stack, monkeypatch):
-    from common import aws
+    from common.core import aws
 
     for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
         monkeypatch.delenv(name, raising=False)

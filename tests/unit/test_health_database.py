@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import exc
 
-from common import db, health
+from common.core import db, health
 
 
 class _Engine:

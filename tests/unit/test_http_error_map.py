@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from common.http import MAX_JSON_DEPTH, create_app, json_depth
+from common.core.http import MAX_JSON_DEPTH, create_app, json_depth
 
 
 def _event(method: str, path: str, body: str | None = None) -> dict[str, Any]:
@@ -77,7 +77,7 @@ def test_a_database_that_cannot_be_reached_is_503_with_retry_after():
 
 @pytest.mark.parametrize("exc", [OperationalError("SELECT 1", {}, Exception("gone"))])
 def test_the_outage_rule_names_sqlalchemys_connection_errors(exc):
-    from common.http import database_outage
+    from common.core.http import database_outage
 
     assert database_outage(exc) is not None
     assert database_outage(ValueError("x")) is None

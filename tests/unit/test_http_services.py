@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from common.settings import name_pairs
+from common.core.settings import name_pairs
 from local.services import http_services, resources
 
 

@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from common import analytics
 from common.notifications import templates
 from common.notifications.webhooks import WebhookIn, signature, subscribes
+from common.platform import analytics
 
 
 def test_a_template_fills_in_the_events_fields():

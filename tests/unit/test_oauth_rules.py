@@ -8,10 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from common import outbound
 from common.auth import oauth
-from common.errors import ValidationFailed
-from common.models import OAuthClient
+from common.core import outbound
+from common.core.errors import ValidationFailed
+from common.core.models import OAuthClient
 
 
 @pytest.mark.parametrize("uri", ["https://claude.ai/api/mcp/auth_callback",

@@ -9,8 +9,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from common import aws, operations
-from common.clock import now
+from common.core import aws
+from common.core.clock import now
+from common.platform import operations
 
 
 @pytest.fixture

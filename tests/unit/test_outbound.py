@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from common import outbound
-from common.outbound import OutboundError, Policy, RefusedTarget
+from common.core import outbound
+from common.core.outbound import OutboundError, Policy, RefusedTarget
 
 STRICT = Policy(https_only=True, allow_private=False)
 LOCAL = Policy(https_only=False, allow_private=True)

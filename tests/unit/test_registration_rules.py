@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from common.auth import accounts
-from common.errors import Forbidden
-from common.models import User
-from common.settings import Settings, get_settings
+from common.core.errors import Forbidden
+from common.core.models import User
+from common.core.settings import Settings, get_settings
 
 # Settings every function needs; none of them matters here.
 _ENV = {"EVENT_BUS_NAME": "bus", "JWT_SECRET_ARN": "jwt", "CACHE_TABLE_NAME": "cache",

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
-from common.models import SagaLogEntry
+from common.core.models import SagaLogEntry
 from common.sagas.saga_log import Kind, SagaLog
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

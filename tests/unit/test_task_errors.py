@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from common.airtable.errors import TokenRejected, Unanswered
-from common.errors import NotFound, RateLimited, UpstreamError, ValidationFailed
+from common.core.errors import NotFound, RateLimited, UpstreamError, ValidationFailed
+from common.core.tasks import Rejected, Throttled, Transient, classified, classify, failure_text
 from common.sagas.errors import CompensationFailed, compensation_error
-from common.tasks import Rejected, Throttled, Transient, classified, classify, failure_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,8 +60,8 @@ def test_failure_text_names_any_other_error():
 
 def test_every_machine_retries_only_names_of_the_vocabulary_or_of_the_runtime():
     """A retrier naming a class nobody raises would silently never match."""
+    from common.core.tasks import TaskError, _names
     from common.sagas import errors  # noqa: F401  (the saga machines' own names)
-    from common.tasks import TaskError, _names
 
     ours = _names(TaskError)
     runtime = ("Lambda.", "Sandbox.", "Runtime.", "States.")

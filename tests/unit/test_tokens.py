@@ -9,7 +9,7 @@ import jwt
 import pytest
 
 from common.auth import tokens
-from common.settings import get_settings
+from common.core.settings import get_settings
 
 KEY = b"k" * 64
 

@@ -14,9 +14,9 @@ import pytest
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
 
-from common.http import create_app
-from common.lambda_handlers import http_handler
-from common.observability import metrics, traced
+from common.core.http import create_app
+from common.core.lambda_handlers import http_handler
+from common.core.observability import metrics, traced
 
 SECRET = "pyat_supersecret_ShouldNeverBeTraced"
 
@@ -105,7 +105,7 @@ def test_the_template_turns_capture_off_for_every_function(daemon, monkeypatch):
     # Globals set Powertools' switches for every function.
     from samcli.yamlhelper import yaml_parse
 
-    from common.observability import tracer
+    from common.core.observability import tracer
     from tests.helpers import ROOT
 
     template = yaml_parse((ROOT / "template.yaml").read_text(encoding="utf-8"))

@@ -80,7 +80,7 @@ def test_conditions_compare_numbers_given_as_text_as_numbers(op, left, right, ex
 
 
 def test_the_runner_and_the_state_machine_agree_on_transient_retries():
-    from common.tasks import Transient
+    from common.core.tasks import Transient
     from common.workflows.runner import TRANSIENT_RETRIES
 
     asl = json.loads((ROOT / "statemachines" / "workflow.asl.json").read_text())
@@ -90,7 +90,7 @@ def test_the_runner_and_the_state_machine_agree_on_transient_retries():
 
 
 def test_the_runner_and_the_state_machine_agree_on_throttled_retries():
-    from common.tasks import Throttled
+    from common.core.tasks import Throttled
     from common.workflows.runner import THROTTLED_RETRIES
 
     asl = json.loads((ROOT / "statemachines" / "workflow.asl.json").read_text())

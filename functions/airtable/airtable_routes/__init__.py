@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from common.airtable.cache import Cached
-from common.http import JSON
+from common.core.http import JSON
 
 BASE = "/api/airtable/bases/<base_id>"
 TABLE = BASE + "/tables/<table>"

@@ -16,8 +16,8 @@ from common.airtable.schemas import (
     Rename,
     TableOut,
 )
-from common.dependencies import Caller, ReadUow, Uow
-from common.schemas import Page
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.schemas import Page
 
 router = Router()
 

@@ -8,8 +8,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from airtable_routes import TAGS
 from common.airtable import service
 from common.airtable.schemas import ConnectionOut, NewConnection
-from common.dependencies import Caller, ReadUow, Uow
-from common.schemas import Page, documented
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.schemas import Page, documented
 
 router = Router()
 

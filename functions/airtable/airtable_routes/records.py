@@ -29,8 +29,8 @@ from common.airtable.schemas import (
     RecordsUpdate,
     UpsertOut,
 )
-from common.dependencies import Caller, ReadUow, Uow
-from common.schemas import parse
+from common.core.dependencies import Caller, ReadUow, Uow
+from common.core.schemas import parse
 
 router = Router()
 RECORDS = TABLE + "/records"

@@ -2,7 +2,7 @@
 
 from contextvars import ContextVar
 
-from common.identity import Identity
+from common.core.identity import Identity
 
 _caller: ContextVar[Identity] = ContextVar("mcp_caller")
 

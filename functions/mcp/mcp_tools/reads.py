@@ -7,13 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from common import inbox
 from common.airtable import service as airtable
 from common.airtable.commands import GetRecord, ListRecords, OnBase
 from common.airtable.schemas import RecordQuery
-from common.db import UnitOfWork
+from common.core.db import UnitOfWork
+from common.core.schemas import parse
+from common.notifications import inbox
 from common.notifications.commands import ListInbox
-from common.schemas import parse
 from common.workflows import service as workflows
 from common.workflows.commands import ListWorkflows
 from common.workspaces import service as workspaces

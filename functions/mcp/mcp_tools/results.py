@@ -9,9 +9,9 @@ from typing import Any, TypeVar
 
 from mcp_types import CallToolResult, TextContent
 
-from common.errors import AppError
-from common.http import database_outage
-from common.observability import logger
+from common.core.errors import AppError
+from common.core.http import database_outage
+from common.core.observability import logger
 
 Tool = TypeVar("Tool", bound=Callable[..., Any])
 

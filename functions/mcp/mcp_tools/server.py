@@ -10,7 +10,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import ToolAnnotations
 from starlette.applications import Starlette
 
-from common.settings import get_settings
+from common.core.settings import get_settings
 
 PATH = "/api/mcp"
 INSTRUCTIONS = (

@@ -9,12 +9,12 @@ from typing import Any
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel
 
-from common import deadline
-from common.db import UnitOfWork
+from common.core import deadline
+from common.core.db import UnitOfWork
+from common.core.schemas import parse
 from common.sagas import service as sagas
 from common.sagas.commands import RevertSaga, StartOnce
 from common.sagas.schemas import StartSaga
-from common.schemas import parse
 from mcp_tools.caller import caller
 
 # API.md: a write tool waits up to 25 s for its transaction to end (API Gateway gives up at 30).

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from mcp_types import CallToolResult
 from pydantic import BaseModel, Field
 
-from common.db import UnitOfWork
+from common.core.db import UnitOfWork
 from common.sagas.schemas import Operation
 from common.workflows import service as workflows
 from common.workflows.commands import ExecuteWorkflow

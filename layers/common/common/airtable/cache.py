@@ -18,9 +18,9 @@ from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common.aws import client
-from common.observability import logger
-from common.settings import get_settings
+from common.core.aws import client
+from common.core.observability import logger
+from common.core.settings import get_settings
 
 Value = TypeVar("Value")
 Other = TypeVar("Other")
@@ -117,7 +117,7 @@ def invalidating(base_id: str, tracked: bool = False) -> Iterator[Write]:
 def _refused(error: BaseException) -> bool:
     """Whether the request failed with nothing written (Airtable or this service refused it)."""
     from common.airtable.errors import Unanswered
-    from common.errors import AppError
+    from common.core.errors import AppError
 
     return isinstance(error, AppError) and not isinstance(error, Unanswered)
 

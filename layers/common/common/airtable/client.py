@@ -12,12 +12,12 @@ import requests
 from pyairtable import Api
 from requests.adapters import HTTPAdapter
 
-from common import usage
 from common.airtable import ids
 from common.airtable.errors import Unanswered, translate
 from common.airtable.limiter import RateLimiter, Reservation, answer_by, token_key
-from common.observability import trace_library
-from common.settings import get_settings
+from common.core import usage
+from common.core.observability import trace_library
+from common.core.settings import get_settings
 
 # Pauses before a failed read is sent again.
 READ_RETRY_DELAYS = (0.2, 0.5, 1.0)

@@ -13,17 +13,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common import audit
 from common.airtable import defaults, schema
 from common.airtable.access import Access
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.airtable.schemas import ConnectionOut
-from common.db import UnitOfWork
-from common.errors import Forbidden, NotFound, ValidationFailed
-from common.identity import Identity
-from common.models import AirtableConnection, WorkspaceMember
-from common.settings import get_settings
+from common.core import audit
+from common.core.db import UnitOfWork
+from common.core.errors import Forbidden, NotFound, ValidationFailed
+from common.core.identity import Identity
+from common.core.models import AirtableConnection, WorkspaceMember
+from common.core.settings import get_settings
 from common.workspaces import access as workspaces
 from common.workspaces.access import Role
 

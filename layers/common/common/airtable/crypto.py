@@ -6,9 +6,9 @@ import base64
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common.aws import client
-from common.errors import UpstreamError
-from common.settings import get_settings
+from common.core.aws import client
+from common.core.errors import UpstreamError
+from common.core.settings import get_settings
 
 
 def encrypt_token(token: str, user_id: str) -> str:

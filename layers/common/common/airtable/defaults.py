@@ -1,7 +1,7 @@
 """The deployment-wide default Airtable connection, taken from configuration."""
 
-from common.health import SharedCheck
-from common.settings import get_settings
+from common.core.health import SharedCheck
+from common.core.settings import get_settings
 
 
 def default_token() -> str | None:
@@ -9,7 +9,7 @@ def default_token() -> str | None:
     arn = get_settings().airtable_token_secret_arn
     if not arn:
         return None
-    from common.secrets import secret_json
+    from common.core.secrets import secret_json
 
     return str(secret_json(arn)["token"])
 

@@ -6,11 +6,13 @@ from typing import Any
 
 import requests
 
-from common.errors import AppError, NotFound, RateLimited, UpstreamError, ValidationFailed
+from common.core.errors import AppError, NotFound, RateLimited, UpstreamError, ValidationFailed
 
 
 class TokenRejected(UpstreamError):
     """Airtable answered 401: the token is invalid, expired or revoked."""
+
+    transient = False
 
 
 class Unanswered(UpstreamError):

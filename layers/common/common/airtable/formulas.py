@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 
 # Operators of a structured filter condition (the web UI's grid filters), as formulas.
 FILTER_OPERATORS = ("is", "is_not", "contains", "is_empty", "is_not_empty", "gt", "lt")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, StringConstraints
 
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 
 PREFIXES = {"base": "app", "table": "tbl", "field": "fld", "record": "rec", "view": "viw"}
 _SUFFIX = "[A-Za-z0-9]{14}"

@@ -35,9 +35,9 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from common.airtable.queue import Booking, Request, admit, order
-from common.db import engine
-from common.errors import RateLimited
-from common.observability import logger
+from common.core.db import engine
+from common.core.errors import RateLimited
+from common.core.observability import logger
 
 WINDOW_SECONDS = 1.0
 LOCKOUT_SECONDS = 30.0

@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from common.errors import RateLimited
+from common.core.errors import RateLimited
 
 # A holder that sends nothing for this long (its process died between requests) loses its
 # place; a request in flight keeps it until stale like a window slot.

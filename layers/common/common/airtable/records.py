@@ -10,13 +10,13 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from common import deadline
 from common.airtable import cache
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
 from common.airtable.limiter import ANSWER_MARGIN, WINDOW_SECONDS, answered_by
-from common.errors import AppError, NotFound, PayloadTooLarge, RateLimited
-from common.settings import get_settings
+from common.core import deadline
+from common.core.errors import AppError, NotFound, PayloadTooLarge, RateLimited
+from common.core.settings import get_settings
 
 if TYPE_CHECKING:  # a type only: the schema reader imports nothing from here
     from common.sagas.airtable_schema import TableInfo

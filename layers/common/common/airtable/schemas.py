@@ -17,7 +17,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from common.airtable.formulas import filter_formula
 from common.airtable.ids import PATTERNS, FieldRef, RecordId, ViewRef
-from common.schemas import IsoTime
+from common.core.schemas import IsoTime
 
 Fields = dict[str, Any]
 

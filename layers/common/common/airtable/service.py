@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import idempotency
 from common.airtable import connections, records, schema
 from common.airtable.cache import Cached
 from common.airtable.commands import (
@@ -40,9 +39,10 @@ from common.airtable.schemas import (
     TableOut,
     UpsertOut,
 )
-from common.db import UnitOfWork
-from common.identity import Identity
-from common.schemas import Page
+from common.core import idempotency
+from common.core.db import UnitOfWork
+from common.core.identity import Identity
+from common.core.schemas import Page
 from common.workspaces.access import Role
 
 

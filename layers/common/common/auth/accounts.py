@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from common.auth import passwords
-from common.db import UnitOfWork
-from common.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from common.models import User
-from common.settings import get_settings
+from common.core.db import UnitOfWork
+from common.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from common.core.models import User
+from common.core.settings import get_settings
 
 
 def by_identifier(uow: UnitOfWork, identifier: str) -> User | None:

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from common.auth import tokens
-from common.clock import is_past
-from common.db import UnitOfWork
-from common.models import ApiKey
+from common.core.clock import is_past
+from common.core.db import UnitOfWork
+from common.core.models import ApiKey
 
 _SHAPE = tokens.API_KEY_SHAPE
 

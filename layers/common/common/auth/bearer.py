@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from common.auth import api_keys, credentials, sessions, tokens
-from common.clock import now
-from common.db import UnitOfWork
-from common.identity import Identity
-from common.models import AuthSession, User
-from common.settings import get_settings
+from common.core.clock import now
+from common.core.db import UnitOfWork
+from common.core.identity import Identity
+from common.core.models import AuthSession, User
+from common.core.settings import get_settings
 
 # Usage timestamps are for display: written at most once a minute, as the authorizer does.
 _TOUCH_EVERY = timedelta(minutes=1)

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 
 from common.auth import tokens
-from common.clock import is_past
-from common.db import UnitOfWork
-from common.errors import InvalidToken
-from common.models import EmailToken, User
+from common.core.clock import is_past
+from common.core.db import UnitOfWork
+from common.core.errors import InvalidToken
+from common.core.models import EmailToken, User
 
 VERIFY = "verify_email"
 RESET = "reset_password"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from common import mail
+from common.core import mail
 
 
 def send_verification(to: str, token: str) -> None:

@@ -24,7 +24,6 @@ from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import update
 
-from common import audit
 from common.auth import credentials, sessions, tokens
 from common.auth.schemas import (
     AuthorizationServerOut,
@@ -39,12 +38,13 @@ from common.auth.schemas import (
     RedirectOut,
 )
 from common.auth.sessions import Client, SignedIn
-from common.clock import is_past, now
-from common.db import UnitOfWork
-from common.errors import ValidationFailed
-from common.identity import Identity
-from common.models import AuthSession, OAuthClient, OAuthCode, User
-from common.settings import get_settings
+from common.core import audit
+from common.core.clock import is_past, now
+from common.core.db import UnitOfWork
+from common.core.errors import ValidationFailed
+from common.core.identity import Identity
+from common.core.models import AuthSession, OAuthClient, OAuthCode, User
+from common.core.settings import get_settings
 
 SCOPE = "mcp"
 CODE_TTL = timedelta(minutes=5)
@@ -187,7 +187,7 @@ def _client(uow: UnitOfWork, client_id: str) -> OAuthClient:
 def _from_metadata_document(uow: UnitOfWork, url: str) -> OAuthClient:
     """The client its metadata document describes, fetched under the outbound rule (no
     private or metadata addresses), its `client_id` required to be the URL itself."""
-    from common import outbound
+    from common.core import outbound
 
     refused = ValidationFailed(f"The client's metadata document at {url} cannot be used.",
                                details=[{"field": "client_id", "problem": "no usable metadata"}])
@@ -385,7 +385,7 @@ def revoke(form: dict[str, str], uow: UnitOfWork, client: Client) -> OAuthRevoke
 
 
 def _grant_of(uow: UnitOfWork, presented: str) -> AuthSession | None:
-    from common.models import RefreshToken
+    from common.core.models import RefreshToken
 
     if credentials.is_jwt(presented):
         try:

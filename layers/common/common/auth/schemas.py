@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from common.clock import as_utc
+from common.core.clock import as_utc
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
                     r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from common import audit
 from common.auth import (
     accounts,
     api_keys,
@@ -39,9 +38,10 @@ from common.auth.schemas import (
     VerifyEmailIn,
 )
 from common.auth.sessions import Client, SignedIn
-from common.clock import is_past, now
-from common.db import UnitOfWork
-from common.errors import (
+from common.core import audit
+from common.core.clock import is_past, now
+from common.core.db import UnitOfWork
+from common.core.errors import (
     Conflict,
     Forbidden,
     InvalidToken,
@@ -50,10 +50,10 @@ from common.errors import (
     UpstreamError,
     ValidationFailed,
 )
-from common.identity import Identity
-from common.models import ApiKey, AuthSession, RefreshToken, User, WorkspaceInvitation
-from common.observability import logger
-from common.schemas import Message, Page
+from common.core.identity import Identity
+from common.core.models import ApiKey, AuthSession, RefreshToken, User, WorkspaceInvitation
+from common.core.observability import logger
+from common.core.schemas import Message, Page
 from common.workspaces import invitations
 from common.workspaces import service as workspaces
 

@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 
 from common.auth import tokens
-from common.clock import is_past
-from common.db import UnitOfWork
-from common.identity import Identity
-from common.models import AuthSession, RefreshToken, User
-from common.settings import get_settings
+from common.core.clock import is_past
+from common.core.db import UnitOfWork
+from common.core.identity import Identity
+from common.core.models import AuthSession, RefreshToken, User
+from common.core.settings import get_settings
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, literal
 from sqlalchemy.dialects import postgresql, sqlite
 
-from common.db import UnitOfWork
-from common.errors import RateLimited
-from common.models import LoginThrottle
-from common.settings import get_settings
+from common.core.db import UnitOfWork
+from common.core.errors import RateLimited
+from common.core.models import LoginThrottle
+from common.core.settings import get_settings
 
 MESSAGE = "Too many attempts. Try again later."
 

@@ -18,7 +18,7 @@ from datetime import date, datetime, time
 from pathlib import PurePosixPath
 from typing import IO, Any
 
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITERS = ",;\t|"

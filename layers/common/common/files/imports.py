@@ -26,16 +26,16 @@ from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
 from common.airtable.limiter import background
 from common.airtable.records import find_created, read_matches
-from common.db import UnitOfWork
-from common.errors import Forbidden, NotFound, ValidationFailed
+from common.core.db import UnitOfWork
+from common.core.errors import Forbidden, NotFound, ValidationFailed
+from common.core.models import FileImport, FileImportChunk, FileImportFailure, StoredFile, new_id
+from common.core.observability import logger
+from common.core.tasks import Rejected, failure_text
 from common.files import rows as import_rows
 from common.files import staging, storage
 from common.files.service import get_file
 from common.files.undo import UNDONE, undo_state
-from common.models import FileImport, FileImportChunk, FileImportFailure, StoredFile, new_id
-from common.observability import logger
 from common.sagas import airtable_schema
-from common.tasks import Rejected, failure_text
 
 CHUNK_ROWS = 500
 BATCH = 10  # Airtable's maximum records per write

@@ -8,10 +8,13 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common import idempotency, quotas
-from common.aws import client
-from common.db import UnitOfWork
-from common.errors import NotFound, UpstreamError
+from common.core import idempotency
+from common.core.aws import client
+from common.core.db import UnitOfWork
+from common.core.errors import NotFound, UpstreamError
+from common.core.identity import Identity
+from common.core.models import FileExport, FileImport, StoredFile
+from common.core.settings import get_settings
 from common.files import exports, imports, preview
 from common.files.commands import ImportFile
 from common.files.schemas import (
@@ -22,9 +25,7 @@ from common.files.schemas import (
     ImportPreviewOut,
     ImportStartedOut,
 )
-from common.identity import Identity
-from common.models import FileExport, FileImport, StoredFile
-from common.settings import get_settings
+from common.workspaces import quotas
 from common.workspaces.access import require_role
 
 

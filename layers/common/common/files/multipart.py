@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 
 
 @dataclass

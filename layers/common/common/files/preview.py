@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from common.airtable.connections import Access
-from common.db import UnitOfWork
-from common.errors import ValidationFailed
+from common.core.db import UnitOfWork
+from common.core.errors import ValidationFailed
 from common.files import rows as import_rows
 from common.files.imports import importable
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.airtable.connections import Access
-from common.errors import ValidationFailed
+from common.core.errors import ValidationFailed
 from common.files import formats, storage
 from common.files.columns import PROFILE_ROWS, Plan
 from common.files.convert import convert_row

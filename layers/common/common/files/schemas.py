@@ -7,8 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from common.airtable.ids import BaseId, FieldRef, TableRef, ViewRef
+from common.core.schemas import Sparse
 from common.sagas.schemas import Timestamp
-from common.schemas import Sparse
 
 
 class UploadIn(BaseModel):

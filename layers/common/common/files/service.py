@@ -16,17 +16,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common import cursor
-from common.clock import now
-from common.db import UnitOfWork
-from common.errors import NotFound, PayloadTooLarge, ValidationFailed
+from common.core import cursor
+from common.core.clock import now
+from common.core.db import UnitOfWork
+from common.core.errors import NotFound, PayloadTooLarge, ValidationFailed
+from common.core.identity import Identity
+from common.core.models import StoredFile, new_id
+from common.core.observability import logger
+from common.core.schemas import Page
 from common.files import formats, storage
 from common.files.commands import ListFiles, UploadFile
 from common.files.schemas import DownloadLinkOut, FileOut, UploadIn, UploadStartedOut
-from common.identity import Identity
-from common.models import StoredFile, new_id
-from common.observability import logger
-from common.schemas import Page
 from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
 
 # Base64 of 4 MiB is 5.6 MB, inside Lambda's 6 MB synchronous payload with the event around it.

@@ -9,9 +9,9 @@ from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common.aws import client
-from common.errors import UpstreamError
-from common.settings import get_settings
+from common.core.aws import client
+from common.core.errors import UpstreamError
+from common.core.settings import get_settings
 
 READ_CHUNK = 256 * 1024
 URL_SECONDS = 900

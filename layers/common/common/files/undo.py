@@ -14,13 +14,13 @@ from sqlalchemy import select
 
 from common.airtable import connections
 from common.airtable.records import read_by_ids
-from common.db import UnitOfWork
-from common.errors import Conflict, NotFound
+from common.core.db import UnitOfWork
+from common.core.errors import Conflict, NotFound
+from common.core.identity import Identity
+from common.core.models import FileImport, FileImportChunk, Saga, StoredFile
 from common.files.commands import UndoImport
 from common.files.rows import table_of
 from common.files.schemas import ImportUndoOut
-from common.identity import Identity
-from common.models import FileImport, FileImportChunk, Saga, StoredFile
 from common.sagas import airtable_schema
 from common.sagas.airtable_schema import TableInfo
 from common.workspaces.access import require_role

@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, update
 
-from common import outbound
-from common.db import UnitOfWork
-from common.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
+from common.core import outbound
+from common.core.db import UnitOfWork
+from common.core.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
+from common.core.observability import logger
 from common.notifications.webhooks import SIGNATURE_HEADER, secret_of, signature
-from common.observability import logger
 
 SEND_TIMEOUT = 10.0
 CLAIM = timedelta(seconds=60)

@@ -12,14 +12,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common import inbox
-from common.db import UnitOfWork
-from common.mail import send_email
-from common.models import User, Webhook, WebhookDelivery, Workspace, new_id
-from common.notifications import preferences, templates
+from common.core.db import UnitOfWork
+from common.core.mail import send_email
+from common.core.models import User, Webhook, WebhookDelivery, Workspace, new_id
+from common.core.observability import logger
+from common.core.settings import get_settings
+from common.notifications import inbox, preferences, templates
 from common.notifications.webhooks import enqueue, subscribes
-from common.observability import logger
-from common.settings import get_settings
 from common.workspaces import access
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from common.db import UnitOfWork
-from common.identity import Identity
-from common.models import NotificationPreference, utcnow
+from common.core.db import UnitOfWork
+from common.core.identity import Identity
+from common.core.models import NotificationPreference, utcnow
 from common.notifications.schemas import BuiltinChannels, PreferencesOut
 
 CHANNELS = ("in_app", "email", "webhook")

@@ -22,16 +22,16 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import and_, or_, select
 
-from common import cursor, outbound
-from common.aws import client
-from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, UpstreamError
-from common.identity import Identity
-from common.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
+from common.core import cursor, outbound
+from common.core.aws import client
+from common.core.db import UnitOfWork
+from common.core.errors import Conflict, NotFound, UpstreamError
+from common.core.identity import Identity
+from common.core.models import Webhook, WebhookAttempt, WebhookDelivery, new_id, utcnow
+from common.core.schemas import Page
+from common.core.settings import get_settings
 from common.notifications.commands import ListDeliveries, ListWebhooks, RetryDelivery
 from common.notifications.schemas import AttemptOut, DeliveryOut, WebhookCreatedOut, WebhookOut
-from common.schemas import Page
-from common.settings import get_settings
 from common.workspaces.access import (
     member_workspace_ids,
     require_role,

@@ -1,4 +1,4 @@
-"""The saga machines' own task errors, beside the shared ones (common.tasks).
+"""The saga machines' own task errors, beside the shared ones (common.core.tasks).
 
 `Throttled` and `Transient` are retried with backoff and `Rejected` routes to compensation, as
 in every machine. A saga adds: `ChunkInFlight` (retried long enough for a stopped execution's
@@ -8,8 +8,8 @@ and `SagaGone`, which stop the execution without compensating.
 
 from __future__ import annotations
 
-from common.errors import AppError
-from common.tasks import Rejected, TaskError, classify
+from common.core.errors import AppError
+from common.core.tasks import Rejected, TaskError, classify
 
 
 class ChunkInFlight(TaskError):

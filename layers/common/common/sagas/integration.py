@@ -14,13 +14,13 @@ from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, delete, 
 
 from common.airtable import connections
 from common.airtable.connections import Access
-from common.db import UnitOfWork
-from common.errors import AppError
-from common.models import AirtableSnapshot, Saga, utcnow
+from common.core.db import UnitOfWork
+from common.core.errors import AppError
+from common.core.models import AirtableSnapshot, Saga, utcnow
+from common.core.tasks import Rejected, classify, failure_text
 from common.sagas import log
 from common.sagas.airtable_schema import read as read_schema
 from common.sagas.saga_log import Kind, SagaLog
-from common.tasks import Rejected, classify, failure_text
 
 PAGE = 100
 

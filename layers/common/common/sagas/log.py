@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.db import UnitOfWork
-from common.models import Saga, SagaLogEntry, utcnow
+from common.core.db import UnitOfWork
+from common.core.models import Saga, SagaLogEntry, utcnow
+from common.core.tasks import failure_text
 from common.sagas.errors import SagaCancelled, SagaGone
 from common.sagas.saga_log import Kind, SagaLog
 from common.sagas.summary import summary
-from common.tasks import failure_text
 
 # Terminal statuses and the event each one publishes (cancel and undo were asked for: no event).
 TERMINAL = {"succeeded", "compensated", "failed", "cancelled", "undone"}

@@ -11,14 +11,14 @@ import uuid
 from typing import Any
 
 from common.airtable import connections
-from common.db import UnitOfWork
-from common.errors import AppError
-from common.models import User
+from common.core.db import UnitOfWork
+from common.core.errors import AppError
+from common.core.models import User
+from common.core.settings import get_settings
+from common.core.tasks import Rejected, classify, failure_text
 from common.sagas import log, service
 from common.sagas.errors import SagaCancelled
 from common.sagas.saga_log import Kind
-from common.settings import get_settings
-from common.tasks import Rejected, classify, failure_text
 from common.workspaces.access import personal_workspace_id
 
 DEFAULT_PREFERENCES: dict[str, Any] = {"theme": "system", "locale": "en", "timezone": "UTC",

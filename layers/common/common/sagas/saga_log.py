@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from common.airtable.records import BATCH
-from common.models import SagaLogEntry
+from common.core.models import SagaLogEntry
 
 
 class Kind(StrEnum):

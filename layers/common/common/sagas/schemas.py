@@ -12,7 +12,7 @@ from pydantic import (
     model_validator,
 )
 
-from common.schemas import Sparse
+from common.core.schemas import Sparse
 
 RECORD_ID = r"^rec[A-Za-z0-9]{14}$"
 BASE_ID = r"^app[A-Za-z0-9]{14}$"

@@ -11,16 +11,18 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 
-from common import idempotency, quotas
 from common.airtable import connections
-from common.aws import client
-from common.cursor import decode as cursor_values
-from common.cursor import encode as encode_cursor
-from common.db import UnitOfWork
-from common.errors import Conflict, NotFound, UpstreamError, ValidationFailed
-from common.http import validation_details
-from common.identity import Identity
-from common.models import Saga, SagaLogEntry
+from common.core import idempotency
+from common.core.aws import client
+from common.core.cursor import decode as cursor_values
+from common.core.cursor import encode as encode_cursor
+from common.core.db import UnitOfWork
+from common.core.errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from common.core.http import validation_details
+from common.core.identity import Identity
+from common.core.models import Saga, SagaLogEntry
+from common.core.schemas import Page
+from common.core.settings import get_settings
 from common.sagas import dry_run, log
 from common.sagas.commands import ListSagas, RevertSaga, StartOnce
 from common.sagas.saga_log import Kind, SagaLog, iso
@@ -35,9 +37,8 @@ from common.sagas.schemas import (
 )
 from common.sagas.summary import summary
 from common.sagas.transaction.undo_check import changed_since
-from common.schemas import Page
-from common.settings import get_settings
 from common.workspaces import access as workspaces
+from common.workspaces import quotas
 
 # Express machines have no StopExecution: their tasks check the saga's status and stop.
 EXPRESS = {"user_onboarding"}

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from common.schedules import Schedule
+from common.workflows.schedules import Schedule
 from common.workflows.templates import TEMPLATE, TemplateError, references
 
 MAX_STEPS = 50

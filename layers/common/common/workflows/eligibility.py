@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from common.db import UnitOfWork
-from common.models import User
+from common.core.db import UnitOfWork
+from common.core.models import User
 from common.workspaces import access
 
 # The steps that reach data (Airtable, files, outside URLs): refused once the owner may not run.

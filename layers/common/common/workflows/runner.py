@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import select
 
 from common.airtable.limiter import background
-from common.clock import now
-from common.db import UnitOfWork
-from common.models import Workflow, WorkflowExecution, WorkflowStepRun
-from common.observability import logger
-from common.tasks import Failure, Rejected, Throttled, Transient, read_failure
+from common.core.clock import now
+from common.core.db import UnitOfWork
+from common.core.models import Workflow, WorkflowExecution, WorkflowStepRun
+from common.core.observability import logger
+from common.core.tasks import Failure, Rejected, Throttled, Transient, read_failure
 from common.workflows import eligibility, secret_headers
 from common.workflows import steps as step_types
 from common.workflows.templates import render

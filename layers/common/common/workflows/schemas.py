@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from common.schemas import IsoTime, Sparse
+from common.core.schemas import IsoTime, Sparse
 
 
 class WatchOut(BaseModel):

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.errors import AppError, RateLimited, UpstreamError
+from common.core.errors import AppError
+from common.core.tasks import is_transient
 from common.workflows.templates import TemplateError, render
 
 
@@ -49,14 +50,9 @@ def execute(step_type: str, config: dict[str, Any], ctx: StepContext) -> Any:
         raise
     except TemplateError as e:
         raise StepError(str(e), "template_error") from e
-    except RateLimited as e:
-        raise TransientStepError(e.message, e.code) from e
     except AppError as e:
-        # An unreachable Airtable is worth a retry; a token Airtable refuses is not.
-        from common.airtable.errors import TokenRejected
-
-        transient = isinstance(e, UpstreamError) and not isinstance(e, TokenRejected)
-        raise (TransientStepError if transient else StepError)(e.message, e.code) from e
+        # A 429 or an unreachable Airtable is worth a retry; a token Airtable refuses is not.
+        raise (TransientStepError if is_transient(e) else StepError)(e.message, e.code) from e
 
 
 # ---------------------------------------------------------------- Airtable
@@ -71,9 +67,9 @@ def workspace_access(workspace_id: str, run_as: str | None, base_id: str, minimu
     connections of the workflow's workspace: a member's other workspaces never leak into it.
     """
     from common.airtable import connections
-    from common.db import UnitOfWork
-    from common.errors import Forbidden, NotFound
-    from common.models import AirtableConnection
+    from common.core.db import UnitOfWork
+    from common.core.errors import Forbidden, NotFound
+    from common.core.models import AirtableConnection
 
     if run_as is None:
         raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
@@ -254,7 +250,7 @@ HTTP_MAX_RESPONSE = 256 * 1024
 
 def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """One outbound call under the shared address rule; any HTTP status is a result."""
-    from common import outbound
+    from common.core import outbound
     from common.workflows import secret_headers
 
     body = config.get("body")
@@ -288,10 +284,10 @@ def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a table export to the files service; the step's output names the export job."""
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
+    from common.core.identity import Identity
     from common.files import jobs
     from common.files.schemas import ExportIn
-    from common.identity import Identity
 
     run_as = _member(ctx)
     spec = _files_spec(ExportIn, {**config, "workspace_id": ctx.workspace_id})
@@ -301,11 +297,11 @@ def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a file import to the files service, keyed by execution and step (started once)."""
-    from common.db import UnitOfWork
+    from common.core.db import UnitOfWork
+    from common.core.identity import Identity
     from common.files import jobs
     from common.files.commands import ImportFile
     from common.files.schemas import ImportIn
-    from common.identity import Identity
 
     run_as = _member(ctx)
     spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
@@ -330,8 +326,8 @@ def _workspace_access_for(ctx: StepContext) -> Callable[..., Any]:
 
 def _own_file(ctx: StepContext, file_id: str) -> None:
     """A file of another workspace is as good as missing to a workflow."""
-    from common.db import UnitOfWork
-    from common.models import StoredFile
+    from common.core.db import UnitOfWork
+    from common.core.models import StoredFile
 
     with UnitOfWork() as uow:
         stored = uow.session.get(StoredFile, file_id)

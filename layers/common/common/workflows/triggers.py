@@ -12,14 +12,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.clock import now
-from common.db import UnitOfWork
-from common.errors import AppError, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized
-from common.models import StoredFile, Workflow, WorkspaceMember
-from common.observability import logger
-from common.schedules import Schedule
+from common.core.clock import now
+from common.core.db import UnitOfWork
+from common.core.errors import (
+    AppError,
+    Conflict,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from common.core.models import StoredFile, Workflow, WorkspaceMember
+from common.core.observability import logger
 from common.workflows import eligibility, service, watches
 from common.workflows.commands import HookCall, HookCaller
+from common.workflows.schedules import Schedule
 from common.workflows.schemas import ExecutionStarted
 from common.workflows.steps import StepError
 
@@ -197,7 +204,7 @@ def file_uploaded(detail: dict[str, Any]) -> dict[str, int]:
 def _personal_workspace(uow: UnitOfWork, user_id: str | None) -> str | None:
     if user_id is None:
         return None
-    from common.models import Workspace
+    from common.core.models import Workspace
 
     return uow.session.scalar(select(Workspace.id).join(
         WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id).where(

@@ -14,10 +14,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from common.clock import as_utc, now
-from common.errors import AppError, ValidationFailed
-from common.models import Workflow
-from common.observability import logger
+from common.core.clock import as_utc, now
+from common.core.errors import AppError, ValidationFailed
+from common.core.models import Workflow
+from common.core.observability import logger
 from common.workflows.steps import StepError, workspace_access
 
 REFRESH_BEFORE = timedelta(days=2)

@@ -10,9 +10,9 @@ from typing import Literal
 
 from sqlalchemy import select
 
-from common.db import UnitOfWork
-from common.errors import Forbidden, NotFound
-from common.models import Workspace, WorkspaceMember
+from common.core.db import UnitOfWork
+from common.core.errors import Forbidden, NotFound
+from common.core.models import Workspace, WorkspaceMember
 
 Role = Literal["viewer", "editor", "owner"]
 RANK: dict[str, int] = {"viewer": 1, "editor": 2, "owner": 3}

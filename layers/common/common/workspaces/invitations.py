@@ -7,11 +7,11 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from common import audit, mail
 from common.auth.tokens import digest, opaque_secret
-from common.clock import is_past, now
-from common.db import UnitOfWork
-from common.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.core import audit, mail
+from common.core.clock import is_past, now
+from common.core.db import UnitOfWork
+from common.core.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
 
 TTL = timedelta(days=7)
 

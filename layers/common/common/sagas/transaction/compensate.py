@@ -9,15 +9,15 @@ from typing import Any
 from common.airtable import cache, records
 from common.airtable.errors import Unanswered
 from common.airtable.records import BATCH
-from common.db import UnitOfWork
-from common.errors import AppError, NotFound
-from common.models import utcnow
+from common.core.db import UnitOfWork
+from common.core.errors import AppError, NotFound
+from common.core.models import utcnow
+from common.core.tasks import Rejected, Transient, failure_text
 from common.sagas import log
 from common.sagas.airtable_schema import TableInfo
 from common.sagas.errors import ChunkInFlight, compensation_error
 from common.sagas.saga_log import Kind, chunk_rows
 from common.sagas.transaction.run import Run, delete_existing, retry_here
-from common.tasks import Rejected, Transient, failure_text
 
 # A chunk started longer ago than this has certainly ended (the task Lambda's timeout is 60 s).
 IN_FLIGHT = timedelta(seconds=90)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.airtable import records
-from common.db import UnitOfWork
-from common.models import Saga
+from common.core.db import UnitOfWork
+from common.core.models import Saga
 from common.sagas import log
 from common.sagas.transaction.run import Run
 

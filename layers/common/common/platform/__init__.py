@@ -1,0 +1,2 @@
+"""The platform domain: health and operations, analytics, audit log, housekeeping, the API
+document."""
