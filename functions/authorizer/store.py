@@ -15,6 +15,7 @@ import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
+from common.core.database_address import pg8000_arguments, url_from_secret
 from common.core.secrets_extension import secret_text
 
 _connection: Any = None
@@ -80,7 +81,6 @@ def _connect() -> Any:
     import pg8000.exceptions as pg
     import pg8000.native
 
-    from common.core.database_address import pg8000_arguments
 
     try:
         _connection = pg8000.native.Connection(**pg8000_arguments(url), timeout=5,
@@ -109,7 +109,6 @@ def _database_url() -> str:
         return os.environ["DATABASE_URL"]
     import json
 
-    from common.core.database_address import url_from_secret
 
     return url_from_secret(json.loads(secret_text(os.environ["DATABASE_SECRET_ARN"])))
 

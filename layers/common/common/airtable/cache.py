@@ -18,7 +18,9 @@ from typing import Any, Generic, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from common.airtable.errors import Unanswered
 from common.core.aws import client
+from common.core.errors import AppError
 from common.core.observability import logger
 from common.core.settings import get_settings
 
@@ -116,8 +118,6 @@ def invalidating(base_id: str, tracked: bool = False) -> Iterator[Write]:
 
 def _refused(error: BaseException) -> bool:
     """Whether the request failed with nothing written (Airtable or this service refused it)."""
-    from common.airtable.errors import Unanswered
-    from common.core.errors import AppError
 
     return isinstance(error, AppError) and not isinstance(error, Unanswered)
 

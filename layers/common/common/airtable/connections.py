@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from common.airtable import defaults, schema
 from common.airtable.access import Access
+from common.airtable.client import airtable_api
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.airtable.schemas import ConnectionOut
@@ -71,7 +72,6 @@ def create(uow: UnitOfWork, identity: Identity, *, name: str, token: str | None,
 
 def _token_row(uow: UnitOfWork, workspace_id: str, user_id: str, name: str,
                token: str) -> AirtableConnection:
-    from common.airtable.client import airtable_api
 
     try:
         who = airtable_api(token).whoami()

@@ -1,6 +1,7 @@
 """The deployment-wide default Airtable connection, taken from configuration."""
 
 from common.core.health import SharedCheck
+from common.core.secrets import secret_json
 from common.core.settings import get_settings
 
 
@@ -9,7 +10,6 @@ def default_token() -> str | None:
     arn = get_settings().airtable_token_secret_arn
     if not arn:
         return None
-    from common.core.secrets import secret_json
 
     return str(secret_json(arn)["token"])
 

@@ -38,12 +38,12 @@ from common.auth.schemas import (
     RedirectOut,
 )
 from common.auth.sessions import Client, SignedIn
-from common.core import audit
+from common.core import audit, outbound
 from common.core.clock import is_past, now
 from common.core.db import UnitOfWork
 from common.core.errors import ValidationFailed
 from common.core.identity import Identity
-from common.core.models import AuthSession, OAuthClient, OAuthCode, User
+from common.core.models import AuthSession, OAuthClient, OAuthCode, RefreshToken, User
 from common.core.settings import get_settings
 
 SCOPE = "mcp"
@@ -187,7 +187,6 @@ def _client(uow: UnitOfWork, client_id: str) -> OAuthClient:
 def _from_metadata_document(uow: UnitOfWork, url: str) -> OAuthClient:
     """The client its metadata document describes, fetched under the outbound rule (no
     private or metadata addresses), its `client_id` required to be the URL itself."""
-    from common.core import outbound
 
     refused = ValidationFailed(f"The client's metadata document at {url} cannot be used.",
                                details=[{"field": "client_id", "problem": "no usable metadata"}])
@@ -385,7 +384,6 @@ def revoke(form: dict[str, str], uow: UnitOfWork, client: Client) -> OAuthRevoke
 
 
 def _grant_of(uow: UnitOfWork, presented: str) -> AuthSession | None:
-    from common.core.models import RefreshToken
 
     if credentials.is_jwt(presented):
         try:

@@ -18,12 +18,12 @@ from common.auth.credentials import (  # noqa: F401 (this module's names since t
     hmac_key,
     verified_claims,
 )
+from common.core.secrets import secret_text
 from common.core.settings import get_settings
 
 
 def signing_key() -> bytes:
     """The HMAC key, from the secret the template creates (cached by `common.core.secrets`)."""
-    from common.core.secrets import secret_text
 
     return hmac_key(secret_text(get_settings().jwt_secret_arn))
 

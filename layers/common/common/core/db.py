@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 
+from common.core import events
 from common.core.database_address import proxy_host, tls_context, url_from_secret
 from common.core.errors import Conflict
 from common.core.observability import trace_library
+from common.core.secrets import secret_json
 from common.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -39,7 +41,6 @@ def database_url() -> str:
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    from common.core.secrets import secret_json
 
     return url_from_secret(secret_json(settings.database_secret_arn or ""))
 
@@ -258,7 +259,6 @@ class UnitOfWork:
             raise Conflict("The change conflicts with existing data.") from e
         pending, self._events = self._events, []
         if pending:
-            from common.core import events
 
             events.publish_all(pending)
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from pydantic import BaseModel, ConfigDict
 
 from common import __version__
+from common.core import db
 from common.core.aws import client
 from common.core.observability import logger
 from common.core.schemas import Sparse, documented
@@ -43,17 +44,16 @@ def database() -> None:
     """The database answers a trivial query."""
     from sqlalchemy import text
 
-    from common.core.db import engine, is_outage
 
     for attempt in (1, 2):
         try:
-            with engine().connect() as conn:
+            with db.engine().connect() as conn:
                 conn.execute(text("SELECT 1"))
             return
         except Exception as e:
             # A pooled connection that died while idle (the database restarted) fails once and
             # is discarded with its pool: the database itself is judged on a fresh connection.
-            if attempt == 2 or not is_outage(e):
+            if attempt == 2 or not db.is_outage(e):
                 raise
 
 
@@ -71,10 +71,9 @@ def database_connections() -> dict[str, Any] | None:
     no such limit (SQLite) or cannot say."""
     from sqlalchemy import text
 
-    from common.core.db import engine
 
     try:
-        with engine().connect() as conn:
+        with db.engine().connect() as conn:
             if conn.dialect.name != "postgresql":
                 return None
             held, limit = conn.execute(text(_CONNECTIONS)).one()

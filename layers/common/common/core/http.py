@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.metrics import MetricUnit
 
+from common.core.db import is_outage
 from common.core.errors import AppError, ServiceUnavailable, ValidationFailed
 from common.core.observability import logger, metrics
 
@@ -130,7 +131,6 @@ def database_outage(exc: BaseException) -> ServiceUnavailable | None:
     sa = sys.modules.get("sqlalchemy.exc")  # only functions that use the database load it
     if sa is None:
         return None
-    from common.core.db import is_outage
 
     if is_outage(exc):
         return ServiceUnavailable("The database is unavailable; retry shortly.",
@@ -200,8 +200,6 @@ def _request_id_header(app: APIGatewayHttpResolver, next_middleware: NextMiddlew
 
 def json_body(app: APIGatewayHttpResolver) -> Any:
     """The request's JSON body, or a 422 when it is not JSON."""
-    from common.core.errors import ValidationFailed
-
     try:
         return app.current_event.json_body
     except (ValueError, TypeError) as e:

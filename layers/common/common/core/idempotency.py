@@ -13,7 +13,9 @@ from collections.abc import Callable
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, Any
 
+from common.core.aws import client
 from common.core.errors import Conflict, UpstreamError, ValidationFailed
+from common.core.settings import get_settings
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.idempotency.config import IdempotencyConfig
@@ -41,8 +43,6 @@ def config() -> IdempotencyConfig:
 def _persistence() -> Any:
     from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-    from common.core.aws import client
-    from common.core.settings import get_settings
 
     # Records share the cache table (key `pk`, TTL attribute `expires_at`).
     return DynamoDBPersistenceLayer(table_name=get_settings().cache_table_name, key_attr="pk",

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 
 from common.core.errors import UpstreamError, ValidationFailed
 from common.core.observability import trace_library
+from common.core.settings import get_settings
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
@@ -92,7 +93,6 @@ class OutboundResponse:
 
 def policy() -> Policy:
     """The deployment's policy, from the settings."""
-    from common.core.settings import get_settings
 
     settings = get_settings()
     return Policy(https_only=settings.outbound_https_only,

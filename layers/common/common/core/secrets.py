@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from common.core import secrets_extension
+from common.core.aws import client
 from common.core.errors import UpstreamError
 
 if TYPE_CHECKING:
@@ -43,7 +44,6 @@ def _from_secrets_manager(arn: str) -> str:
         TransformParameterError,
     )
 
-    from common.core.aws import client
 
     if not _providers:
         _providers.append(SecretsProvider(boto3_client=client("secretsmanager")))

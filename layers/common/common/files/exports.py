@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from common.airtable import connections, schema
 from common.airtable.connections import Access
 from common.airtable.limiter import background
 from common.core.db import UnitOfWork
@@ -24,7 +25,7 @@ from common.core.models import FileExport, StoredFile, new_id
 from common.core.tasks import Rejected, failure_text
 from common.files import formats, storage
 from common.files.service import DIRECT_PREFIX, object_key, safe_name
-from common.workspaces.access import resolve_workspace
+from common.workspaces.access import require_role, resolve_workspace
 
 PAGE_SIZE = 100
 
@@ -62,8 +63,6 @@ def run(export_id: str) -> dict[str, Any]:
 
 
 def _run(export_id: str) -> dict[str, Any]:
-    from common.airtable import connections
-    from common.workspaces.access import require_role
 
     with UnitOfWork() as uow:
         job = uow.session.get(FileExport, export_id)
@@ -138,7 +137,6 @@ def _write(access: Access, spec: dict[str, Any]) -> tuple[str, int]:
 
 
 def _field_names(access: Access, base_id: str, table: str) -> list[str]:
-    from common.airtable import schema
 
     tables = schema.base_schema(access, base_id).value.get("tables", [])
     found = next((t for t in tables if table in (t.get("id"), t.get("name"))), None)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from common.airtable import cache, schema
+from common.airtable import cache, connections, schema
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
 from common.airtable.limiter import background
@@ -36,6 +36,7 @@ from common.files import staging, storage
 from common.files.service import get_file
 from common.files.undo import UNDONE, undo_state
 from common.sagas import airtable_schema
+from common.workspaces.access import require_role
 
 CHUNK_ROWS = 500
 BATCH = 10  # Airtable's maximum records per write
@@ -112,8 +113,6 @@ def _job(uow: UnitOfWork, import_id: str) -> FileImport:
 
 def _access(uow: UnitOfWork, job: FileImport) -> Access:
     """Resolve the importer's access again: a member removed mid-import stops it."""
-    from common.airtable import connections
-    from common.workspaces.access import require_role
 
     try:
         require_role(uow, job.user_id, job.workspace_id, "editor")

@@ -8,6 +8,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from common.airtable import connections
 from common.core import idempotency
 from common.core.aws import client
 from common.core.db import UnitOfWork
@@ -30,7 +31,6 @@ from common.workspaces.access import require_role
 
 
 def _access_for(uow: UnitOfWork, user_id: str, base_id: str, minimum: str) -> Any:
-    from common.airtable import connections
 
     return connections.for_base(uow, user_id, base_id, minimum)  # type: ignore[arg-type]
 

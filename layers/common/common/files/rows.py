@@ -15,7 +15,7 @@ from typing import Any
 from common.airtable.connections import Access
 from common.core.errors import ValidationFailed
 from common.files import formats, storage
-from common.files.columns import PROFILE_ROWS, Plan
+from common.files.columns import PROFILE_ROWS, MappingRejected, Plan
 from common.files.convert import convert_row
 from common.files.formats import Row
 from common.sagas import airtable_schema
@@ -76,7 +76,6 @@ def source(access: Access, base_id: str, table: str, fmt: str | None, key: str,
            sheet: str | None, mapping: dict[str, str | None] | None,
            merge_on: list[str] | None, new_options: bool) -> Source:
     """Open the file's rows for `table`: columns matched, dates profiled, links looked up."""
-    from common.files.columns import MappingRejected
 
     schema = airtable_schema.read(access, base_id)  # fresh: a stale schema misconverts
     info = table_of(schema, table)

@@ -21,7 +21,7 @@ from common.core.models import FileImport, FileImportChunk, Saga, StoredFile
 from common.files.commands import UndoImport
 from common.files.rows import table_of
 from common.files.schemas import ImportUndoOut
-from common.sagas import airtable_schema
+from common.sagas import airtable_schema, service
 from common.sagas.airtable_schema import TableInfo
 from common.workspaces.access import require_role
 
@@ -121,7 +121,6 @@ def _operations(info: TableInfo, created: list[str], written: dict[str, dict[str
 
 def _start(uow: UnitOfWork, workspace_id: str, user_id: str, base_id: str,
            operations: list[dict[str, Any]], summary: str) -> str:
-    from common.sagas import service
 
     return service.create(uow, "airtable_transaction", workspace_id, user_id,
                           {"base_id": base_id, "operations": operations, "summary": summary})

@@ -22,10 +22,11 @@ from sqlalchemy import select
 
 from common.core.clock import as_utc
 from common.core.db import UnitOfWork
-from common.core.errors import ValidationFailed
+from common.core.errors import RateLimited, ValidationFailed
 from common.core.identity import Identity
 from common.core.models import AnalyticsEvent, ServiceLatency, UsageBatch, UsageDay, new_id, utcnow
 from common.core.schemas import IsoTime
+from common.core.settings import get_settings
 from common.core.usage import AIRTABLE_REQUESTS, LATENCY
 
 # Latency histogram: bucket i holds (0.1 * 1.1^(i-1), 0.1 * 1.1^i] ms, so a percentile read
@@ -42,7 +43,6 @@ class AnalyticsEventIn(BaseModel):
     @field_validator("data")
     @classmethod
     def _small(cls, data: dict[str, Any]) -> dict[str, Any]:
-        from common.core.settings import get_settings
 
         limit = get_settings().analytics_event_max_bytes
         if len(json.dumps(data, default=str).encode()) > limit:
@@ -142,8 +142,6 @@ def record_event(cmd: AnalyticsEventIn, uow: UnitOfWork, identity: Identity) -> 
 
 def _within_rate(uow: UnitOfWork, user_id: str) -> None:
     """One member's events per minute are bounded (analytics_events_per_minute)."""
-    from common.core.errors import RateLimited
-    from common.core.settings import get_settings
 
     limit, since = get_settings().analytics_events_per_minute, utcnow() - timedelta(minutes=1)
     recent = list(uow.session.scalars(select(AnalyticsEvent.occurred_at).where(

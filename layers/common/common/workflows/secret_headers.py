@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from common.airtable.crypto import decrypt_token, encrypt_token
+
 MASK = "\u2022" * 4
 
 
@@ -21,7 +23,6 @@ def seal(workflow_id: str, steps: list[dict[str, Any]],
          before: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
     """The steps with each new secret header value encrypted; a value sent back as shown keeps
     what was stored for the same step and header."""
-    from common.airtable.crypto import encrypt_token
 
     stored = {(s["id"], name): value for s in before or [] if s.get("type") == "http_request"
               for name, value in (s["config"].get("headers") or {}).items() if _is_sealed(value)}
@@ -62,7 +63,6 @@ def masked_steps(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def opened(workflow_id: str, headers: dict[str, Any] | None) -> dict[str, str]:
     """The headers to send: sealed values decrypted."""
-    from common.airtable.crypto import decrypt_token
 
     return {str(k): decrypt_token(v["encrypted"], _context(workflow_id)) if _is_sealed(v)
             else str(v) for k, v in (headers or {}).items()}

@@ -11,15 +11,18 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from common.airtable.crypto import encrypt_token
 from common.core import cursor as cursors
-from common.core import idempotency
+from common.core import idempotency, outbound
+from common.core.aws import client
 from common.core.clock import now
 from common.core.db import UnitOfWork
 from common.core.errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationFailed
 from common.core.identity import Identity
 from common.core.models import Workflow, WorkflowExecution, WorkflowStepRun, new_id
 from common.core.observability import logger
-from common.core.schemas import Page
+from common.core.schemas import Page, parse
+from common.core.settings import get_settings
 from common.workflows import eligibility, secret_headers, watches
 from common.workflows.commands import (
     ExecuteWorkflow,
@@ -178,7 +181,6 @@ def _frequent(workflow: Workflow) -> bool:
 def _within_schedule_quota(uow: UnitOfWork, workflow: Workflow) -> None:
     """422 past the workspace's enabled workflows that fire more often than every 5 minutes
     (frequent_schedules_per_workspace): one member's schedules must not crowd a base."""
-    from common.core.settings import get_settings
 
     if not _frequent(workflow):
         return
@@ -197,7 +199,6 @@ def _within_schedule_quota(uow: UnitOfWork, workflow: Workflow) -> None:
 def _check_urls(steps: list[dict[str, Any]]) -> None:
     """A literal http_request URL refused by the address rule is refused now (422); every URL,
     templated or not, is checked again on the resolved address when the step sends."""
-    from common.core import outbound
 
     for position, step in enumerate(steps):
         url = step["config"].get("url") if step["type"] == "http_request" else None
@@ -206,7 +207,6 @@ def _check_urls(steps: list[dict[str, Any]]) -> None:
 
 
 def _encrypt(workflow_id: str, secret: str) -> str:
-    from common.airtable.crypto import encrypt_token
 
     # The encryption context binds the ciphertext to this workflow.
     return encrypt_token(secret, f"workflow:{workflow_id}")
@@ -268,7 +268,6 @@ def replace(cmd: ReplaceWorkflow, uow: UnitOfWork, identity: Identity) -> Workfl
 
 def patch(cmd: PatchWorkflow, uow: UnitOfWork, identity: Identity) -> WorkflowOut:
     """PATCH: the given fields, the result validated as a whole."""
-    from common.core.schemas import parse
 
     with uow:
         workflow = _load(uow, identity.user_id, cmd.workflow_id, "editor")
@@ -359,8 +358,6 @@ def _by_trigger_key(uow: UnitOfWork, workflow_id: str, key: str) -> WorkflowExec
 def _start_machine(uow: UnitOfWork, execution: WorkflowExecution) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from common.core.aws import client
-    from common.core.settings import get_settings
 
     try:
         started = client("stepfunctions").start_execution(
@@ -380,7 +377,6 @@ def _start_machine(uow: UnitOfWork, execution: WorkflowExecution) -> None:
 def _stop(execution: WorkflowExecution) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from common.core.aws import client
 
     if execution.state_machine_execution:
         try:

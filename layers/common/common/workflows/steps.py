@@ -9,8 +9,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from common.core.errors import AppError
+from common.airtable import connections, formulas, records
+from common.core import outbound
+from common.core.db import UnitOfWork
+from common.core.errors import AppError, Forbidden, NotFound
+from common.core.identity import Identity
+from common.core.models import AirtableConnection, StoredFile
 from common.core.tasks import is_transient
+from common.files import jobs
+from common.files.commands import ImportFile
+from common.files.schemas import ExportIn, ImportIn
+from common.workflows import secret_headers
 from common.workflows.templates import TemplateError, render
 
 
@@ -66,10 +75,6 @@ def workspace_access(workspace_id: str, run_as: str | None, base_id: str, minimu
     Runs use the access of the member who last saved the workflow (`run_as`), and only through
     connections of the workflow's workspace: a member's other workspaces never leak into it.
     """
-    from common.airtable import connections
-    from common.core.db import UnitOfWork
-    from common.core.errors import Forbidden, NotFound
-    from common.core.models import AirtableConnection
 
     if run_as is None:
         raise StepError("The member this workflow runs as is gone; save it again.", "forbidden")
@@ -92,7 +97,6 @@ def workspace_access(workspace_id: str, run_as: str | None, base_id: str, minimu
 
 def list_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Every page up to `max_records`, through the shared cache and limiter."""
-    from common.airtable import formulas, records
 
     access = _access(ctx, config["base_id"], "viewer")
     limit = int(config.get("max_records", 1000))
@@ -131,7 +135,6 @@ def _record_list(value: Any, need_id: bool) -> list[dict[str, Any]]:
 
 def create_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Create records, 10 per request, all or nothing."""
-    from common.airtable import records
 
     rows = _record_list(config["records"], need_id=False)
     if not rows:
@@ -143,7 +146,6 @@ def create_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def update_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Update records by id, 10 per request."""
-    from common.airtable import records
 
     rows = _record_list(config["records"], need_id=True)
     if not rows:
@@ -155,7 +157,6 @@ def update_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def upsert_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Create or update by the `merge_on` fields, 10 per request."""
-    from common.airtable import records
 
     rows = _record_list(config["records"], need_id=False)
     if not rows:
@@ -167,7 +168,6 @@ def upsert_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def delete_records(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Delete by id; `ids` may also be a list of records (their ids are taken)."""
-    from common.airtable import records
 
     ids = config["ids"]
     if not isinstance(ids, list):
@@ -250,8 +250,6 @@ HTTP_MAX_RESPONSE = 256 * 1024
 
 def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """One outbound call under the shared address rule; any HTTP status is a result."""
-    from common.core import outbound
-    from common.workflows import secret_headers
 
     body = config.get("body")
     headers = secret_headers.opened(ctx.workflow_id, config.get("headers"))
@@ -284,10 +282,6 @@ def http_request(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a table export to the files service; the step's output names the export job."""
-    from common.core.db import UnitOfWork
-    from common.core.identity import Identity
-    from common.files import jobs
-    from common.files.schemas import ExportIn
 
     run_as = _member(ctx)
     spec = _files_spec(ExportIn, {**config, "workspace_id": ctx.workspace_id})
@@ -297,11 +291,6 @@ def files_export(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
 
 def files_import(config: dict[str, Any], ctx: StepContext) -> dict[str, Any]:
     """Hand a file import to the files service, keyed by execution and step (started once)."""
-    from common.core.db import UnitOfWork
-    from common.core.identity import Identity
-    from common.files import jobs
-    from common.files.commands import ImportFile
-    from common.files.schemas import ImportIn
 
     run_as = _member(ctx)
     spec = _files_spec(ImportIn, {k: v for k, v in config.items() if k != "file_id"})
@@ -326,8 +315,6 @@ def _workspace_access_for(ctx: StepContext) -> Callable[..., Any]:
 
 def _own_file(ctx: StepContext, file_id: str) -> None:
     """A file of another workspace is as good as missing to a workflow."""
-    from common.core.db import UnitOfWork
-    from common.core.models import StoredFile
 
     with UnitOfWork() as uow:
         stored = uow.session.get(StoredFile, file_id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.airtable.crypto import decrypt_token
 from common.core.clock import now
 from common.core.db import UnitOfWork
 from common.core.errors import (
@@ -22,7 +23,7 @@ from common.core.errors import (
     PayloadTooLarge,
     Unauthorized,
 )
-from common.core.models import StoredFile, Workflow, WorkspaceMember
+from common.core.models import StoredFile, Workflow, Workspace, WorkspaceMember
 from common.core.observability import logger
 from common.workflows import eligibility, service, watches
 from common.workflows.commands import HookCall, HookCaller
@@ -152,7 +153,6 @@ def receive_hook(cmd: HookCall, uow: UnitOfWork, caller: HookCaller) -> Executio
 
 
 def _secret(workflow: Workflow) -> str:
-    from common.airtable.crypto import decrypt_token
 
     ciphertext = workflow.secret_ciphertext or ""
     key = hashlib.sha256(f"{workflow.id}:{ciphertext}".encode()).hexdigest()
@@ -204,7 +204,6 @@ def file_uploaded(detail: dict[str, Any]) -> dict[str, int]:
 def _personal_workspace(uow: UnitOfWork, user_id: str | None) -> str | None:
     if user_id is None:
         return None
-    from common.core.models import Workspace
 
     return uow.session.scalar(select(Workspace.id).join(
         WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id).where(

@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from common.airtable import schema
 from common.core.clock import as_utc, now
 from common.core.errors import AppError, ValidationFailed
 from common.core.models import Workflow
@@ -30,7 +31,6 @@ def _spec(table_id: str) -> dict[str, Any]:
 
 
 def _table(access: Any, base_id: str, table: str) -> dict[str, Any]:
-    from common.airtable import schema
 
     for candidate in schema.base_schema(access, base_id).value.get("tables", []):
         if table in (candidate["id"], candidate["name"]):

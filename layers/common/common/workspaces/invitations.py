@@ -12,6 +12,7 @@ from common.core import audit, mail
 from common.core.clock import is_past, now
 from common.core.db import UnitOfWork
 from common.core.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.workspaces.access import RANK
 
 TTL = timedelta(days=7)
 
@@ -56,7 +57,6 @@ def find_valid(uow: UnitOfWork, token: str) -> WorkspaceInvitation | None:
 
 def accept(uow: UnitOfWork, invitation: WorkspaceInvitation, user: User) -> WorkspaceMember:
     """Make `user` a member with the invited role (a member already keeps the higher role)."""
-    from common.workspaces.access import RANK
 
     at = now()
     member = uow.session.get(WorkspaceMember, (invitation.workspace_id, user.id))

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from common.airtable import connections
 from common.core import audit
 from common.core.clock import now
 from common.core.db import UnitOfWork
-from common.core.errors import Conflict, Forbidden, NotFound
+from common.core.errors import (
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NotFound,
+    RateLimited,
+    UpstreamError,
+)
 from common.core.identity import Identity
-from common.core.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.core.models import StoredFile, User, Workspace, WorkspaceInvitation, WorkspaceMember
+from common.core.observability import logger
 from common.core.schemas import Page
+from common.core.settings import get_settings
+from common.files import storage
 from common.workspaces import access, invitations
 from common.workspaces.commands import (
     ChangeRole,
@@ -41,7 +52,6 @@ def _member_out(member: WorkspaceMember, user: User) -> MemberOut:
 
 
 def _add(uow: UnitOfWork, name: str, owner: User, personal: bool) -> Workspace:
-    from common.airtable import connections
 
     at = now()
     workspace = Workspace(name=name, personal_of=owner.id if personal else None,
@@ -104,7 +114,6 @@ def rename(cmd: RenameWorkspace, uow: UnitOfWork, identity: Identity) -> Workspa
 
 def delete(workspace_id: str, uow: UnitOfWork, identity: Identity) -> None:
     """Delete a shared workspace with everything in it (owners only; never the personal one)."""
-    from common.core.models import StoredFile
 
     with uow:
         access.require_role(uow, identity.user_id, workspace_id, "owner")
@@ -124,9 +133,6 @@ def delete(workspace_id: str, uow: UnitOfWork, identity: Identity) -> None:
 
 def _delete_objects(workspace_id: str, keys: list[str]) -> None:
     """The deleted workspace's files leave the bucket too (after the commit: rows go first)."""
-    from common.core.errors import UpstreamError
-    from common.core.observability import logger
-    from common.files import storage
 
     for key in keys:
         try:
@@ -229,7 +235,6 @@ def revoke_invitation(cmd: RevokeInvitation, uow: UnitOfWork, identity: Identity
 
 def accept(cmd: AcceptIn, uow: UnitOfWork, identity: Identity) -> MembershipOut:
     """Join through an invitation sent to the caller's verified email."""
-    from common.core.errors import InvalidToken
 
     with uow:
         invitation = invitations.find_valid(uow, cmd.token)
@@ -283,8 +288,6 @@ def _within_invitation_quota(uow: UnitOfWork, workspace_id: str, inviter_id: str
     invitation emails must not become a way to mail strangers in bulk."""
     from datetime import timedelta
 
-    from common.core.errors import RateLimited
-    from common.core.settings import get_settings
 
     settings, since = get_settings(), now() - timedelta(hours=1)
     for column, value, limit, whose in (
@@ -305,7 +308,6 @@ def _within_invitation_quota(uow: UnitOfWork, workspace_id: str, inviter_id: str
 def _require_proven(user: User, what: str) -> None:
     """Where registration is not open, an unproven email (e.g. one listed in ADMIN_EMAILS,
     which may register uninvited) must be verified before it can bring anyone in."""
-    from common.core.settings import get_settings
 
     if user.email_verified_at is None and get_settings().registration_mode != "open":
         raise Forbidden(f"Verify your email address before you {what}: open the link we "
