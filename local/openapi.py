@@ -16,7 +16,7 @@ from pathlib import Path
 from local.services import http_services
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC_PATH = ROOT / "layers" / "common" / "common" / "openapi.json"
+SPEC_PATH = ROOT / "layers" / "common" / "common" / "platform" / "openapi.json"
 # One credential header for both kinds, as the HTTP API's authorizer reads it.
 SECURITY_SCHEMES = {
     "bearerAuth": {"type": "http", "scheme": "bearer",

@@ -196,8 +196,10 @@ def test_dry_run_reports_an_unknown_field_and_a_missing_record_without_writing(a
     report = checked.json()
     assert report["valid"] is False
     create, update, fine = report["operations"]
-    assert create["problems"] == [{"record": 0, "field": "Nmae", "problem": "unknown field"}]
+    assert create["problems"] == [{"record": 0, "field": "Nmae", "code": "unknown_field",
+                                   "problem": "unknown field"}]
     assert update["problems"] == [{"record": 0, "id": "recMISSING0000000",
+                                   "code": "no_such_record",
                                    "problem": "no such record in this table"}]
     assert fine["problems"] == []
     assert _both(stack, base_id) == before

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from common.sagas.airtable_schema import parse
-from common.sagas.dry_run import _field_problem
-from common.sagas.schemas import TransactionInput
+from common.sagas.dry_run import _field_problem, _problems
+from common.sagas.schemas import DryRunProblemOut, TransactionInput
 
 BASE = "appAAAAAAAAAAAAAA"
 SCHEMA = parse({"tables": [{"id": "tblAAAAAAAAAAAAAA", "name": "Contacts", "fields": [
@@ -16,7 +16,10 @@ SCHEMA = parse({"tables": [{"id": "tblAAAAAAAAAAAAAA", "name": "Contacts", "fiel
     {"id": "fldDone0000000000", "name": "Done", "type": "checkbox"},
     {"id": "fldStage000000000", "name": "Stage", "type": "singleSelect",
      "options": {"choices": [{"name": "Lead"}, {"name": "Customer"}]}},
+    {"id": "fldTags0000000000", "name": "Tags", "type": "multipleSelects",
+     "options": {"choices": [{"name": "Red"}, {"name": "Blue"}]}},
     {"id": "fldWhen0000000000", "name": "When", "type": "date"},
+    {"id": "fldAt000000000000", "name": "At", "type": "dateTime"},
     {"id": "fldLinks000000000", "name": "Links", "type": "multipleRecordLinks"},
     {"id": "fldTotal000000000", "name": "Total", "type": "formula"}]}]})
 TABLE = SCHEMA.table("Contacts")
@@ -57,19 +60,27 @@ def test_a_transaction_is_limited_to_5000_records():
                 "records": [{"fields": {"Name": str(n)}} for n in range(5001)]})
 
 
-@pytest.mark.parametrize(("field", "value", "problem"), [
-    ("Nmae", "x", "unknown field"),
-    ("Name", 3, "singleLineText takes a string"),
-    ("Score", "ten", "number takes a number"),
-    ("Score", True, "number takes a number"),
-    ("Done", "yes", "checkbox takes true or false"),
-    ("Stage", "Partner", "not a choice of this field: ['Partner'] (use typecast to add)"),
-    ("When", "26/11/2026", "date takes an ISO 8601 date"),
-    ("Links", ["nope"], "multipleRecordLinks takes a list of record ids"),
-    ("Total", 1, "formula fields are computed by Airtable and cannot be written"),
+@pytest.mark.parametrize(("field", "value", "code", "problem"), [
+    ("Nmae", "x", "unknown_field", "unknown field"),
+    ("Name", 3, "not_a_string", "singleLineText takes a string"),
+    ("Score", "ten", "not_a_number", "number takes a number"),
+    ("Score", True, "not_a_number", "number takes a number"),
+    ("Done", "yes", "not_a_boolean", "checkbox takes true or false"),
+    ("Stage", 3, "not_a_string", "singleSelect takes a string"),
+    ("Stage", "Partner", "not_a_choice",
+     "not a choice of this field: ['Partner'] (use typecast to add)"),
+    ("Tags", "Red", "not_a_list_of_strings", "multipleSelects takes a list of strings"),
+    ("Tags", ["Red", "Teal"], "not_a_choice",
+     "not a choice of this field: ['Teal'] (use typecast to add)"),
+    ("When", "26/11/2026", "not_a_date", "date takes an ISO 8601 date"),
+    ("At", "yesterday", "not_a_timestamp", "dateTime takes an ISO 8601 timestamp"),
+    ("Links", ["nope"], "not_record_ids", "multipleRecordLinks takes a list of record ids"),
+    ("Total", 1, "computed_field",
+     "formula fields are computed by Airtable and cannot be written"),
 ])
-def test_dry_run_names_the_problem_of_a_value(field, value, problem):
-    assert _field_problem(TABLE, field, value, typecast=False) == problem
+def test_dry_run_names_the_problem_of_a_value(field, value, code, problem):
+    assert _field_problem(TABLE, field, value, typecast=False) == {"code": code,
+                                                                   "problem": problem}
 
 
 @pytest.mark.parametrize(("field", "value"), [
@@ -84,3 +95,19 @@ def test_dry_run_accepts_values_airtable_accepts(field, value):
 def test_typecast_lets_airtable_convert_values():
     assert _field_problem(TABLE, "Stage", "Partner", typecast=True) is None
     assert _field_problem(TABLE, "Total", 1, typecast=True) is not None
+
+
+def test_dry_run_gives_every_problem_of_an_operation_a_code():
+    unknown = _problems(None, BASE, SCHEMA, {"action": "create", "table": "Leads",
+                                             "records": [{"fields": {"Name": "x"}}]}, set())
+    assert unknown == [{"code": "unknown_table", "problem": "unknown table 'Leads'"}]
+    upsert = _problems(None, BASE, SCHEMA, {
+        "action": "upsert", "table": "Contacts", "merge_on": ["Mail", "Name"],
+        "records": [{"fields": {"Score": 1}}]}, set())
+    assert upsert == [
+        {"field": "Mail", "code": "unknown_merge_on_field", "problem": "unknown merge_on field"},
+        {"record": 0, "field": "Mail", "code": "merge_on_value_missing",
+         "problem": "merge_on field has no value"},
+        {"record": 0, "field": "Name", "code": "merge_on_value_missing",
+         "problem": "merge_on field has no value"}]
+    assert all(DryRunProblemOut.model_validate(p).code for p in unknown + upsert)

@@ -50,10 +50,11 @@ def test_a_running_saga_writes_no_optional_key():
 def test_dry_run_and_import_preview_problems_keep_their_own_keys():
     _same(DryRunOut, {"valid": False, "operations": [
         {"action": "update", "table": "Contacts", "records": 2, "problems": [
-            {"record": 0, "field": "Nme", "problem": "unknown field"},
-            {"record": 1, "id": "recX", "problem": "no such record in this table"},
-            {"field": "Key", "problem": "unknown merge_on field"},
-            {"problem": "unknown table 'X'"}]}]})
+            {"record": 0, "field": "Nme", "code": "unknown_field", "problem": "unknown field"},
+            {"record": 1, "id": "recX", "code": "no_such_record",
+             "problem": "no such record in this table"},
+            {"field": "Key", "code": "unknown_merge_on_field", "problem": "unknown merge_on field"},
+            {"code": "unknown_table", "problem": "unknown table 'X'"}]}]})
     _same(ImportPreviewOut, {
         "table": "People", "columns": [{"column": "Name", "field": "Name",
                                         "field_type": "singleLineText", "sample": ["A", 1]}],

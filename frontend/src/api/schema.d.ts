@@ -2104,8 +2104,16 @@ export interface components {
         /**
          * DryRunProblemOut
          * @description What a dry run found wrong (`record` is the record's index in its operation).
+         *
+         *     `code` is stable and what clients match on; `problem` is its English text, which may be
+         *     reworded (the codes are listed in `common.sagas.dry_run.check`).
          */
         DryRunProblemOut: {
+            /**
+             * Code
+             * @description Stable snake_case code: unknown_table, unknown_merge_on_field, unknown_field, computed_field, not_a_string, not_a_number, not_a_boolean, not_a_list_of_strings, not_a_choice, not_record_ids, not_a_date, not_a_timestamp, merge_on_value_missing, no_such_record
+             */
+            code: string;
             /** Field */
             field?: string | null;
             /** Id */

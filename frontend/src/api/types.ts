@@ -1,6 +1,6 @@
 // The API's shapes, for every module of the UI: each is an alias of the type openapi-typescript
 // generated from the OpenAPI document's schema of that name (./schema.d.ts, from
-// layers/common/common/openapi.json: `make types`; `make lint` fails while that file is stale).
+// layers/common/common/platform/openapi.json: `make types`; `make lint` fails while that file is stale).
 // Where the document leaves an object open (Airtable's own schema objects, error details), the
 // keys the UI reads are added to the alias at the end of this file, and say so.
 import type { components } from "./schema";

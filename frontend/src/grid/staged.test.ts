@@ -67,7 +67,7 @@ describe("staged changes", () => {
     const { keys } = buildOperations(s);
     const problems = problemsByCell(keys, {
       valid: false,
-      operations: [{ action: "update", table: "tblC", records: 2, problems: [{ record: 0, field: "Status", problem: "not a choice of this field" }, { record: 1, id: "recGone", problem: "no such record in this table" }] }],
+      operations: [{ action: "update", table: "tblC", records: 2, problems: [{ record: 0, field: "Status", code: "not_a_choice", problem: "not a choice of this field" }, { record: 1, id: "recGone", code: "no_such_record", problem: "no such record in this table" }] }],
     });
     expect(problems).toEqual({
       "tblC/recAda/Status": ["Status: not a choice of this field"],

@@ -174,7 +174,7 @@ export function problemsByCell(keys: { tableId: string; keys: string[] }[], repo
     if (!target) return;
     for (const p of op.problems) {
       const record = p.record != null ? target.keys[p.record] : undefined;
-      const sentence = p.problem === "no such record in this table" ? "This record no longer exists in Airtable (deleted since it was loaded)." : p.field ? `${p.field}: ${p.problem}` : p.problem;
+      const sentence = p.code === "no_such_record" ? "This record no longer exists in Airtable (deleted since it was loaded)." : p.field ? `${p.field}: ${p.problem}` : p.problem;
       add(record === undefined ? target.tableId : p.field ? `${target.tableId}/${record}/${p.field}` : `${target.tableId}/${record}`, sentence);
     }
   });

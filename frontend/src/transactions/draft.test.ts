@@ -55,15 +55,26 @@ describe("missingParts", () => {
 
 describe("problemSentence", () => {
   it("points at the operation, the record by its name and the field", () => {
-    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 0, field: "Status", problem: "not a choice of this field: ['Leed'] (use typecast to add)" }, ops[0], "Name")).toBe(
+    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 0, field: "Status", code: "not_a_choice", problem: "not a choice of this field: ['Leed'] (use typecast to add)" }, ops[0], "Name")).toBe(
       "Operation 1 (create Contacts), record 1 'Ada': Status: not a choice of this field: ['Leed'] (use typecast to add).",
     );
-    expect(problemSentence(1, { action: "update", table: "Contacts" }, { record: 0, id: "recGrace", problem: "no such record in this table" }, ops[1])).toBe(
+    expect(problemSentence(1, { action: "update", table: "Contacts" }, { record: 0, id: "recGrace", code: "no_such_record", problem: "no such record in this table" }, ops[1])).toBe(
       "Operation 2 (update Contacts), record 1 'Grace Hopper': the record recGrace no longer exists in Contacts.",
     );
-    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 1, field: "Nmae", problem: "unknown field" })).toBe("Operation 1 (create Contacts), record 2: Contacts has no field 'Nmae'.");
-    expect(problemSentence(2, { action: "create", table: "Leads" }, { problem: "unknown table 'Leads'" })).toBe("Operation 3 (create Leads): there is no table 'Leads' in this base.");
-    expect(problemSentence(0, { action: "upsert", table: "Contacts" }, { field: "Mail", problem: "unknown merge_on field" })).toBe("Operation 1 (upsert Contacts): the merge field 'Mail' is not a field of Contacts.");
+    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 1, field: "Nmae", code: "unknown_field", problem: "unknown field" })).toBe("Operation 1 (create Contacts), record 2: Contacts has no field 'Nmae'.");
+    expect(problemSentence(2, { action: "create", table: "Leads" }, { code: "unknown_table", problem: "unknown table 'Leads'" })).toBe("Operation 3 (create Leads): there is no table 'Leads' in this base.");
+    expect(problemSentence(0, { action: "upsert", table: "Contacts" }, { field: "Mail", code: "unknown_merge_on_field", problem: "unknown merge_on field" })).toBe("Operation 1 (upsert Contacts): the merge field 'Mail' is not a field of Contacts.");
+    expect(problemSentence(0, { action: "upsert", table: "Contacts" }, { record: 2, field: "Mail", code: "merge_on_value_missing", problem: "merge_on field has no value" })).toBe("Operation 1 (upsert Contacts), record 3: the merge field 'Mail' has no value.");
+  });
+
+  it("rewords a problem by its code, whatever its text says", () => {
+    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 1, field: "Nmae", code: "unknown_field", problem: "no field of that name" })).toBe("Operation 1 (create Contacts), record 2: Contacts has no field 'Nmae'.");
+    expect(problemSentence(1, { action: "update", table: "Contacts" }, { record: 0, id: "recGrace", code: "no_such_record", problem: "record not found" }, ops[1])).toBe(
+      "Operation 2 (update Contacts), record 1 'Grace Hopper': the record recGrace no longer exists in Contacts.",
+    );
+    expect(problemSentence(2, { action: "create", table: "Leads" }, { code: "unknown_table", problem: "table \"Leads\" does not exist" })).toBe("Operation 3 (create Leads): there is no table 'Leads' in this base.");
+    // The old text under another code is not reworded as that text used to be.
+    expect(problemSentence(0, { action: "create", table: "Contacts" }, { record: 0, field: "Nmae", code: "not_a_string", problem: "unknown field" })).toBe("Operation 1 (create Contacts), record 1: Nmae: unknown field.");
   });
 });
 

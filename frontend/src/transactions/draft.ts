@@ -98,14 +98,24 @@ export function recordName(op: OperationDraft | undefined, n: number, primary?: 
   return label ? `record ${n + 1} '${label}'` : `record ${n + 1}`;
 }
 
+/** A problem reworded by its `code` (stable), never by its text (which the API may reword);
+ * a code without a sentence of its own is told as the API's text. */
 function problemText(problem: DryRunProblemOut, table: string): string {
   const text = problem.problem ?? "is not valid";
-  if (text === "unknown field") return `${table} has no field '${problem.field}'`;
-  if (text === "unknown merge_on field") return `the merge field '${problem.field}' is not a field of ${table}`;
-  if (text === "merge_on field has no value") return `the merge field '${problem.field}' has no value`;
-  if (text === "no such record in this table") return `the record ${problem.id ?? ""} no longer exists in ${table}`.replace("  ", " ");
-  if (/^unknown table /.test(text)) return `there is no table ${text.slice("unknown table ".length)} in this base`;
-  return problem.field ? `${problem.field}: ${text}` : text;
+  switch (problem.code) {
+    case "unknown_field":
+      return `${table} has no field '${problem.field}'`;
+    case "unknown_merge_on_field":
+      return `the merge field '${problem.field}' is not a field of ${table}`;
+    case "merge_on_value_missing":
+      return `the merge field '${problem.field}' has no value`;
+    case "no_such_record":
+      return `the record ${problem.id ?? ""} no longer exists in ${table}`.replace("  ", " ");
+    case "unknown_table":
+      return `there is no table '${table}' in this base`;
+    default:
+      return problem.field ? `${problem.field}: ${text}` : text;
+  }
 }
 
 /** A dry-run problem as a sentence: "Operation 2 (update Contacts), record 1 'Ada': Status: not a choice…". */
