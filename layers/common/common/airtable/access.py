@@ -6,8 +6,6 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from common.airtable.client import airtable_api
-
 if TYPE_CHECKING:  # pyairtable loads only when Airtable is really called (not on cache hits)
     from common.airtable.client import LimitedApi
 
@@ -25,5 +23,8 @@ class Access:
     @cached_property
     def api(self) -> LimitedApi:
         """The client; a cache hit never decrypts the token or builds it."""
+        # Imported here: the Airtable client imports pyairtable (about 200 ms of a cold start),
+        # which only a request that calls Airtable should pay (`make bench ONLY=coldstart`).
+        from common.airtable.client import airtable_api
 
         return airtable_api(self._token())

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from common.airtable import defaults, schema
 from common.airtable.access import Access
-from common.airtable.client import airtable_api
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.airtable.schemas import ConnectionOut
@@ -72,6 +71,9 @@ def create(uow: UnitOfWork, identity: Identity, *, name: str, token: str | None,
 
 def _token_row(uow: UnitOfWork, workspace_id: str, user_id: str, name: str,
                token: str) -> AirtableConnection:
+    # Imported here: the Airtable client imports pyairtable (about 200 ms of a cold start),
+    # which only a request that calls Airtable should pay (`make bench ONLY=coldstart`).
+    from common.airtable.client import airtable_api
 
     try:
         who = airtable_api(token).whoami()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from common.airtable import connections
 from common.core import audit
 from common.core.clock import now
 from common.core.db import UnitOfWork
@@ -60,6 +59,11 @@ def _add(uow: UnitOfWork, name: str, owner: User, personal: bool) -> Workspace:
     uow.flush()
     uow.session.add(WorkspaceMember(workspace_id=workspace.id, user_id=owner.id, role="owner",
                                     created_at=at))
+    # Imported here: the Airtable connections module brings requests and the schema cache
+    # (about 50 ms of the auth and users functions' cold start) for a call only creating a
+    # workspace makes (`make bench ONLY=coldstart`).
+    from common.airtable import connections
+
     connections.attach_default_if_everywhere(uow, workspace, owner.id)
     audit.record(uow, "workspace.created", actor_id=owner.id, target_id=workspace.id,
                  workspace_id=workspace.id, name=name, personal=personal)
