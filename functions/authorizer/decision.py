@@ -9,7 +9,7 @@ from typing import Any
 
 import store
 
-from common.auth import credentials
+from common.core import credentials
 from common.core.secrets_extension import secret_text
 
 # Usage timestamps are for display; writing them at most once a minute keeps requests read-only.

@@ -13,8 +13,8 @@ from mcp_tools.asgi import respond
 from mcp_tools.caller import set_caller
 from mcp_tools.server import http_app
 
-from common.auth import bearer, credentials, oauth
-from common.core import db, deadline, init, usage
+from common.auth import bearer, oauth
+from common.core import credentials, db, deadline, init, usage
 from common.core.db import UnitOfWork
 from common.core.errors import AppError, Unauthorized
 from common.core.identity import Identity

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from common.sagas.airtable_schema import parse
+from common.airtable.fresh_schema import parse
 from common.sagas.dry_run import _field_problem, _problems
 from common.sagas.schemas import DryRunProblemOut, TransactionInput
 

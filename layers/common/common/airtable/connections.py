@@ -18,14 +18,14 @@ from common.airtable.access import Access
 from common.airtable.crypto import decrypt_token, encrypt_token
 from common.airtable.errors import TokenRejected
 from common.airtable.schemas import ConnectionOut
+from common.core import access as workspaces
 from common.core import audit
+from common.core.access import Role
 from common.core.db import UnitOfWork
 from common.core.errors import Forbidden, NotFound, ValidationFailed
 from common.core.identity import Identity
 from common.core.models import AirtableConnection, WorkspaceMember
 from common.core.settings import get_settings
-from common.workspaces import access as workspaces
-from common.workspaces.access import Role
 
 # A base missing from a connection's cached base list triggers at most one fresh listing per
 # connection in this interval: a new base shows up quickly, random ids cost Airtable nothing.

@@ -19,7 +19,7 @@ from common.core.errors import AppError, NotFound, PayloadTooLarge, RateLimited
 from common.core.settings import get_settings
 
 if TYPE_CHECKING:  # a type only: the schema reader imports nothing from here
-    from common.sagas.airtable_schema import TableInfo
+    from common.airtable.fresh_schema import TableInfo
 
 RECORD_TTL = 60
 BATCH = 10  # Airtable's maximum records per write

@@ -40,10 +40,10 @@ from common.airtable.schemas import (
     UpsertOut,
 )
 from common.core import idempotency
+from common.core.access import Role
 from common.core.db import UnitOfWork
 from common.core.identity import Identity
 from common.core.schemas import Page
-from common.workspaces.access import Role
 
 
 def _access(cmd: OnBase, uow: UnitOfWork, identity: Identity, minimum: Role) -> Access:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from common.auth import api_keys, credentials, sessions, tokens
+from common.auth import api_keys, sessions, tokens
+from common.core import credentials
 from common.core.clock import now
 from common.core.db import UnitOfWork
 from common.core.identity import Identity

@@ -24,7 +24,7 @@ from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import update
 
-from common.auth import credentials, sessions, tokens
+from common.auth import sessions, tokens
 from common.auth.schemas import (
     AuthorizationServerOut,
     AuthorizeDecisionIn,
@@ -38,7 +38,7 @@ from common.auth.schemas import (
     RedirectOut,
 )
 from common.auth.sessions import Client, SignedIn
-from common.core import audit, outbound
+from common.core import audit, credentials, outbound
 from common.core.clock import is_past, now
 from common.core.db import UnitOfWork
 from common.core.errors import ValidationFailed

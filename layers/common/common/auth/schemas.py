@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -15,27 +12,13 @@ from pydantic import (
     model_validator,
 )
 
-from common.core.clock import as_utc
+from common.core.schemas import Email, Utc
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
-                    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                    r"[A-Za-z]{2,63}$")
-
-
-def _email(value: str) -> str:
-    value = value.strip()
-    if len(value) > 254 or not _EMAIL.match(value):
-        raise ValueError("is not a valid email address")
-    return value.lower()
-
-
-Email = Annotated[str, AfterValidator(_email)]
 Password = Annotated[str, Field(min_length=1, max_length=256)]
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64,
                                             pattern=r"^[A-Za-z0-9_.-]+$")]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
 Role = Literal["admin", "member"]
-Utc = Annotated[datetime, AfterValidator(as_utc)]
 
 
 class RegisterIn(BaseModel):

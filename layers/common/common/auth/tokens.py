@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from common.auth.credentials import (  # noqa: F401 (this module's names since the start)
+from common.core.credentials import (  # noqa: F401 (this module's names since the start)
     ALGORITHM,
     API_KEY_SHAPE,
     MAX_TOKEN_LENGTH,
@@ -16,6 +16,7 @@ from common.auth.credentials import (  # noqa: F401 (this module's names since t
     InvalidToken,
     digest,
     hmac_key,
+    opaque_secret,
     verified_claims,
 )
 from common.core.secrets import secret_text
@@ -46,8 +47,3 @@ def decode_access_token(token: str) -> dict[str, Any]:
     settings = get_settings()
     return verified_claims(token, signing_key(), issuer=settings.jwt_issuer,
                            audience=settings.jwt_audience)
-
-
-def opaque_secret() -> str:
-    """A random, URL-safe secret of 256 bits."""
-    return secrets.token_urlsafe(32)

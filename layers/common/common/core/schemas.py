@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     PlainSerializer,
@@ -15,8 +17,25 @@ from pydantic import (
     model_serializer,
 )
 
+from common.core.clock import as_utc
 from common.core.errors import ValidationFailed
 from common.core.http import validation_details
+
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@"
+                    r"(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,63}$")
+
+
+def _email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value.lower()
+
+
+# An email address as entered, checked and lowercased; a time made aware in UTC.
+Email = Annotated[str, AfterValidator(_email)]
+Utc = Annotated[datetime, AfterValidator(as_utc)]
 
 Item = TypeVar("Item")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from common.airtable.fresh_schema import COMPUTED as COMPUTED_TYPES
 from common.files.convert import Column, field_date_order, infer_date_order
-from common.sagas.airtable_schema import COMPUTED as COMPUTED_TYPES
 
 # Rows read before the first is staged, to tell each date column's day/month order.
 PROFILE_ROWS = 1000

@@ -19,13 +19,13 @@ from typing import Any
 from common.airtable import connections, schema
 from common.airtable.connections import Access
 from common.airtable.limiter import background
+from common.core.access import require_role, resolve_workspace
 from common.core.db import UnitOfWork
 from common.core.errors import Forbidden, NotFound
 from common.core.models import FileExport, StoredFile, new_id
 from common.core.tasks import Rejected, failure_text
 from common.files import formats, storage
 from common.files.service import DIRECT_PREFIX, object_key, safe_name
-from common.workspaces.access import require_role, resolve_workspace
 
 PAGE_SIZE = 100
 

@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from common.airtable import cache, connections, schema
+from common.airtable import fresh_schema as airtable_schema
 from common.airtable.connections import Access
 from common.airtable.errors import Unanswered
 from common.airtable.limiter import background
 from common.airtable.records import find_created, read_matches
+from common.core.access import require_role
 from common.core.db import UnitOfWork
 from common.core.errors import Forbidden, NotFound, ValidationFailed
 from common.core.models import FileImport, FileImportChunk, FileImportFailure, StoredFile, new_id
@@ -35,8 +37,6 @@ from common.files import rows as import_rows
 from common.files import staging, storage
 from common.files.service import get_file
 from common.files.undo import UNDONE, undo_state
-from common.sagas import airtable_schema
-from common.workspaces.access import require_role
 
 CHUNK_ROWS = 500
 BATCH = 10  # Airtable's maximum records per write

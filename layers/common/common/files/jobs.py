@@ -9,7 +9,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from common.airtable import connections
-from common.core import idempotency
+from common.core import idempotency, quotas
+from common.core.access import require_role
 from common.core.aws import client
 from common.core.db import UnitOfWork
 from common.core.errors import NotFound, UpstreamError
@@ -26,8 +27,6 @@ from common.files.schemas import (
     ImportPreviewOut,
     ImportStartedOut,
 )
-from common.workspaces import quotas
-from common.workspaces.access import require_role
 
 
 def _access_for(uow: UnitOfWork, user_id: str, base_id: str, minimum: str) -> Any:

@@ -12,14 +12,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from common.airtable import fresh_schema as airtable_schema
 from common.airtable.connections import Access
+from common.airtable.fresh_schema import BaseSchema, TableInfo
 from common.core.errors import ValidationFailed
 from common.files import formats, storage
 from common.files.columns import PROFILE_ROWS, MappingRejected, Plan
 from common.files.convert import convert_row
 from common.files.formats import Row
-from common.sagas import airtable_schema
-from common.sagas.airtable_schema import BaseSchema, TableInfo
 
 
 class SourceRejected(Exception):

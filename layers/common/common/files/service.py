@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from common.core import cursor
+from common.core.access import member_workspace_ids, require_role, resolve_workspace
 from common.core.clock import now
 from common.core.db import UnitOfWork
 from common.core.errors import NotFound, PayloadTooLarge, ValidationFailed
@@ -27,7 +28,6 @@ from common.core.schemas import Page
 from common.files import formats, storage
 from common.files.commands import ListFiles, UploadFile
 from common.files.schemas import DownloadLinkOut, FileOut, UploadIn, UploadStartedOut
-from common.workspaces.access import member_workspace_ids, require_role, resolve_workspace
 
 # Base64 of 4 MiB is 5.6 MB, inside Lambda's 6 MB synchronous payload with the event around it.
 MAX_DIRECT_BYTES = 4 * 1024 * 1024

@@ -13,7 +13,10 @@ from typing import Any
 from sqlalchemy import select
 
 from common.airtable import connections
+from common.airtable import fresh_schema as airtable_schema
+from common.airtable.fresh_schema import TableInfo
 from common.airtable.records import read_by_ids
+from common.core.access import require_role
 from common.core.db import UnitOfWork
 from common.core.errors import Conflict, NotFound
 from common.core.identity import Identity
@@ -21,9 +24,7 @@ from common.core.models import FileImport, FileImportChunk, Saga, StoredFile
 from common.files.commands import UndoImport
 from common.files.rows import table_of
 from common.files.schemas import ImportUndoOut
-from common.sagas import airtable_schema, service
-from common.sagas.airtable_schema import TableInfo
-from common.workspaces.access import require_role
+from common.sagas import service
 
 UNDONE = "succeeded"  # the undo saga's status once the import is undone
 IN_PROGRESS = {"running", "compensating"}

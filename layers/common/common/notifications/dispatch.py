@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from common.core import access
 from common.core.db import UnitOfWork
 from common.core.mail import send_email
 from common.core.models import User, Webhook, WebhookDelivery, Workspace, new_id
@@ -19,7 +20,6 @@ from common.core.observability import logger
 from common.core.settings import get_settings
 from common.notifications import inbox, preferences, templates
 from common.notifications.webhooks import enqueue, subscribes
-from common.workspaces import access
 
 
 def dispatch(event: dict[str, Any]) -> dict[str, Any]:

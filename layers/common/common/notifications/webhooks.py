@@ -23,6 +23,12 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import and_, or_, select
 
 from common.core import cursor, outbound
+from common.core.access import (
+    member_workspace_ids,
+    require_role,
+    resolve_workspace,
+    role_in,
+)
 from common.core.aws import client
 from common.core.db import UnitOfWork
 from common.core.errors import Conflict, NotFound, UpstreamError
@@ -32,12 +38,6 @@ from common.core.schemas import Page
 from common.core.settings import get_settings
 from common.notifications.commands import ListDeliveries, ListWebhooks, RetryDelivery
 from common.notifications.schemas import AttemptOut, DeliveryOut, WebhookCreatedOut, WebhookOut
-from common.workspaces.access import (
-    member_workspace_ids,
-    require_role,
-    resolve_workspace,
-    role_in,
-)
 
 SIGNATURE_HEADER = "X-PyAirtable-Signature"
 _EVENT_PATTERN = re.compile(r"^(\*|[a-z0-9_]+(\.[a-z0-9_]+)*(\.\*)?)$")

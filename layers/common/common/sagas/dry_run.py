@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from common.airtable.connections import Access
+from common.airtable.fresh_schema import COMPUTED, BaseSchema, TableInfo
+from common.airtable.fresh_schema import read as read_schema
 from common.airtable.records import read_by_ids
-from common.sagas.airtable_schema import COMPUTED, BaseSchema, TableInfo
-from common.sagas.airtable_schema import read as read_schema
 from common.sagas.schemas import TransactionInput
 
 TEXT = {"singleLineText", "multilineText", "richText", "email", "url", "phoneNumber", "barcode"}

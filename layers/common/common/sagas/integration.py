@@ -14,12 +14,12 @@ from sqlalchemy import JSON, Column, DateTime, MetaData, String, Table, delete, 
 
 from common.airtable import connections
 from common.airtable.connections import Access
+from common.airtable.fresh_schema import read as read_schema
 from common.core.db import UnitOfWork
 from common.core.errors import AppError
 from common.core.models import AirtableSnapshot, Saga, utcnow
 from common.core.tasks import Rejected, classify, failure_text
 from common.sagas import log
-from common.sagas.airtable_schema import read as read_schema
 from common.sagas.saga_log import Kind, SagaLog
 
 PAGE = 100

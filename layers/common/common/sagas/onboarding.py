@@ -11,6 +11,7 @@ import uuid
 from typing import Any
 
 from common.airtable import connections
+from common.core.access import personal_workspace_id
 from common.core.db import UnitOfWork
 from common.core.errors import AppError
 from common.core.models import User
@@ -19,7 +20,6 @@ from common.core.tasks import Rejected, classify, failure_text
 from common.sagas import log, service
 from common.sagas.errors import SagaCancelled
 from common.sagas.saga_log import Kind
-from common.workspaces.access import personal_workspace_id
 
 DEFAULT_PREFERENCES: dict[str, Any] = {"theme": "system", "locale": "en", "timezone": "UTC",
                                        "onboarding": {"demo_base": True}}

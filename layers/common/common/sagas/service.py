@@ -12,7 +12,8 @@ from pydantic import ValidationError
 from sqlalchemy import and_, or_, select
 
 from common.airtable import connections
-from common.core import idempotency
+from common.core import access as workspaces
+from common.core import idempotency, quotas
 from common.core.aws import client
 from common.core.cursor import decode as cursor_values
 from common.core.cursor import encode as encode_cursor
@@ -37,8 +38,6 @@ from common.sagas.schemas import (
 )
 from common.sagas.summary import summary
 from common.sagas.transaction.undo_check import changed_since
-from common.workspaces import access as workspaces
-from common.workspaces import quotas
 
 # Express machines have no StopExecution: their tasks check the saga's status and stop.
 EXPRESS = {"user_onboarding"}

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from common.core import access
 from common.core.db import UnitOfWork
 from common.core.models import User
-from common.workspaces import access
 
 # The steps that reach data (Airtable, files, outside URLs): refused once the owner may not run.
 DATA_STEPS = frozenset({

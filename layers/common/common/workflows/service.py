@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 
 from common.airtable.crypto import encrypt_token
+from common.core import access as workspaces
 from common.core import cursor as cursors
 from common.core import idempotency, outbound
 from common.core.aws import client
@@ -42,7 +43,6 @@ from common.workflows.schemas import (
     WatchOut,
     WorkflowOut,
 )
-from common.workspaces import access as workspaces
 
 
 def _iso(value: datetime | None) -> str | None:

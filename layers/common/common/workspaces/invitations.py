@@ -7,12 +7,12 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from common.auth.tokens import digest, opaque_secret
 from common.core import audit, mail
+from common.core.access import RANK
 from common.core.clock import is_past, now
+from common.core.credentials import digest, opaque_secret
 from common.core.db import UnitOfWork
 from common.core.models import User, Workspace, WorkspaceInvitation, WorkspaceMember
-from common.workspaces.access import RANK
 
 TTL = timedelta(days=7)
 

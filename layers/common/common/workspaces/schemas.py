@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from common.auth.schemas import Email, Utc
+from common.core.schemas import Email, Utc
 
 Role = Literal["owner", "editor", "viewer"]
 # Printable text only: a name travels into email subjects and headers.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from common.core import audit
+from common.core import access, audit
 from common.core.clock import now
 from common.core.db import UnitOfWork
 from common.core.errors import (
@@ -21,7 +21,7 @@ from common.core.observability import logger
 from common.core.schemas import Page
 from common.core.settings import get_settings
 from common.files import storage
-from common.workspaces import access, invitations
+from common.workspaces import invitations
 from common.workspaces.commands import (
     ChangeRole,
     Invite,

@@ -7,11 +7,11 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from common.airtable import cache, records
+from common.airtable.fresh_schema import TableInfo
 from common.core.db import UnitOfWork
 from common.core.errors import AppError, NotFound
 from common.core.tasks import Transient, classify, is_transient
 from common.sagas import log
-from common.sagas.airtable_schema import TableInfo
 from common.sagas.errors import SagaCancelled
 from common.sagas.saga_log import Kind, SagaLog, chunk_count, chunk_rows, step_output
 from common.sagas.transaction.run import Run, delete_existing, retry_here, written

@@ -8,13 +8,13 @@ from typing import Any
 
 from common.airtable import cache, records
 from common.airtable.errors import Unanswered
+from common.airtable.fresh_schema import TableInfo
 from common.airtable.records import BATCH
 from common.core.db import UnitOfWork
 from common.core.errors import AppError, NotFound
 from common.core.models import utcnow
 from common.core.tasks import Rejected, Transient, failure_text
 from common.sagas import log
-from common.sagas.airtable_schema import TableInfo
 from common.sagas.errors import ChunkInFlight, compensation_error
 from common.sagas.saga_log import Kind, chunk_rows
 from common.sagas.transaction.run import Run, delete_existing, retry_here

@@ -7,13 +7,13 @@ from typing import Any
 
 from common.airtable import connections
 from common.airtable.connections import Access
+from common.airtable.fresh_schema import BaseSchema, TableInfo
+from common.airtable.fresh_schema import read as read_schema
 from common.airtable.records import BATCH, read_by_ids
 from common.core.db import UnitOfWork
 from common.core.errors import AppError, NotFound
 from common.core.models import Saga
 from common.core.tasks import Rejected, classify
-from common.sagas.airtable_schema import BaseSchema, TableInfo
-from common.sagas.airtable_schema import read as read_schema
 from common.sagas.errors import compensation_error
 
 # A chunk that meets a 5xx or a lost answer is tried again in the same invocation, after these

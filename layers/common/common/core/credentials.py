@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from typing import Any
 
 import jwt
@@ -63,3 +64,8 @@ def is_jwt(credential: str) -> bool:
 def digest(secret: str) -> str:
     """SHA-256 hex of a high-entropy secret (what the database stores instead of it)."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def opaque_secret() -> str:
+    """A random, URL-safe secret of 256 bits."""
+    return secrets.token_urlsafe(32)

@@ -1,4 +1,4 @@
-"""A base's schema read fresh for a saga: table and field lookup by id or name."""
+"""A base's schema read fresh (sagas, dry runs, imports): table and field lookup by id or name."""
 
 from __future__ import annotations
 
